@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make demo` and `make test` (see README.md).
+# The model needs Python >= 3.12 (Mesa 3.5). We look for one ourselves: $(PYTHON) if set,
+# then python3.13 / python3.12 / python3 on PATH, then every pyenv-installed version.
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+CANDIDATES := $(PYTHON) python3.13 python3.12 python3 \
+	$(sort $(wildcard $(PYENV_ROOT)/versions/3.1[2-9]*/bin/python3)) \
+	$(wildcard /usr/bin/python3.1[2-9] /usr/local/bin/python3.1[2-9])
+
+# The first candidate that really runs (pyenv shims exist for versions that are not active) and is >= 3.12.
+FOUND_PYTHON = $(firstword $(foreach c,$(CANDIDATES),$(shell $(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
+
+.PHONY: demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@py="$(FOUND_PYTHON)"; \
+	if [ -z "$$py" ]; then \
+		echo "error: no Python >= 3.12 found (tried: $(CANDIDATES))." >&2; \
+		echo "Install one (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \
+		exit 1; \
+	fi; \
+	echo "Using $$py ($$($$py --version))"; \
+	[ -x $(VPY) ] || $$py -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(VPY) -m experiments.demo --out results/demo
+
+test: $(VENV)/.installed
+	$(VPY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(VPY) tests/benchmarks/bench_model.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,94 @@
+"""The Mesa agent: a thin view onto one row of the firm arrays.
+
+Nothing loops over these objects in the monthly step; they exist so that Mesa users can
+inspect, select and draw firms (`model.agents.select(...)`, `agent.employees`). Reads and
+writes go straight to the model's arrays, so an agent and the arrays never disagree.
+"""
+
+from __future__ import annotations
+
+import mesa
+
+from .geography import PROVINCE_NAMES, SECTOR_NAMES
+from .state import SIZE_CLASS_NAMES, STATUS_NAMES
+
+
+class Firm(mesa.Agent):
+    """One industrial unit (SME or large), identified by its stable `firm_id` (its row)."""
+
+    def __init__(self, model, firm_id: int):
+        super().__init__(model)
+        self.firm_id = firm_id
+
+    def _get(self, column: str):
+        return getattr(self.model.firms, column)[self.firm_id]
+
+    def _set(self, column: str, value) -> None:
+        getattr(self.model.firms, column)[self.firm_id] = value
+
+    @property
+    def status(self) -> str:
+        return STATUS_NAMES[self._get("status")]
+
+    @status.setter
+    def status(self, name: str) -> None:
+        if name not in STATUS_NAMES:
+            raise ValueError(f"status must be one of {STATUS_NAMES}, got {name!r}")
+        self._set("status", STATUS_NAMES.index(name))
+
+    @property
+    def employees(self) -> float:
+        return float(self._get("employees"))
+
+    @employees.setter
+    def employees(self, value: float) -> None:
+        if value < 0:
+            raise ValueError(f"employees must be >= 0, got {value}")
+        self._set("employees", value)
+
+    @property
+    def capacity(self) -> float:
+        return float(self._get("capacity"))
+
+    @property
+    def productivity(self) -> float:
+        return float(self.model.firms.productivity[self.firm_id])
+
+    @property
+    def size_class(self) -> str:
+        return SIZE_CLASS_NAMES[self._get("size_class")]
+
+    @property
+    def is_sme(self) -> bool:
+        return bool(self.model.firms.is_sme[self.firm_id])
+
+    @property
+    def output_usd(self) -> float:
+        return float(self._get("output_usd"))
+
+    @property
+    def exports_usd(self) -> float:
+        return float(self._get("exports_usd"))
+
+    @property
+    def sector(self) -> str:
+        return SECTOR_NAMES[self._get("sector")]
+
+    @property
+    def province(self) -> str:
+        return PROVINCE_NAMES[self._get("province")]
+
+    @property
+    def park_id(self) -> int:
+        return int(self._get("park_id"))
+
+    @property
+    def in_park(self) -> bool:
+        return self.park_id >= 0
+
+    @property
+    def age_months(self) -> int:
+        return int(self.model.month - self._get("birth_month"))
+
+    def __repr__(self) -> str:
+        return f"Firm({self.firm_id}, {self.status}, {self.size_class}, {self.employees:.1f} employees)"

@@ -1,0 +1,109 @@
+"""Lifecycle: under construction -> active -> idle -> closed, revival, new applications.
+
+Each month every unit draws one uniform u and faces its status's competing hazards:
+- under construction: completes with probability c_i (rises with site infrastructure),
+  else is abandoned (closed) with a constant probability;
+- active: goes idle with probability h_i, higher for young, less productive and
+  under-used plants (reduced-form selection);
+- idle: restarts with probability r_i if revivable (more likely if productive and on
+  good infrastructure), else closes with a constant probability.
+Base rates are normalised at month 0 so that the initial mean of each hazard equals the
+documented parameter; the relative factors then move with the firms' state.
+New applications arrive as a Poisson count and enter construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .parameters import Parameters
+from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
+
+
+def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
+    age = month - firms.birth_month[idx]
+    young = 1.0 + p.young_idling_multiplier * np.exp(-age / p.young_age_months)
+    utilisation = firms.employees[idx] / firms.capacity[idx]
+    return young * np.exp(-p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation)
+
+
+def _revival_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarray:
+    return firms.revivable[idx] * firms.infrastructure[idx] * np.exp(p.idling_productivity_elasticity * firms.log_productivity[idx])
+
+
+def _completion_factor(firms: FirmState, idx: np.ndarray) -> np.ndarray:
+    return firms.infrastructure[idx]
+
+
+def _normaliser(rate: float, factor: np.ndarray) -> float:
+    mean = factor.mean() if len(factor) else 0.0
+    return rate / mean if mean > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Hazards:
+    """Scale factors turning relative hazard factors into monthly probabilities."""
+
+    idling: float
+    revival: float
+    completion: float
+
+    @classmethod
+    def calibrate(cls, firms: FirmState, p: Parameters) -> "Hazards":
+        status = firms.status
+        return cls(
+            idling=_normaliser(p.idling_rate, _idling_factor(firms, p, np.flatnonzero(status == ACTIVE), 0)),
+            revival=_normaliser(p.revival_rate, _revival_factor(firms, p, np.flatnonzero((status == IDLE) & firms.revivable))),
+            completion=_normaliser(p.completion_rate, _completion_factor(firms, np.flatnonzero(status == UNDER_CONSTRUCTION))),
+        )
+
+
+@dataclass
+class Transitions:
+    completed: np.ndarray
+    revived: np.ndarray
+    idled: np.ndarray
+    closed: np.ndarray
+
+
+def draw_transitions(firms: FirmState, p: Parameters, hazards: Hazards, month: int, u: np.ndarray) -> Transitions:
+    """Decide this month's status changes from one uniform per unit (nothing is changed yet)."""
+    status = firms.status
+    building = np.flatnonzero(status == UNDER_CONSTRUCTION)
+    active = np.flatnonzero(status == ACTIVE)
+    idle = np.flatnonzero(status == IDLE)
+
+    completion = np.minimum(hazards.completion * _completion_factor(firms, building), 1.0)
+    idling = np.minimum(hazards.idling * _idling_factor(firms, p, active, month), 1.0)
+    revival = np.minimum(hazards.revival * _revival_factor(firms, p, idle), 1.0)
+    u_b, u_i = u[building], u[idle]
+    return Transitions(
+        completed=building[u_b < completion],
+        revived=idle[u_i < revival],
+        idled=active[u[active] < idling],
+        closed=np.concatenate([
+            building[(u_b >= completion) & (u_b < completion + p.abandonment_rate)],
+            idle[(u_i >= revival) & (u_i < revival + p.idle_closure_rate)],
+        ]),
+    )
+
+
+def apply_transitions(firms: FirmState, p: Parameters, t: Transitions, month: int, revivable_draw: np.ndarray) -> None:
+    """Change statuses. Units that start or restart do so at `restart_utilisation` of capacity."""
+    starting = np.concatenate([t.completed, t.revived])
+    firms.status[starting] = ACTIVE
+    firms.employees[starting] = np.maximum(p.restart_utilisation * firms.capacity[starting], 1.0)
+    firms.size_class[starting] = size_class_of(firms.employees[starting])
+    firms.status[t.idled] = IDLE
+    firms.employees[t.idled] = 0.0
+    firms.revivable[t.idled] = revivable_draw[t.idled] < p.revivable_share
+    firms.status[t.closed] = CLOSED
+    firms.employees[t.closed] = 0.0
+    changed = np.concatenate([starting, t.idled, t.closed])
+    firms.status_since[changed] = month
+
+
+def applications(p: Parameters, scale: float, rng: np.random.Generator) -> int:
+    return int(rng.poisson(p.applications_per_month * scale))

@@ -1,0 +1,89 @@
+"""Firm state as a struct of numpy arrays, one row per unit; row index = firm_id.
+
+Arrays live in buffers with spare capacity so that new units (applications) are appended
+without copying the whole population each month. Each column is exposed as an attribute
+holding a view of the first `n` rows; mechanisms write into those views in place
+(`firms.employees[idx] = ...`), never rebind them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+UNDER_CONSTRUCTION, ACTIVE, IDLE, CLOSED = 0, 1, 2, 3
+STATUS_NAMES = ("under_construction", "active", "idle", "closed")
+
+SMALL, MEDIUM, LARGE = 0, 1, 2
+SIZE_CLASS_NAMES = ("small", "medium", "large")
+MEDIUM_FROM, LARGE_FROM = 50, 100  # employees (ISIPO: small < 50, medium 50-99)
+
+NO_GROUP = -1
+
+# column -> (dtype, fill value for new rows)
+COLUMNS = {
+    "status": (np.int8, UNDER_CONSTRUCTION),
+    "size_class": (np.int8, SMALL),
+    "employees": (np.float64, 0.0),  # full-time equivalents
+    "capacity": (np.float64, 0.0),  # employment the installed plant supports
+    "log_productivity": (np.float64, 0.0),
+    "demand_weight": (np.float64, 0.0),  # customer base: CES demand shifter
+    "output_usd": (np.float64, 0.0),  # this month
+    "exports_usd": (np.float64, 0.0),  # this month; set by the trade mechanism
+    "sector": (np.int16, 0),
+    "province": (np.int16, 0),
+    "park_id": (np.int32, NO_GROUP),
+    "cluster_id": (np.int32, NO_GROUP),  # set by the groups mechanism
+    "consortium_id": (np.int32, NO_GROUP),  # set by the groups mechanism
+    "infrastructure": (np.float64, 0.0),  # quality of the site's infrastructure, 0-1
+    "revivable": (np.bool_, True),
+    "birth_month": (np.int32, 0),  # month the unit was licensed (negative: before the run)
+    "status_since": (np.int32, 0),  # month of the last status change
+}
+
+
+def size_class_of(employees: np.ndarray) -> np.ndarray:
+    return (employees >= MEDIUM_FROM).astype(np.int8) + (employees >= LARGE_FROM)
+
+
+class FirmState:
+    def __init__(self, capacity: int):
+        self.n = 0
+        self._buffers = {name: np.full(max(capacity, 1), fill, dtype) for name, (dtype, fill) in COLUMNS.items()}
+        self._expose()
+
+    def _expose(self) -> None:
+        for name, buf in self._buffers.items():
+            setattr(self, name, buf[: self.n])
+
+    def append(self, **columns: np.ndarray) -> slice:
+        """Add rows; columns not given take their fill value. Returns the new rows' slice."""
+        unknown = set(columns) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown firm columns {sorted(unknown)}")
+        k = len(next(iter(columns.values()))) if columns else 0
+        start, stop = self.n, self.n + k
+        size = len(self._buffers["status"])
+        if stop > size:
+            new_size = max(stop, 2 * size)
+            for name, buf in self._buffers.items():
+                dtype, fill = COLUMNS[name]
+                grown = np.full(new_size, fill, dtype)
+                grown[:start] = buf[:start]
+                self._buffers[name] = grown
+        for name, values in columns.items():
+            self._buffers[name][start:stop] = values
+        self.n = stop
+        self._expose()
+        return slice(start, stop)
+
+    @property
+    def is_sme(self) -> np.ndarray:
+        return self.size_class < LARGE
+
+    @property
+    def in_park(self) -> np.ndarray:
+        return self.park_id >= 0
+
+    @property
+    def productivity(self) -> np.ndarray:
+        return np.exp(self.log_productivity)
