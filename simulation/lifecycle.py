@@ -22,11 +22,14 @@ from .parameters import Parameters
 from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
 
+MAX_TABULATED_AGE = 600  # months; the young-firm excess hazard is nil long before
+
+
 def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
-    age = month - firms.birth_month[idx]
-    young = 1.0 + p.young_idling_multiplier * np.exp(-age / p.young_age_months)
+    age = np.clip(month - firms.birth_month[idx], 0, MAX_TABULATED_AGE)
+    young = 1.0 + p.young_idling_multiplier * np.exp(-np.arange(MAX_TABULATED_AGE + 1) / p.young_age_months)
     utilisation = firms.employees[idx] / firms.capacity[idx]
-    return young * np.exp(-p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation)
+    return young[age] * np.exp(-p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation)
 
 
 def _revival_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarray:

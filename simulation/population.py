@@ -1,9 +1,10 @@
 """The synthetic initial population, built from the seed facts (docs/ODD.md, Initialisation).
 
 Counts are taken as given (scaled): industrial units, SMEs, SMEs in parks and their active
-share, units under construction. Sizes: a log-normal body for SMEs (< 100 employees) and a
-truncated Pareto tail for large units. Log productivity is normal, correlated with log
-size. Each active unit starts in demand equilibrium: its customer base is backed out so
+share, units under construction. Sizes: one log-normal whose two parameters are solved
+from the SME share of units and the SME share of employment; SMEs and large units are
+drawn from it truncated below and above 100 employees, so the density is continuous at
+the class boundary. Log productivity is normal, correlated with log size. Each active unit starts in demand equilibrium: its customer base is backed out so
 that demand equals its employment at month 0.
 """
 
@@ -23,19 +24,36 @@ def scaled(count: float, scale: float) -> int:
     return int(round(count * scale))
 
 
+def size_distribution(p: Parameters) -> tuple[float, float]:
+    """(mu, sigma) of the log-normal unit size, solved from two seed facts.
+
+    With z = Phi^-1(share of units below 100 employees), ln 100 = mu + sigma z. The share of
+    employment below 100 in a log-normal is Phi(z - sigma); weighting SMEs and large units
+    by their active shares, the SME employment share s requires
+    Phi(z - sigma) = s a_L / (s a_L + (1 - s) a_S).
+    """
+    z = ndtri(p.smes / p.industrial_units)
+    active_sme = (p.active_smes_in_parks + p.active_share_outside_parks * (p.smes - p.smes_in_parks)) / p.smes
+    s, a_large = p.sme_employment_share, p.active_share_large
+    sigma = z - ndtri(s * a_large / (s * a_large + (1 - s) * active_sme))
+    if sigma <= 0:
+        raise ValueError(f"no log-normal size distribution gives sme_employment_share={s} with {p.smes} SMEs of {p.industrial_units} units")
+    return float(np.log(LARGE_FROM) - sigma * z), float(sigma)
+
+
+def sizes_between(p: Parameters, lo: float, hi: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit sizes (employees) from the log-normal truncated to [lo, hi), by inverse CDF."""
+    mu, sd = size_distribution(p)
+    a, b = ndtr((np.log(lo) - mu) / sd), ndtr((np.log(hi) - mu) / sd)
+    return np.clip(np.exp(mu + sd * ndtri(a + (b - a) * rng.random(n))), lo, np.nextafter(hi, lo))
+
+
 def sme_sizes(p: Parameters, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Log-normal truncated to [1, 100) employees, by inverse CDF."""
-    mu, sd = np.log(p.sme_size_median), p.sme_size_sigma
-    lo, hi = ndtr((np.log(1.0) - mu) / sd), ndtr((np.log(LARGE_FROM) - mu) / sd)
-    u = lo + (hi - lo) * rng.random(n)
-    return np.minimum(np.exp(mu + sd * ndtri(u)), LARGE_FROM - 1e-6)
+    return sizes_between(p, 1.0, LARGE_FROM, n, rng)
 
 
 def large_sizes(p: Parameters, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Pareto(alpha) truncated to [100, max] employees, by inverse CDF."""
-    a, lo, hi = p.large_size_tail, float(LARGE_FROM), p.large_size_max
-    u = rng.random(n)
-    return lo * (1.0 - u * (1.0 - (lo / hi) ** a)) ** (-1.0 / a)
+    return sizes_between(p, LARGE_FROM, p.size_max, n, rng)
 
 
 def planned_sizes(p: Parameters, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -49,6 +67,12 @@ def _assign_active(n: int, n_active: int, rng: np.random.Generator) -> np.ndarra
     status = np.full(n, IDLE, np.int8)
     status[rng.choice(n, size=n_active, replace=False)] = ACTIVE
     return status
+
+
+def _productivity_sds(p: Parameters) -> tuple[float, float]:
+    """sd of the permanent level and of the transitory part of log productivity."""
+    share = p.productivity_permanent_share
+    return p.productivity_sigma * np.sqrt(share), p.productivity_sigma * np.sqrt(1.0 - share)
 
 
 def _locate(in_park: np.ndarray, parks: Parks, p: Parameters, rng: np.random.Generator):
@@ -87,8 +111,11 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
 
     z = np.log(sizes)
     z = (z - z.mean()) / z.std()
+    # permanent level correlated with size, plus a transitory part at its stationary spread
     rho = p.size_productivity_corr
-    log_phi = p.productivity_sigma * (rho * z + np.sqrt(1 - rho**2) * rng.standard_normal(n_units))
+    permanent_sd, transitory_sd = _productivity_sds(p)
+    log_phi_mean = permanent_sd * (rho * z + np.sqrt(1 - rho**2) * rng.standard_normal(n_units))
+    log_phi = log_phi_mean + transitory_sd * rng.standard_normal(n_units)
     util = rng.beta(UTILISATION_CONCENTRATION * p.initial_utilisation_mean,
                     UTILISATION_CONCENTRATION * (1 - p.initial_utilisation_mean), n_units)
     active = status == ACTIVE
@@ -101,6 +128,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
         employees=np.where(active, sizes, 0.0),
         capacity=sizes / util,
         log_productivity=log_phi,
+        log_productivity_mean=log_phi_mean,
         # equilibrium at month 0: demand share ~ m * phi^(sigma-1) gives employment = size
         demand_weight=sizes * np.exp((2.0 - p.demand_elasticity) * log_phi),
         sector=sector,
@@ -113,6 +141,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     add_construction_projects(firms, parks, p, n_building, rng, month=0, backlog=True)
 
     output_per_worker = _calibrate_output_per_worker(firms, p, scale)
+    firms.output_usd[:] = output_per_worker[firms.sector] * firms.productivity * firms.employees  # zero unless active
     return firms, parks, output_per_worker
 
 
@@ -121,12 +150,16 @@ def add_construction_projects(firms: FirmState, parks: Parks, p: Parameters, n: 
     """Append n licensed units under construction (the month-0 backlog or new applications)."""
     park_id, province, infrastructure = _locate(rng.random(n) < p.construction_in_parks_share, parks, p, rng)
     planned = planned_sizes(p, n, rng)
+    permanent_sd, transitory_sd = _productivity_sds(p)
+    log_phi_mean = permanent_sd * rng.standard_normal(n)
     age = rng.integers(0, 60, n) if backlog else np.zeros(n, np.int64)  # backlog: licensed up to 5 years ago
     return firms.append(
         status=np.full(n, UNDER_CONSTRUCTION, np.int8),
         size_class=size_class_of(planned),
         capacity=planned / p.restart_utilisation,
-        log_productivity=p.productivity_sigma * rng.standard_normal(n) - p.entrant_productivity_gap,
+        # entrants start below their long-run level and catch up
+        log_productivity=log_phi_mean + transitory_sd * rng.standard_normal(n) - p.entrant_productivity_gap,
+        log_productivity_mean=log_phi_mean,
         sector=rng.choice(len(SECTOR_SHARES), size=n, p=SECTOR_SHARES).astype(np.int16),
         province=province,
         park_id=park_id,

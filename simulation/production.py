@@ -1,13 +1,16 @@
 """Production and employment: productivity, demand, hiring and firing, investment, output.
 
-- Log productivity follows a monthly AR(1) towards the common mean 0; its shocks are
-  smaller for larger plants (sd ~ capacity^-0.2, Amaral et al. 1997).
+- Log productivity of operating units follows a monthly AR(1) around the firm's own long-run level; shocks
+  are smaller for larger plants (sd falls by 2^-beta per doubling of capacity, Amaral et
+  al. 1997), applied by octave of capacity through a lookup table (no power per firm).
 - Domestic demand of a sector is split among its active units by CES shares
   m_i * phi_i^(sigma-1) (m: customer base). Employment needed to serve that demand is
-  revenue / (output per worker), so demand for labour ~ m_i * phi_i^(sigma-2).
+  revenue / (output per worker), so labour demand ~ m_i * phi_i^(sigma-2).
+- New plants get the customer base that employs their starting workforce; incumbents feel
+  that entry through the shares from the next month on.
 - Employment moves towards min(demand, capacity) by partial adjustment, faster up than
-  down, with an inaction band (hiring and firing frictions).
-- Firms whose demand presses on capacity invest; idle capacity depreciates.
+  down, with an inaction band (relative gap) (hiring and firing frictions).
+- Firms whose demand presses on capacity invest; unneeded capacity depreciates.
 - Size class (small < 50, medium 50-99, large >= 100 employees) follows employment.
 """
 
@@ -16,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from .parameters import Parameters
-from .state import ACTIVE, CLOSED, FirmState, size_class_of
+from .state import ACTIVE, IDLE, FirmState, size_class_of
 
-VOLATILITY_REFERENCE_CAPACITY = 20.0  # employees; shocks have the base sd at this size
-VOLATILITY_FACTOR_BOUNDS = (0.4, 2.0)  # keep the size scaling sane for 1-person and 20,000-person units
+VOLATILITY_REFERENCE_CAPACITY = 16.0  # employees; shocks have the base sd at this capacity (2^4)
+VOLATILITY_OCTAVES = (-4, 11)  # capacity 1 .. 32,768 (2^-4 .. 2^11 times the reference); clipped beyond
 
 
 class Market:
@@ -28,68 +31,82 @@ class Market:
     def __init__(self, firms: FirmState, output_per_worker: np.ndarray, n_sectors: int):
         self.output_per_worker = output_per_worker
         self.n_sectors = n_sectors
-        active = firms.status == ACTIVE
-        self.base_demand = np.bincount(
-            firms.sector[active], weights=output_per_worker[firms.sector[active]] * firms.productivity[active] * firms.employees[active],
-            minlength=n_sectors,
-        )
-
-    def jobs_per_weight(self, firms: FirmState, p: Parameters, demand_index: np.ndarray) -> np.ndarray:
-        """Per sector c_s such that unit i's labour demand is c_s * m_i * phi_i^(sigma-2)."""
-        active = firms.status == ACTIVE
-        shares = firms.demand_weight[active] * np.exp((p.demand_elasticity - 1.0) * firms.log_productivity[active])
-        total_weight = np.bincount(firms.sector[active], weights=shares, minlength=self.n_sectors)
-        demand = self.base_demand * demand_index
-        return np.divide(demand, total_weight * self.output_per_worker, out=np.zeros(self.n_sectors), where=total_weight > 0)
-
-    def labour_demand(self, firms: FirmState, p: Parameters, idx: np.ndarray, jobs_per_weight: np.ndarray) -> np.ndarray:
-        return jobs_per_weight[firms.sector[idx]] * firms.demand_weight[idx] * np.exp((p.demand_elasticity - 2.0) * firms.log_productivity[idx])
-
-    def give_customer_base(self, firms: FirmState, p: Parameters, idx: np.ndarray, jobs_per_weight: np.ndarray) -> None:
-        """New plants start with the customer base that employs their starting workforce at today's market."""
-        per_weight = np.maximum(jobs_per_weight[firms.sector[idx]], 1e-12)
-        firms.demand_weight[idx] = firms.employees[idx] / per_weight * np.exp((2.0 - p.demand_elasticity) * firms.log_productivity[idx])
+        # domestic demand at month 0 equals what the active units sell (no exports yet)
+        self.base_demand = np.bincount(firms.sector, weights=firms.output_usd, minlength=n_sectors)
 
 
 def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generator) -> None:
-    """AR(1) in logs for every unit not closed (idle units keep a latent productivity)."""
+    """AR(1) in logs towards each unit's long-run level, for operating (active or idle) units.
+
+    A plant under construction keeps the productivity it is expected to start with; a
+    closed unit keeps its last. Shocks are drawn for every row so that firm i always gets
+    element i (common random numbers across policies)."""
     rho = p.productivity_persistence ** (1.0 / 12.0)
-    base_sd = p.productivity_sigma * np.sqrt(1.0 - rho**2)  # keeps the stationary sd at productivity_sigma
-    shocks = rng.standard_normal(firms.n)
-    size_factor = np.clip((np.maximum(firms.capacity, 1.0) / VOLATILITY_REFERENCE_CAPACITY) ** -p.volatility_size_elasticity, *VOLATILITY_FACTOR_BOUNDS)
-    live = firms.status != CLOSED
-    firms.log_productivity[live] = rho * firms.log_productivity[live] + base_sd * size_factor[live] * shocks[live]
+    transitory_sd = p.productivity_sigma * np.sqrt(1.0 - p.productivity_permanent_share)
+    base_sd = transitory_sd * np.sqrt(1.0 - rho**2)  # keeps the stationary transitory sd
+    lo, hi = VOLATILITY_OCTAVES
+    sd_by_octave = base_sd * 2.0 ** (-p.volatility_size_elasticity * np.arange(lo, hi + 1))
+
+    shock = rng.standard_normal(firms.n)
+    live = np.flatnonzero((firms.status == ACTIVE) | (firms.status == IDLE))
+    _, octave = np.frexp(np.maximum(firms.capacity[live], 1.0) * (1.0 / VOLATILITY_REFERENCE_CAPACITY))
+    x = firms.log_productivity[live]
+    x += (1.0 - rho) * (firms.log_productivity_mean[live] - x) + sd_by_octave[np.clip(octave, lo, hi) - lo] * shock[live]
+    firms.log_productivity[live] = x
 
 
-def adjust_employment(firms: FirmState, p: Parameters, idx: np.ndarray, labour_demand: np.ndarray) -> None:
-    """Partial adjustment of log employment towards min(demand, capacity), at least one person."""
-    current = firms.employees[idx]
-    target = np.maximum(np.minimum(labour_demand, firms.capacity[idx]), 1.0)
-    gap = np.log(target / current)
-    speed = np.where(gap > 0, p.hiring_speed, p.firing_speed)
-    moved = np.abs(gap) > p.adjustment_band
-    firms.employees[idx] = np.where(moved, current * np.exp(speed * gap), current)
+def operate(firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray,
+            active: np.ndarray, entrants: np.ndarray) -> tuple[float, int]:
+    """One month of production for the active units; returns (capacity added, graduations)."""
+    sector = firms.sector[active]
+    log_phi = firms.log_productivity[active]
+    phi = np.exp(log_phi)
+    share_power = np.exp((p.demand_elasticity - 1.0) * log_phi)  # phi^(sigma-1)
 
+    # demand: entrants (customer base 0 so far) do not weigh in this month's shares
+    weights = firms.demand_weight[active] * share_power
+    total = np.bincount(sector, weights=weights, minlength=market.n_sectors)
+    demand = market.base_demand * demand_index
+    jobs_per_weight = np.divide(demand, total * market.output_per_worker, out=np.zeros(market.n_sectors), where=total > 0)
+    _give_customer_base(firms, entrants, jobs_per_weight, p)
+    labour_demand = jobs_per_weight[sector] * firms.demand_weight[active] * share_power / phi
 
-def invest(firms: FirmState, p: Parameters, idx: np.ndarray, labour_demand: np.ndarray) -> float:
-    """Grow capacity where demand presses on it, let unneeded capacity depreciate; returns investment (capacity units)."""
-    capacity = firms.capacity[idx]
-    wanted = labour_demand / p.target_utilisation
-    growth = np.where(wanted > capacity, p.investment_speed * (wanted - capacity), 0.0)
-    shrunk = np.maximum(capacity * (1.0 - p.depreciation), np.maximum(wanted, firms.employees[idx]))
-    firms.capacity[idx] = np.where(wanted > capacity, capacity + growth, np.minimum(capacity, shrunk))
-    return float(growth.sum())
-
-
-def produce(firms: FirmState, market: Market, idx: np.ndarray) -> None:
-    """Monthly output (USD) of active units; every other unit produces nothing."""
+    employees = _adjust_employment(firms.employees[active], firms.capacity[active], labour_demand, p)
+    capacity, added = _invest(firms.capacity[active], employees, labour_demand, p)
+    firms.employees[active] = employees
+    firms.capacity[active] = capacity
     firms.output_usd[:] = 0.0
-    firms.output_usd[idx] = market.output_per_worker[firms.sector[idx]] * firms.productivity[idx] * firms.employees[idx]
+    firms.output_usd[active] = market.output_per_worker[sector] * phi * employees
+    return added, _update_size_class(firms, active, employees)
 
 
-def update_size_class(firms: FirmState, idx: np.ndarray) -> int:
+def _give_customer_base(firms: FirmState, idx: np.ndarray, jobs_per_weight: np.ndarray, p: Parameters) -> None:
+    """New plants start with the customer base that employs their starting workforce at today's market."""
+    per_weight = np.maximum(jobs_per_weight[firms.sector[idx]], 1e-12)
+    firms.demand_weight[idx] = firms.employees[idx] / per_weight * np.exp((2.0 - p.demand_elasticity) * firms.log_productivity[idx])
+
+
+def _adjust_employment(employees: np.ndarray, capacity: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> np.ndarray:
+    """Partial adjustment towards min(demand, capacity), at least one person; no move inside the band."""
+    target = np.maximum(np.minimum(labour_demand, capacity), 1.0)
+    gap = target - employees
+    speed = np.where(gap > 0, p.hiring_speed, p.firing_speed)
+    speed[np.abs(gap) <= p.adjustment_band * employees] = 0.0
+    return employees + speed * gap
+
+
+def _invest(capacity: np.ndarray, employees: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> tuple[np.ndarray, float]:
+    """Grow capacity where demand presses on it, let unneeded capacity depreciate; returns (capacity, added)."""
+    wanted = labour_demand / p.target_utilisation
+    growth = np.maximum(p.investment_speed * (wanted - capacity), 0.0)
+    floor = np.maximum(wanted, employees)
+    depreciated = np.minimum(capacity, np.maximum(capacity * (1.0 - p.depreciation), floor))
+    return np.where(growth > 0, capacity + growth, depreciated), float(growth.sum())
+
+
+def _update_size_class(firms: FirmState, idx: np.ndarray, employees: np.ndarray) -> int:
     """Reclassify active units by employment; returns the number that moved up a class."""
-    new = size_class_of(firms.employees[idx])
-    graduated = int((new > firms.size_class[idx]).sum())
+    new = size_class_of(employees)
+    graduated = int(np.count_nonzero(new > firms.size_class[idx]))
     firms.size_class[idx] = new
     return graduated

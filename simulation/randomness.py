@@ -48,4 +48,5 @@ class Streams:
 
     def draw(self, purpose: str, month: int = 0) -> np.random.Generator:
         seq = np.random.SeedSequence(self.entropy, spawn_key=(PURPOSES[purpose], month))
-        return np.random.Generator(np.random.PCG64(seq))
+        # SFC64: statistically sound and the fastest numpy bit generator for bulk draws here
+        return np.random.Generator(np.random.SFC64(seq))

@@ -26,6 +26,7 @@ COLUMNS = {
     "employees": (np.float64, 0.0),  # full-time equivalents
     "capacity": (np.float64, 0.0),  # employment the installed plant supports
     "log_productivity": (np.float64, 0.0),
+    "log_productivity_mean": (np.float64, 0.0),  # firm's long-run level (persistent heterogeneity)
     "demand_weight": (np.float64, 0.0),  # customer base: CES demand shifter
     "output_usd": (np.float64, 0.0),  # this month
     "exports_usd": (np.float64, 0.0),  # this month; set by the trade mechanism
