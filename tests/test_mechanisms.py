@@ -1,0 +1,191 @@
+"""Mechanism tests: each could fail if its submodel were wrong."""
+
+import numpy as np
+import pytest
+
+from simulation import SMEModel, production
+from simulation.lifecycle import _completion_factor, _idling_factor, _revival_factor
+from simulation.parameters import Parameters
+from simulation.state import ACTIVE, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
+
+P = Parameters()
+
+
+def step_months(model, months):
+    for _ in range(months):
+        model.step()
+    return model
+
+
+# --- lifecycle -------------------------------------------------------------------------
+
+def test_non_revivable_units_never_restart():
+    model = SMEModel(rng=2, scale=0.05)
+    model.firms.revivable[:] = False
+    step_months(model, 12)
+    # units idled during the run may be revivable, but none can restart in the month they idle
+    assert model.counters["units_revived"] <= model.counters["units_idled"] * P.revivable_share
+    idle_at_start = np.flatnonzero(SMEModel(rng=2, scale=0.05).firms.status == IDLE)
+    assert not (model.firms.status[idle_at_start] == ACTIVE).any()
+
+
+def test_sites_without_infrastructure_never_complete():
+    model = SMEModel(rng=4, scale=0.1)
+    building = np.flatnonzero(model.firms.status == UNDER_CONSTRUCTION)
+    stalled = building[::2]
+    model.firms.infrastructure[stalled] = 0.0
+    step_months(model, 12)
+    assert not (model.firms.status[stalled] == ACTIVE).any()
+    assert (model.firms.status[building[1::2]] == ACTIVE).sum() > 0
+
+
+def test_hazards_average_their_documented_rates_at_month_zero():
+    model = SMEModel(rng=6, scale=0.2)
+    f, h = model.firms, model.hazards
+    status = f.status
+    building, active = np.flatnonzero(status == UNDER_CONSTRUCTION), np.flatnonzero(status == ACTIVE)
+    revivable = np.flatnonzero((status == IDLE) & f.revivable)
+    assert (h.completion * _completion_factor(f, building)).mean() == pytest.approx(P.completion_rate)
+    assert (h.idling * _idling_factor(f, P, active, 0)).mean() == pytest.approx(P.idling_rate)
+    assert (h.revival * _revival_factor(f, P, revivable)).mean() == pytest.approx(P.revival_rate)
+
+
+def test_monthly_flows_match_their_rates():
+    """A year of completions, idlings, revivals and applications at full scale, within 4 sd of expectation."""
+    model = SMEModel(rng=6)
+    building0 = (model.firms.status == UNDER_CONSTRUCTION).sum()
+    active0 = (model.firms.status == ACTIVE).sum()
+    revivable0 = ((model.firms.status == IDLE) & model.firms.revivable).sum()
+    model.step()
+    for counter, expected in [("units_completed", P.completion_rate * building0),
+                              ("units_idled", P.idling_rate * active0),
+                              ("units_revived", P.revival_rate * revivable0)]:
+        assert abs(model.counters[counter] - expected) < 4 * np.sqrt(expected), counter
+    step_months(model, 11)
+    assert model.indicators()["new_applications"] == pytest.approx(12 * P.applications_per_month, rel=0.02)
+
+
+def test_idling_selects_less_productive_and_less_used_units():
+    model = SMEModel(rng=9, scale=0.3)
+    idled_phi, stayed_phi = [], []
+    for _ in range(12):
+        before = model.firms.status == ACTIVE
+        phi = model.firms.log_productivity.copy()
+        model.step()
+        n = len(before)
+        after = model.firms.status[:n]
+        idled_phi.append(phi[before & (after == IDLE)])
+        stayed_phi.append(phi[before & (after == ACTIVE)])
+    idled, stayed = np.concatenate(idled_phi), np.concatenate(stayed_phi)
+    assert len(idled) > 300
+    assert idled.mean() < stayed.mean() - 0.1
+
+
+def test_young_units_idle_more_often():
+    firms = FirmState(2)
+    firms.append(status=np.array([ACTIVE, ACTIVE], np.int8), employees=np.array([10.0, 10.0]),
+                 capacity=np.array([20.0, 20.0]), birth_month=np.array([0, -240], np.int32))
+    young, old = _idling_factor(firms, P, np.arange(2), month=0)
+    assert young / old == pytest.approx(1 + P.young_idling_multiplier, rel=1e-3)
+
+
+# --- production ------------------------------------------------------------------------
+
+def test_employment_adjusts_faster_up_than_down_and_not_inside_the_band():
+    employees = np.array([10.0, 10.0, 10.0, 10.0])
+    capacity = np.array([100.0, 100.0, 100.0, 15.0])
+    demand = np.array([20.0, 5.0, 10.3, 40.0])
+    new = production._adjust_employment(employees, capacity, demand, P)
+    assert new[0] == pytest.approx(10 + P.hiring_speed * 10)
+    assert new[1] == pytest.approx(10 - P.firing_speed * 5)
+    assert new[2] == 10.0  # 3% gap < 5% band
+    assert new[3] == pytest.approx(10 + P.hiring_speed * 5)  # capacity binds
+
+
+def test_investment_only_where_demand_presses_on_capacity():
+    capacity = np.array([10.0, 100.0, 100.0])
+    employees = np.array([10.0, 50.0, 90.0])
+    demand = np.array([20.0, 50.0, 90.0])
+    new, added = production._invest(capacity, employees, demand, P)
+    assert new[0] == pytest.approx(10 + P.investment_speed * (20 / P.target_utilisation - 10))
+    assert new[1] == pytest.approx(100 * (1 - P.depreciation))  # idle capacity depreciates
+    assert new[2] == pytest.approx(100 + P.investment_speed * (90 / P.target_utilisation - 100))
+    assert added == pytest.approx((new - capacity)[[0, 2]].sum())
+
+
+def test_size_class_thresholds_and_graduation_count():
+    assert list(size_class_of(np.array([1.0, 49.9, 50.0, 99.9, 100.0, 5000.0]))) == [0, 0, 1, 1, 2, 2]
+    firms = FirmState(3)
+    firms.append(status=np.full(3, ACTIVE, np.int8), size_class=np.array([0, 1, 2], np.int8))
+    moved = production._update_size_class(firms, np.arange(3), np.array([55.0, 120.0, 80.0]))
+    assert moved == 2
+    assert list(firms.size_class) == [1, 2, 1]
+
+
+def test_domestic_demand_is_exactly_served_without_frictions():
+    """With instant adjustment, free capacity and no entry, sector output equals sector demand."""
+    frictionless = dict(hiring_speed=1.0, firing_speed=1.0, adjustment_band=0.0, applications_per_month=0.0,
+                        completion_rate=0.0, revival_rate=0.0, idling_rate=0.0, idle_closure_rate=0.0)
+    model = SMEModel(rng=12, scale=0.05, **frictionless)
+    model.firms.capacity[:] *= 1000.0
+    step_months(model, 3)
+    output = np.bincount(model.firms.sector, weights=model.firms.output_usd, minlength=model.market.n_sectors)
+    np.testing.assert_allclose(output, model.market.base_demand * model.environment.demand_index, rtol=1e-9)
+
+
+def test_more_productive_units_get_more_demand():
+    model = SMEModel(rng=12, scale=0.05, hiring_speed=1.0, firing_speed=1.0, adjustment_band=0.0)
+    f = model.firms
+    active = np.flatnonzero(f.status == ACTIVE)
+    same = active[f.sector[active] == f.sector[active[0]]][:2]
+    f.demand_weight[same] = 1.0
+    f.log_productivity_mean[same] = f.log_productivity[same] = [0.0, 0.5]
+    f.capacity[same] = 1e6
+    model.step()
+    low, high = f.employees[same]
+    # labour demand ~ phi^(sigma-2): ratio e^(0.5 (sigma-2)) up to one month's shocks
+    assert high / low == pytest.approx(np.exp(0.5 * (P.demand_elasticity - 2.0)), rel=0.3)
+
+
+def test_productivity_keeps_its_stationary_spread():
+    model = step_months(SMEModel(rng=13, scale=0.1), 48)
+    operating = np.isin(model.firms.status, [ACTIVE, IDLE])
+    spread = model.firms.log_productivity[operating].std()
+    assert spread == pytest.approx(P.productivity_sigma, abs=0.08)
+
+
+def _productivity_changes(capacity: float, gap: float = 0.0, months: int = 1, n: int = 20_000) -> np.ndarray:
+    firms = FirmState(n)
+    firms.append(status=np.full(n, ACTIVE, np.int8), capacity=np.full(n, capacity), log_productivity=np.full(n, -gap))
+    for month in range(months):
+        production.update_productivity(firms, P, np.random.default_rng(month))
+    return firms.log_productivity + gap
+
+
+def test_shocks_are_smaller_for_larger_plants():
+    ratio = _productivity_changes(1024.0).std() / _productivity_changes(16.0).std()
+    assert ratio == pytest.approx(2.0 ** (-P.volatility_size_elasticity * 6), rel=0.05)
+
+
+def test_entrants_catch_up_with_their_long_run_level():
+    level_after_a_year = _productivity_changes(16.0, gap=0.2, months=12) - 0.2
+    # an entrant 0.2 below its long-run level is expected 0.2 * rho_year below it a year later
+    assert level_after_a_year.mean() == pytest.approx(-0.2 * P.productivity_persistence, abs=0.005)
+
+
+def test_closed_and_unbuilt_units_keep_their_productivity():
+    model = SMEModel(rng=14, scale=0.02)
+    building = model.firms.status == UNDER_CONSTRUCTION
+    before = model.firms.log_productivity.copy()
+    production.update_productivity(model.firms, model.params, np.random.default_rng(0))
+    np.testing.assert_array_equal(model.firms.log_productivity[building], before[building])
+    assert (model.firms.log_productivity[~building] != before[~building]).all()
+
+
+# --- environment -----------------------------------------------------------------------
+
+def test_demand_trend_without_shocks():
+    model = SMEModel(rng=1, scale=0.01, domestic_demand_volatility=0.0, sector_demand_volatility=0.0,
+                     domestic_demand_growth=0.03)
+    step_months(model, 12)
+    np.testing.assert_allclose(model.environment.demand_index, np.exp(0.03))

@@ -1,0 +1,109 @@
+"""The Mesa model: constructor, agents, indicator contract, firm frame, batch_run."""
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import CONTRACT, SMEModel
+from simulation.state import STATUS_NAMES
+
+FRAME_COLUMNS = {"firm_id", "status", "is_sme", "employees", "productivity", "exports_usd", "in_park",
+                 "cluster_id", "consortium_id", "age_months"}
+
+
+def test_is_a_mesa_model_with_firm_agents(small_run):
+    assert isinstance(small_run, mesa.Model)
+    agent = small_run.firm_agents[0]
+    assert isinstance(agent, mesa.Agent)
+    assert small_run.agents.select(lambda a: a.firm_id == 0).to_list() == [agent]
+    assert len(small_run.agents) == small_run.firms.n
+
+
+def test_indicator_contract_in_dict_and_datacollector(small_run):
+    ind = small_run.indicators()
+    assert set(CONTRACT) <= set(ind)
+    frame = small_run.datacollector.get_model_vars_dataframe()
+    assert set(CONTRACT) <= set(frame.columns)
+    assert len(frame) == 25  # month 0 plus 24 steps
+    assert frame.iloc[-1][list(CONTRACT)].to_dict() == pytest.approx({k: ind[k] for k in CONTRACT})
+
+
+def test_firm_frame(small_run):
+    frame = small_run.firm_frame()
+    assert FRAME_COLUMNS <= set(frame.columns)
+    assert len(frame) == small_run.firms.n
+    assert set(frame.status.unique()) <= set(STATUS_NAMES)
+    assert (frame.firm_id.to_numpy() == np.arange(len(frame))).all()
+    counts = frame.status.value_counts()
+    ind = small_run.indicators()
+    assert counts["active"] / small_run.scale == pytest.approx(ind["active_units"])
+    assert (frame.age_months >= 0).all()
+
+
+def test_agent_is_a_view_onto_its_row():
+    model = SMEModel(rng=5, scale=0.01)
+    active = np.flatnonzero(model.firms.status == 1)
+    agent = model.firm_agents[active[0]]
+    assert agent.status == "active"
+    assert agent.employees == model.firms.employees[active[0]]
+    agent.employees = 42.0
+    assert model.firms.employees[active[0]] == 42.0
+    agent.status = "idle"
+    assert model.firms.status[active[0]] == 2
+    with pytest.raises(ValueError, match="status must be one of"):
+        agent.status = "bankrupt"
+
+
+def test_firm_ids_stable_as_units_are_added():
+    model = SMEModel(rng=5, scale=0.01)
+    before = model.firm_frame()[["firm_id", "sector", "province"]]
+    for _ in range(6):
+        model.step()
+    after = model.firm_frame()
+    assert len(after) > len(before)  # applications added units
+    pd.testing.assert_frame_equal(after.iloc[: len(before)][["firm_id", "sector", "province"]], before)
+    assert [a.firm_id for a in model.firm_agents] == list(range(len(after)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"scale": 0.0}, ValueError, "scale must be a number in"),
+        ({"scale": 1.5}, ValueError, "scale must be a number in"),
+        ({"scale": "big"}, ValueError, "scale must be a number in"),
+        ({"revival_rat": 0.01}, TypeError, "unknown model parameter.*revival_rat"),
+        ({"revival_rate": -0.1}, ValueError, "revival_rate"),
+        ({"revival_rate": "high"}, TypeError, "revival_rate.*must be a number"),
+        ({"smes_in_parks": 80_000}, ValueError, "smes_in_parks"),
+        ({"rng": -3}, ValueError, "non-negative"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_clear_message(kwargs, error, message):
+    args = {"rng": 1, "scale": 0.01, **kwargs}
+    with pytest.raises(error, match=message):
+        SMEModel(**args)
+
+
+def test_keyword_arguments_only():
+    with pytest.raises(TypeError):
+        SMEModel(1, 0.01)
+
+
+def test_batch_run_over_two_values_and_two_seeds():
+    results = mesa.batch_run(
+        SMEModel,
+        parameters={"scale": 0.01, "revival_rate": [0.005, 0.03]},
+        rng=[11, 12],
+        max_steps=6,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    assert len(frame) == 4
+    assert set(CONTRACT) <= set(frame.columns)
+    assert set(frame.revival_rate) == {0.005, 0.03}
+    assert (frame.Step == 6).all()
+    mean_revived = frame.groupby("revival_rate").units_revived.mean()
+    assert mean_revived[0.03] > mean_revived[0.005]

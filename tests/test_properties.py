@@ -1,0 +1,64 @@
+"""Invariants over seeds, scales and parameter values (hypothesis)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation import SMEModel
+from simulation.state import ACTIVE, CLOSED, STATUS_NAMES, size_class_of
+
+COUNT_INDICATORS = ("active_units", "idle_units", "under_construction_units", "closed_units")
+
+
+def check_state(model, previous_closed: np.ndarray) -> np.ndarray:
+    f, ind = model.firms, model.indicators()
+    active = f.status == ACTIVE
+    assert len(model.agents) == f.n
+    assert np.isin(f.status, range(len(STATUS_NAMES))).all()
+    # no negative stocks; nothing employed or produced outside active units
+    assert (f.employees >= 0).all() and (f.output_usd >= 0).all() and (f.capacity > 0).all()
+    assert (f.employees[~active] == 0).all() and (f.output_usd[~active] == 0).all()
+    assert (f.employees[active] >= 1.0 - 1e-9).all()
+    assert (f.employees[active] <= f.capacity[active] * (1 + 1e-9) + 1.0).all()
+    assert (f.size_class[active] == size_class_of(f.employees[active])).all()
+    assert np.isfinite(f.log_productivity).all()
+    # counts add up to the population, at national scale
+    assert sum(ind[name] for name in COUNT_INDICATORS) * model.scale == pytest.approx(f.n, rel=1e-12)
+    assert all(value >= 0 for name, value in ind.items() if name != "export_share")
+    assert ind["units_activated"] == pytest.approx(ind["units_completed"] + ind["units_revived"])
+    # closure is for good
+    closed = np.flatnonzero(f.status == CLOSED)
+    assert np.isin(previous_closed, closed).all()
+    return closed
+
+
+def run_checked(model, months: int) -> None:
+    closed = np.flatnonzero(model.firms.status == CLOSED)
+    activated = 0.0
+    for _ in range(months):
+        model.step()
+        closed = check_state(model, closed)
+        assert model.indicators()["units_activated"] >= activated
+        activated = model.indicators()["units_activated"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**63 - 1), scale=st.floats(0.003, 0.03), months=st.integers(1, 30))
+def test_invariants_over_seeds_and_scales(seed, scale, months):
+    run_checked(SMEModel(rng=seed, scale=scale), months)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    hiring_speed=st.floats(0.0, 1.0),
+    firing_speed=st.floats(0.0, 1.0),
+    idling_rate=st.floats(0.0, 0.2),
+    revival_rate=st.floats(0.0, 0.5),
+    completion_rate=st.floats(0.0, 0.5),
+    domestic_demand_volatility=st.floats(0.0, 0.1),
+    depreciation=st.floats(0.0, 0.1),
+)
+def test_invariants_at_extreme_parameters(seed, **params):
+    run_checked(SMEModel(rng=seed, scale=0.005, **params), 12)
