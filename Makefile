@@ -17,7 +17,7 @@ FOUND_PYTHON = $(firstword $(foreach c,$(CANDIDATES),$(shell $(c) -c 'import sys
 $(VENV)/.installed: pyproject.toml
 	@py="$(FOUND_PYTHON)"; \
 	if [ -z "$$py" ]; then \
-		echo "error: no Python >= 3.12 found (tried: $(CANDIDATES))." >&2; \
+		echo "error: no Python >= 3.12 found (tried: $(strip $(CANDIDATES)))." >&2; \
 		echo "Install one (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \
 		exit 1; \
 	fi; \
