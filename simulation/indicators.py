@@ -74,4 +74,4 @@ def compute(model) -> dict[str, float]:
 
 def report(model, name: str) -> float:
     """DataCollector model reporter (module-level, so models and collectors pickle)."""
-    return model.indicators()[name]
+    return model.current_indicators()[name]

@@ -114,9 +114,13 @@ class SMEModel(mesa.Model):
 
     def indicators(self) -> dict[str, float]:
         """The monthly indicators at national scale (DESIGN.md's contract plus extras)."""
+        return dict(self.current_indicators())
+
+    def current_indicators(self) -> dict[str, float]:
+        """The indicators of the current month, computed once per month (not a copy: do not modify)."""
         if self._indicator_cache is None or self._indicator_cache[0] != self.steps:
             self._indicator_cache = (self.steps, indicators.compute(self))
-        return dict(self._indicator_cache[1])
+        return self._indicator_cache[1]
 
     def firm_frame(self) -> pd.DataFrame:
         """One row per unit ever licensed, with its current state."""
