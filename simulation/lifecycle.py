@@ -1,14 +1,17 @@
 """Lifecycle: under construction -> active -> idle -> closed, revival, new applications.
 
 Each month every unit draws one uniform u and faces its status's competing hazards:
-- under construction: completes with probability c_i (rises with site infrastructure),
-  else is abandoned (closed) with a constant probability;
-- active: goes idle with probability h_i, higher for young, less productive and
-  under-used plants (reduced-form selection);
+- under construction: once licensed for `min_construction_months`, completes with
+  probability c_i (rises with site infrastructure), else is abandoned (closed) with a
+  constant probability;
+- active: goes idle with probability h_i = base * f_i + y(age): f_i is higher for less
+  productive and under-used plants (reduced-form selection), y is the young units' excess
+  hazard, decaying with age;
 - idle: restarts with probability r_i if revivable (more likely if productive and on
   good infrastructure), else closes with a constant probability.
 Base rates are normalised at month 0 so that the initial mean of each hazard equals the
-documented parameter; the relative factors then move with the firms' state.
+documented parameter (for idling, young units' excess included); the relative factors
+then move with the firms' state.
 New applications arrive as a Poisson count and enter construction.
 """
 
@@ -22,22 +25,29 @@ from .parameters import Parameters
 from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
 
-MAX_TABULATED_AGE = 600  # months; the young-firm excess hazard is nil long before
+MAX_TABULATED_AGE = 600  # months; the young units' excess hazard is nil long before
 
 
-def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
-    age = np.clip(month - firms.birth_month[idx], 0, MAX_TABULATED_AGE)
-    young = 1.0 + p.young_idling_multiplier * np.exp(-np.arange(MAX_TABULATED_AGE + 1) / p.young_age_months)
+def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarray:
+    """Relative idling hazard of a mature unit: higher when less productive or under-used."""
     utilisation = firms.employees[idx] / firms.capacity[idx]
-    return young[age] * np.exp(-p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation)
+    return np.exp(-p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation)
+
+
+def _young_excess(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
+    """Extra monthly idling probability of young plants, decaying with months in operation since
+    the last start (table lookup, no exp per unit). A restarted unit is young again."""
+    age = np.clip(month - firms.status_since[idx], 0, MAX_TABULATED_AGE)
+    return (p.young_excess_idling_rate * np.exp(-np.arange(MAX_TABULATED_AGE + 1) / p.young_age_months))[age]
 
 
 def _revival_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarray:
     return firms.revivable[idx] * firms.infrastructure[idx] * np.exp(p.idling_productivity_elasticity * firms.log_productivity[idx])
 
 
-def _completion_factor(firms: FirmState, idx: np.ndarray) -> np.ndarray:
-    return firms.infrastructure[idx]
+def _completion_factor(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
+    built_long_enough = month - firms.birth_month[idx] >= p.min_construction_months
+    return firms.infrastructure[idx] * built_long_enough
 
 
 def _normaliser(rate: float, factor: np.ndarray) -> float:
@@ -56,10 +66,11 @@ class Hazards:
     @classmethod
     def calibrate(cls, firms: FirmState, p: Parameters) -> "Hazards":
         status = firms.status
+        active = np.flatnonzero(status == ACTIVE)
         return cls(
-            idling=_normaliser(p.idling_rate, _idling_factor(firms, p, np.flatnonzero(status == ACTIVE), 0)),
+            idling=_normaliser(max(p.idling_rate - _young_excess(firms, p, active, 0).mean(), 0.0), _idling_factor(firms, p, active)),
             revival=_normaliser(p.revival_rate, _revival_factor(firms, p, np.flatnonzero((status == IDLE) & firms.revivable))),
-            completion=_normaliser(p.completion_rate, _completion_factor(firms, np.flatnonzero(status == UNDER_CONSTRUCTION))),
+            completion=_normaliser(p.completion_rate, _completion_factor(firms, p, np.flatnonzero(status == UNDER_CONSTRUCTION), 0)),
         )
 
 
@@ -78,8 +89,8 @@ def draw_transitions(firms: FirmState, p: Parameters, hazards: Hazards, month: i
     active = np.flatnonzero(status == ACTIVE)
     idle = np.flatnonzero(status == IDLE)
 
-    completion = np.minimum(hazards.completion * _completion_factor(firms, building), 1.0)
-    idling = np.minimum(hazards.idling * _idling_factor(firms, p, active, month), 1.0)
+    completion = np.minimum(hazards.completion * _completion_factor(firms, p, building, month), 1.0)
+    idling = np.minimum(hazards.idling * _idling_factor(firms, p, active) + _young_excess(firms, p, active, month), 1.0)
     revival = np.minimum(hazards.revival * _revival_factor(firms, p, idle), 1.0)
     u_b, u_i = u[building], u[idle]
     return Transitions(

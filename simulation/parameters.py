@@ -43,7 +43,7 @@ class Parameters:
     initial_utilisation_mean: float = _p(0.65, "share", "assumption (low capacity use is a stated problem)", (0.5, 0.8), (0.05, 1.0), "mean employment / capacity at month 0")
     productivity_sigma: float = _p(0.5, "log points", "literature: ln TFP dispersion 0.4-0.8 within industries", (0.35, 0.8), (0.0, 3.0), "stationary sd of log productivity")
     productivity_permanent_share: float = _p(0.6, "share of variance", "literature: large persistent firm effects in TFP (Syverson 2011)", (0.3, 0.8), (0.0, 1.0), "share of log productivity variance that is a firm's permanent level")
-    size_productivity_corr: float = _p(0.3, "correlation", "literature: exporters/large firms more productive (Bernard et al. 2007)", (0.1, 0.5), (-1.0, 1.0), "correlation of log size and log productivity at month 0")
+    size_productivity_corr: float = _p(0.3, "correlation", "literature: exporters/large firms more productive (Bernard et al. 2007)", (0.1, 0.5), (-1.0, 1.0), "correlation of log size and the permanent level of log productivity at month 0")
     productivity_persistence: float = _p(0.9, "per year", "literature: AR(1) rho ~0.9 a year", (0.8, 0.97), (0.0, 1.0), "annual autocorrelation of log productivity")
     volatility_size_elasticity: float = _p(0.2, "elasticity", "literature: sd(g) ~ size^-0.2 (Amaral et al. 1997)", (0.1, 0.3), (0.0, 1.0), "fall of productivity volatility with size")
     entrant_productivity_gap: float = _p(0.1, "log points", "literature: entrants less productive, catch up (Haltiwanger et al. 2013)", (0.0, 0.3), (0.0, 2.0), "entrants' mean log productivity below incumbents'")
@@ -51,9 +51,9 @@ class Parameters:
     sme_output_usd: float = _p(57e9, "USD a year", "seed 000: USD 17 bn = 30% of SME output", (25e9, 60e9), (1.0, None), "SME output at month 0 (normalises output per worker)")
 
     # --- employment, investment ----------------------------------------------------------
-    hiring_speed: float = _p(0.25, "per month", "assumption (partial adjustment)", (0.1, 0.5), (0.0, 1.0), "share of a log employment gap closed per month when hiring")
-    firing_speed: float = _p(0.10, "per month", "assumption (Iran's labour law makes dismissal costly)", (0.03, 0.25), (0.0, 1.0), "share of a log employment gap closed per month when shedding")
-    adjustment_band: float = _p(0.05, "log points", "literature: inaction band of lumpy labour adjustment", (0.0, 0.15), (0.0, 1.0), "gap below which employment is not changed")
+    hiring_speed: float = _p(0.25, "per month", "assumption (partial adjustment)", (0.1, 0.5), (0.0, 1.0), "share of the gap between target and current employment closed per month when hiring")
+    firing_speed: float = _p(0.10, "per month", "assumption (Iran's labour law makes dismissal costly)", (0.03, 0.25), (0.0, 1.0), "share of the gap between target and current employment closed per month when shedding")
+    adjustment_band: float = _p(0.05, "share of employment", "literature: inaction band of lumpy labour adjustment", (0.0, 0.15), (0.0, 1.0), "relative gap (|target - current| / current) below which employment is not changed")
     target_utilisation: float = _p(0.85, "share", "assumption", (0.75, 0.95), (0.05, 1.0), "utilisation above which a firm invests")
     investment_speed: float = _p(0.04, "per month", "assumption (time to build ~2 years)", (0.02, 0.08), (0.0, 1.0), "share of the capacity gap built per month")
     depreciation: float = _p(0.005, "per month", "assumption (6% a year)", (0.003, 0.01), (0.0, 1.0), "capacity lost per month when above need")
@@ -65,17 +65,18 @@ class Parameters:
 
     # --- lifecycle ------------------------------------------------------------------------
     applications_per_month: float = _p(1_600.0, "units/month", "seed 002: 16,000 in 10 months", (1_000.0, 2_000.0), (0.0, None), "new applications, each a unit entering construction")
-    completion_rate: float = _p(0.005, "per month", "assumption (~3,000 completions a year)", (0.002, 0.015), (0.0, 1.0), "mean monthly probability that a unit under construction starts operating")
+    completion_rate: float = _p(0.005, "per month", "assumption (~3,000-3,500 completions a year from a pipeline of 50,000-60,000)", (0.002, 0.015), (0.0, 1.0), "mean monthly probability that a unit under construction starts operating")
+    min_construction_months: float = _p(12.0, "months", "assumption (building even a small plant takes about a year)", (6.0, 24.0), (0.0, 120.0), "months from licence before a unit can start operating")
     abandonment_rate: float = _p(0.018, "per month", "assumption (most licences never become plants)", (0.005, 0.03), (0.0, 1.0), "monthly probability that a construction project is abandoned")
     outside_park_infrastructure: float = _p(0.5, "index 0-1", "assumption", (0.3, 0.7), (0.0, 1.0), "infrastructure quality outside parks")
-    idling_rate: float = _p(0.0045, "per month", "assumption (steady idle stock with revival and closure)", (0.002, 0.01), (0.0, 1.0), "mean monthly probability that an active unit goes idle, at month 0")
-    young_idling_multiplier: float = _p(4.0, "factor", "literature: young firms exit more (survival 66% at 2 years, Knaup 2005)", (1.0, 6.0), (0.0, 50.0), "extra idling hazard at age 0")
-    young_age_months: float = _p(18.0, "months", "assumption", (12.0, 36.0), (1.0, None), "decay of the young-firm hazard")
-    idling_productivity_elasticity: float = _p(1.0, "per log point", "literature: selection on productivity (Melitz 2003)", (0.5, 2.0), (0.0, 10.0), "how much lower productivity raises the idling hazard")
+    idling_rate: float = _p(0.0045, "per month", "assumption (steady idle stock with revival and closure)", (0.002, 0.01), (0.0, 1.0), "mean monthly probability that an active unit goes idle, at month 0 (young units' excess included)")
+    young_excess_idling_rate: float = _p(0.015, "per month", "calibrated: entrants' survival ~66% at 2 years, ~44-50% at 4 (US, Knaup 2005)", (0.005, 0.03), (0.0, 1.0), "extra monthly idling probability of a unit at age 0")
+    young_age_months: float = _p(36.0, "months", "calibrated with young_excess_idling_rate (Knaup 2005)", (18.0, 60.0), (1.0, None), "e-folding age of the young units' extra idling hazard")
+    idling_productivity_elasticity: float = _p(1.0, "per log point", "literature: selection on productivity (Melitz 2003)", (0.5, 2.0), (0.0, 10.0), "how much lower productivity raises the idling hazard (and higher productivity the revival hazard)")
     idling_utilisation_elasticity: float = _p(2.0, "per unit of utilisation", "assumption", (0.5, 4.0), (0.0, 10.0), "how much low capacity use raises the idling hazard")
     revival_rate: float = _p(0.0145, "per month", "context: 1,200-2,100 revivals a year", (0.008, 0.02), (0.0, 1.0), "mean monthly probability that a revivable idle unit restarts, at month 0")
     idle_closure_rate: float = _p(0.008, "per month", "assumption", (0.004, 0.02), (0.0, 1.0), "monthly probability that an idle unit closes for good")
-    restart_utilisation: float = _p(0.5, "share", "assumption", (0.3, 0.8), (0.05, 1.0), "employment / capacity of a unit when it starts or restarts")
+    restart_utilisation: float = _p(0.35, "share", "context: 17-22 jobs per revived unit", (0.25, 0.6), (0.05, 1.0), "employment / capacity of a unit when it starts or restarts")
 
 
 def parameter_names() -> list[str]:

@@ -121,6 +121,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     active = status == ACTIVE
     sector = rng.choice(len(SECTOR_SHARES), size=n_units, p=SECTOR_SHARES).astype(np.int16)
 
+    birth_month = -np.ceil(rng.exponential(12 * p.existing_age_mean_years, n_units)).astype(np.int32)
     firms = FirmState(int((n_units + n_building) * (1 + spare)) + 1)
     firms.append(
         status=status,
@@ -136,7 +137,8 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
         park_id=park_id,
         infrastructure=infrastructure,
         revivable=np.where(active, True, rng.random(n_units) < p.revivable_share),
-        birth_month=-np.ceil(rng.exponential(12 * p.existing_age_mean_years, n_units)).astype(np.int32),
+        birth_month=birth_month,
+        status_since=birth_month,  # operating since founding; for idle units the idling date is unknown
     )
     add_construction_projects(firms, parks, p, n_building, rng, month=0, backlog=True)
 

@@ -21,8 +21,8 @@ import numpy as np
 from .parameters import Parameters
 from .state import ACTIVE, IDLE, FirmState, size_class_of
 
-VOLATILITY_REFERENCE_CAPACITY = 16.0  # employees; shocks have the base sd at this capacity (2^4)
-VOLATILITY_OCTAVES = (-4, 11)  # capacity 1 .. 32,768 (2^-4 .. 2^11 times the reference); clipped beyond
+VOLATILITY_REFERENCE_CAPACITY = 32.0  # capacity near the median unit's; [32, 64) gets the base sd
+VOLATILITY_OCTAVES = (-5, 10)  # octaves of capacity / 32: [1, 2) is -5, [32768, 65536) is 10; clipped beyond
 
 
 class Market:
@@ -49,9 +49,10 @@ def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generato
 
     shock = rng.standard_normal(firms.n)
     live = np.flatnonzero((firms.status == ACTIVE) | (firms.status == IDLE))
-    _, octave = np.frexp(np.maximum(firms.capacity[live], 1.0) * (1.0 / VOLATILITY_REFERENCE_CAPACITY))
+    _, exponent = np.frexp(np.maximum(firms.capacity[live], 1.0) * (1.0 / VOLATILITY_REFERENCE_CAPACITY))
+    octave = np.clip(exponent - 1, lo, hi)  # frexp: x = m 2^e with m in [0.5, 1), so [1, 2) has e = 1
     x = firms.log_productivity[live]
-    x += (1.0 - rho) * (firms.log_productivity_mean[live] - x) + sd_by_octave[np.clip(octave, lo, hi) - lo] * shock[live]
+    x += (1.0 - rho) * (firms.log_productivity_mean[live] - x) + sd_by_octave[octave - lo] * shock[live]
     firms.log_productivity[live] = x
 
 

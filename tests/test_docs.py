@@ -13,9 +13,12 @@ PARAMETERS = parameter_metadata()
 
 @pytest.fixture(scope="module")
 def odd_rows() -> dict[str, str]:
-    """Table rows of ODD.md keyed by the backticked name in their first cell."""
+    """Rows of the parameter section of ODD.md, keyed by the backticked name in their first cell."""
+    text = ODD.read_text(encoding="utf-8")
+    section = re.search(r"^## 8\. Parameters$(.*?)^## 9\.", text, re.S | re.M)
+    assert section, "docs/ODD.md has no '## 8. Parameters' section"
     rows = {}
-    for line in ODD.read_text(encoding="utf-8").splitlines():
+    for line in section.group(1).splitlines():
         match = re.match(r"\|\s*`([a-z_0-9]+)`\s*\|(.*)", line)
         if match:
             rows.setdefault(match.group(1), match.group(2))
