@@ -67,8 +67,15 @@ class Hazards:
     def calibrate(cls, firms: FirmState, p: Parameters) -> "Hazards":
         status = firms.status
         active = np.flatnonzero(status == ACTIVE)
+        young = _young_excess(firms, p, active, 0).mean() if len(active) else 0.0
+        if p.idling_rate < young:
+            raise ValueError(
+                f"idling_rate={p.idling_rate} is below the mean excess hazard of young units at month 0 "
+                f"({young:.5f} with young_excess_idling_rate={p.young_excess_idling_rate}); raise idling_rate "
+                "or lower young_excess_idling_rate"
+            )
         return cls(
-            idling=_normaliser(max(p.idling_rate - _young_excess(firms, p, active, 0).mean(), 0.0), _idling_factor(firms, p, active)),
+            idling=_normaliser(p.idling_rate - young, _idling_factor(firms, p, active)),
             revival=_normaliser(p.revival_rate, _revival_factor(firms, p, np.flatnonzero((status == IDLE) & firms.revivable))),
             completion=_normaliser(p.completion_rate, _completion_factor(firms, p, np.flatnonzero(status == UNDER_CONSTRUCTION), 0)),
         )

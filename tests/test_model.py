@@ -77,6 +77,7 @@ def test_firm_ids_stable_as_units_are_added():
         ({"revival_rate": "high"}, TypeError, "revival_rate.*must be a number"),
         ({"smes_in_parks": 80_000}, ValueError, "smes_in_parks"),
         ({"rng": -3}, ValueError, "non-negative"),
+        ({"idling_rate": 0.0001}, ValueError, "idling_rate=0.0001 is below.*young_excess_idling_rate"),
     ],
 )
 def test_bad_arguments_are_refused_with_a_clear_message(kwargs, error, message):
