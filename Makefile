@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	echo "Using $$py ($$($$py --version))"; \
 	[ -x $(VPY) ] || $$py -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -e '.[test,bench]'
+	$(VPY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
 demo: $(VENV)/.installed
