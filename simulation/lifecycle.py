@@ -4,7 +4,7 @@ Each month every unit draws one uniform u and faces its status's competing hazar
 - under construction: once licensed for `min_construction_months`, completes with
   probability c_i (rises with site infrastructure), else is abandoned (closed) with a
   constant probability;
-- active: goes idle with probability h_i = base * f_i + y(age): f_i is higher for less
+- active: goes idle with probability h_i = min(1, base * f_i + y(age)): f_i is higher for less
   productive and under-used plants (reduced-form selection), y is the young units' excess
   hazard, decaying with age;
 - idle: restarts with probability r_i if revivable (more likely if productive and on
@@ -35,8 +35,9 @@ def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarr
 
 
 def _young_excess(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
-    """Extra monthly idling probability of young plants, decaying with months in operation since
-    the last start (table lookup, no exp per unit). A restarted unit is young again."""
+    """Extra monthly idling probability of young plants, decaying with the months since the unit
+    last started (for units operating at month 0: since founding). Table lookup, no exp per
+    unit. A restarted unit is young again."""
     age = np.clip(month - firms.status_since[idx], 0, MAX_TABULATED_AGE)
     return (p.young_excess_idling_rate * np.exp(-np.arange(MAX_TABULATED_AGE + 1) / p.young_age_months))[age]
 

@@ -4,7 +4,8 @@ Counts are taken as given (scaled): industrial units, SMEs, SMEs in parks and th
 share, units under construction. Sizes: one log-normal whose two parameters are solved
 from the SME share of units and the SME share of employment; SMEs and large units are
 drawn from it truncated below and above 100 employees, so the density is continuous at
-the class boundary. Log productivity is normal, correlated with log size. Each active unit starts in demand equilibrium: its customer base is backed out so
+the class boundary. Log productivity is normal: a permanent level correlated with log
+size plus a transitory part. Each active unit starts in demand equilibrium: its customer base is backed out so
 that demand equals its employment at month 0.
 """
 
@@ -32,12 +33,12 @@ def size_distribution(p: Parameters) -> tuple[float, float]:
     by their active shares, the SME employment share s requires
     Phi(z - sigma) = s a_L / (s a_L + (1 - s) a_S).
     """
-    z = ndtri(p.smes / p.industrial_units)
-    active_sme = (p.active_smes_in_parks + p.active_share_outside_parks * (p.smes - p.smes_in_parks)) / p.smes
-    s, a_large = p.sme_employment_share, p.active_share_large
+    z = ndtri(p.initial_smes / p.initial_industrial_units)
+    active_sme = (p.initial_active_smes_in_parks + p.active_share_outside_parks * (p.initial_smes - p.initial_smes_in_parks)) / p.initial_smes
+    s, a_large = p.initial_sme_employment_share, p.active_share_large
     sigma = z - ndtri(s * a_large / (s * a_large + (1 - s) * active_sme))
     if sigma <= 0:
-        raise ValueError(f"no log-normal size distribution gives sme_employment_share={s} with {p.smes} SMEs of {p.industrial_units} units")
+        raise ValueError(f"no log-normal size distribution gives initial_sme_employment_share={s} with {p.initial_smes} SMEs of {p.initial_industrial_units} units")
     return float(np.log(LARGE_FROM) - sigma * z), float(sigma)
 
 
@@ -89,12 +90,12 @@ def _locate(in_park: np.ndarray, parks: Parks, p: Parameters, rng: np.random.Gen
 
 def build_population(p: Parameters, scale: float, rng: np.random.Generator, spare: float = 0.6):
     """Return (firms, parks, output_per_worker) for a population sampled at `scale`."""
-    n_units = scaled(p.industrial_units, scale)
-    n_sme = scaled(p.smes, scale)
+    n_units = scaled(p.initial_industrial_units, scale)
+    n_sme = scaled(p.initial_smes, scale)
     n_large = n_units - n_sme
-    n_sme_park, n_sme_park_active = scaled(p.smes_in_parks, scale), scaled(p.active_smes_in_parks, scale)
+    n_sme_park, n_sme_park_active = scaled(p.initial_smes_in_parks, scale), scaled(p.initial_active_smes_in_parks, scale)
     n_sme_out = n_sme - n_sme_park
-    n_building = scaled(p.under_construction, scale)
+    n_building = scaled(p.initial_under_construction, scale)
     parks = Parks(p.parks, rng)
 
     # existing units: SMEs in parks, SMEs outside, large units
@@ -176,5 +177,5 @@ def _calibrate_output_per_worker(firms: FirmState, p: Parameters, scale: float) 
     sme_active = (firms.status == ACTIVE) & firms.is_sme
     relative = SECTOR_OUTPUT_PER_WORKER[firms.sector[sme_active]]
     base = (relative * firms.productivity[sme_active] * firms.employees[sme_active]).sum()
-    level = p.sme_output_usd * scale / 12.0 / base
+    level = p.initial_sme_output_usd * scale / 12.0 / base
     return level * SECTOR_OUTPUT_PER_WORKER

@@ -38,7 +38,7 @@ COLUMNS = {
     "infrastructure": (np.float64, 0.0),  # quality of the site's infrastructure, 0-1
     "revivable": (np.bool_, True),
     "birth_month": (np.int32, 0),  # month the unit was licensed (negative: before the run)
-    "status_since": (np.int32, 0),  # month of the last status change
+    "status_since": (np.int32, 0),  # month the current status began (units operating at month 0: founding month)
 }
 
 

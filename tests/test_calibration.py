@@ -60,7 +60,7 @@ def test_size_distribution_solves_both_seed_facts():
 
     mu, sigma = size_distribution(SEED)
     dist = lognorm(s=sigma, scale=np.exp(mu))
-    assert dist.cdf(100) == pytest.approx(SEED.smes / SEED.industrial_units, abs=1e-9)
+    assert dist.cdf(100) == pytest.approx(SEED.initial_smes / SEED.initial_industrial_units, abs=1e-9)
     below = dist.expect(lambda x: x, ub=100) * 0.79  # active share of SMEs
     above = dist.expect(lambda x: x, lb=100) * SEED.active_share_large
     assert below / (below + above) == pytest.approx(0.5, abs=0.005)
@@ -69,8 +69,8 @@ def test_size_distribution_solves_both_seed_facts():
 def test_impossible_employment_share_is_refused():
     from simulation import SMEModel
 
-    with pytest.raises(ValueError, match="sme_employment_share"):
-        SMEModel(rng=1, scale=0.01, sme_employment_share=0.95)
+    with pytest.raises(ValueError, match="initial_sme_employment_share"):
+        SMEModel(rng=1, scale=0.01, initial_sme_employment_share=0.95)
 
 
 def test_parks_and_provinces(full_model):

@@ -75,7 +75,7 @@ def test_firm_ids_stable_as_units_are_added():
         ({"revival_rat": 0.01}, TypeError, "unknown model parameter.*revival_rat"),
         ({"revival_rate": -0.1}, ValueError, "revival_rate"),
         ({"revival_rate": "high"}, TypeError, "revival_rate.*must be a number"),
-        ({"smes_in_parks": 80_000}, ValueError, "smes_in_parks"),
+        ({"initial_smes_in_parks": 80_000}, ValueError, "initial_smes_in_parks"),
         ({"rng": -3}, ValueError, "non-negative"),
         ({"idling_rate": 0.0001}, ValueError, "idling_rate=0.0001 is below.*young_excess_idling_rate"),
     ],
