@@ -108,3 +108,11 @@ def test_batch_run_over_two_values_and_two_seeds():
     assert (frame.Step == 6).all()
     mean_revived = frame.groupby("revival_rate").units_revived.mean()
     assert mean_revived[0.03] > mean_revived[0.005]
+
+
+def test_parameter_names_never_shadow_indicator_columns():
+    """batch_run puts parameters and indicators in one row: a shared name would lose one of them."""
+    from simulation import INDICATORS
+    from simulation.parameters import parameter_names
+
+    assert not set(parameter_names()) & set(INDICATORS)
