@@ -18,6 +18,7 @@ from .geography import PROVINCE_WEIGHTS, SECTOR_OUTPUT_PER_WORKER, SECTOR_SHARES
 from .parameters import Parameters
 from .state import ACTIVE, IDLE, LARGE_FROM, UNDER_CONSTRUCTION, FirmState, size_class_of
 
+MIN_UNITS = 100  # below this a sample has empty size classes and no meaningful distribution
 UTILISATION_CONCENTRATION = 8.0  # Beta(a, b) with a + b = 8: sd of initial utilisation ~0.16
 
 
@@ -91,6 +92,9 @@ def _locate(in_park: np.ndarray, parks: Parks, p: Parameters, rng: np.random.Gen
 def build_population(p: Parameters, scale: float, rng: np.random.Generator, spare: float = 0.6):
     """Return (firms, parks, output_per_worker) for a population sampled at `scale`."""
     n_units = scaled(p.initial_industrial_units, scale)
+    if n_units < MIN_UNITS:
+        raise ValueError(f"scale={scale} samples only {n_units} industrial units; use scale >= "
+                         f"{MIN_UNITS / p.initial_industrial_units:.2g} (at least {MIN_UNITS} units)")
     n_sme = scaled(p.initial_smes, scale)
     n_large = n_units - n_sme
     n_sme_park, n_sme_park_active = scaled(p.initial_smes_in_parks, scale), scaled(p.initial_active_smes_in_parks, scale)

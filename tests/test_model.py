@@ -72,6 +72,7 @@ def test_firm_ids_stable_as_units_are_added():
         ({"scale": 0.0}, ValueError, "scale must be a number in"),
         ({"scale": 1.5}, ValueError, "scale must be a number in"),
         ({"scale": "big"}, ValueError, "scale must be a number in"),
+        ({"scale": 1e-5}, ValueError, "samples only 1 industrial units; use scale >= 0.0012"),
         ({"revival_rat": 0.01}, TypeError, "unknown model parameter.*revival_rat"),
         ({"revival_rate": -0.1}, ValueError, "revival_rate"),
         ({"revival_rate": "high"}, TypeError, "revival_rate.*must be a number"),
