@@ -8,9 +8,10 @@ writes go straight to the model's arrays, so an agent and the arrays never disag
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
-from .state import SIZE_CLASS_NAMES, STATUS_NAMES
+from .state import LARGE, SIZE_CLASS_NAMES, STATUS_NAMES
 
 
 class Firm(mesa.Agent):
@@ -52,7 +53,7 @@ class Firm(mesa.Agent):
 
     @property
     def productivity(self) -> float:
-        return float(self.model.firms.productivity[self.firm_id])
+        return float(np.exp(self._get("log_productivity")))  # this row only, not the whole column
 
     @property
     def size_class(self) -> str:
@@ -60,7 +61,7 @@ class Firm(mesa.Agent):
 
     @property
     def is_sme(self) -> bool:
-        return bool(self.model.firms.is_sme[self.firm_id])
+        return bool(self._get("size_class") < LARGE)
 
     @property
     def output_usd(self) -> float:

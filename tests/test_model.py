@@ -55,6 +55,16 @@ def test_agent_is_a_view_onto_its_row():
         agent.status = "bankrupt"
 
 
+def test_agent_attributes_match_the_firm_frame(small_run):
+    frame = small_run.firm_frame().set_index("firm_id")
+    for agent in small_run.firm_agents[::97]:
+        row = frame.loc[agent.firm_id]
+        assert (agent.status, agent.is_sme, agent.in_park, agent.age_months) == (
+            row.status, row.is_sme, row.in_park, row.age_months)
+        assert agent.productivity == pytest.approx(row.productivity)
+        assert agent.employees == row.employees
+
+
 def test_firm_ids_stable_as_units_are_added():
     model = SMEModel(rng=5, scale=0.01)
     before = model.firm_frame()[["firm_id", "sector", "province"]]
