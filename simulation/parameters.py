@@ -79,6 +79,54 @@ class Parameters:
     idle_closure_rate: float = _p(0.008, "per month", "assumption", (0.004, 0.02), (0.0, 1.0), "monthly probability that an idle unit closes for good")
     restart_utilisation: float = _p(0.35, "share", "context: 17-22 jobs per revived unit (model: mean ~24, median ~12)", (0.25, 0.6), (0.05, 1.0), "employment / capacity of a unit when it starts or restarts")
 
+    # --- clusters and parks ------------------------------------------------------------------
+    cluster_spillover_elasticity: float = _p(0.04, "elasticity", "literature: productivity elasticity to local same-sector scale 0.02-0.10 (Rosenthal & Strange 2004; Ellison, Glaeser & Kerr 2010)", (0.02, 0.10), (0.0, 0.5), "log productivity gained per log point of growth in the cluster's (sector x province) employment")
+    infrastructure_productivity_effect: float = _p(0.2, "log points per unit of index", "assumption (power, water and transport outages cost output)", (0.0, 0.4), (0.0, 2.0), "log productivity gained per unit of site infrastructure quality (0-1), relative to the mean site")
+
+    # --- export markets (heterogeneous-firm trade) ---------------------------------------
+    initial_exporters: float = _p(1_100.0, "SMEs", "seed 001: over 1,100 exporting units", (1_000.0, 1_300.0), (1.0, None), "SMEs exporting at month 0 (calibrates the export cost multiplier)")
+    initial_exports_usd: float = _p(1.03e9, "USD a year", "seed 001: over USD 1.03 bn", (1.0e9, 4.0e9), (1.0, None), "SME exports at month 0 (calibrates foreign market size); context: other estimates up to USD 4 bn")
+    export_appeal_sigma: float = _p(1.0, "log points", "assumption (firm-specific foreign demand; Eaton, Kortum & Kramarz 2011)", (0.5, 1.5), (0.0, 3.0), "sd of the log of foreign buyers' taste for a firm's products")
+    export_payback_months: float = _p(36.0, "months", "assumption (Roberts & Tybout 1997: entry pays when the margin covers the sunk cost over a few years)", (18.0, 60.0), (1.0, None), "months over which an entrant expects to recoup the sunk entry cost: enter when monthly profit >= sunk cost / this")
+    initial_export_band_position: float = _p(0.5, "share of the band", "calibrated: keeps the baseline's exporter count steady in the first year", (0.0, 1.0), (0.0, 1.0), "month-0 exporters are the units whose profit clears this point between the exit (0) and entry (1) thresholds")
+    export_reentry_window_months: float = _p(12.0, "months", "literature: after 2+ years out a firm is like a new entrant (Roberts & Tybout 1997)", (6.0, 24.0), (0.0, 120.0), "a firm that served a destination this recently re-enters at a reduced sunk cost")
+    export_reentry_cost_share: float = _p(0.3, "share", "assumption (Roberts & Tybout 1997: sunk costs depreciate fast)", (0.1, 0.6), (0.0, 1.0), "share of the sunk cost paid on re-entry within the window")
+    export_experience_cost_share: float = _p(0.7, "share", "literature: sunk costs largely destination-specific (McCallum 2015)", (0.5, 0.9), (0.0, 1.0), "share of a destination's sunk cost paid by a firm that already exports elsewhere")
+    learning_by_exporting: float = _p(0.04, "log points", "literature: small, disputed (De Loecker 2007, 2013; Bernard & Jensen 1999)", (0.0, 0.10), (0.0, 0.5), "rise of long-run log productivity over a firm's first export spell")
+    learning_months: float = _p(24.0, "months", "assumption (gains accrue in the first years)", (12.0, 48.0), (1.0, 600.0), "months of exporting over which the learning gain accrues")
+    standards_productivity_corr: float = _p(0.5, "correlation", "assumption (certified firms are more productive)", (0.2, 0.8), (-1.0, 1.0), "rank correlation of a firm's standards level with its productivity")
+    foreign_demand_growth: float = _p(0.03, "per year", "literature: world import volume growth ~3% a year (WTO)", (0.0, 0.06), (-0.5, 0.5), "trend growth of destinations' import demand")
+    foreign_demand_volatility: float = _p(0.015, "per month", "assumption", (0.005, 0.03), (0.0, 0.5), "sd of monthly shocks to each destination's import demand")
+    real_exchange_rate_drift: float = _p(0.0, "per year", "assumption (nominal depreciation offsets the inflation gap on average)", (-0.1, 0.1), (-1.0, 1.0), "trend of the rial's real depreciation (positive: cheaper Iranian goods)")
+    real_exchange_rate_volatility: float = _p(0.03, "per month", "context: free-market rial moves several % a month", (0.01, 0.06), (0.0, 0.5), "sd of monthly real exchange rate shocks")
+    exchange_rate_elasticity: float = _p(1.0, "elasticity", "literature: export elasticity to the real exchange rate ~0.5-1.5", (0.3, 1.5), (0.0, 5.0), "elasticity of export revenue to the real exchange rate")
+    sanctions_risk_multiplier: float = _p(1.0, "multiplier", "assumption (scales the destinations' yearly risks)", (0.0, 3.0), (0.0, 20.0), "multiplier on each destination's yearly probability of a sanctions episode")
+    sanctions_access_cut: float = _p(0.5, "share", "assumption", (0.2, 0.8), (0.0, 1.0), "share of a destination's market access lost during a sanctions episode")
+    sanctions_duration_months: float = _p(12.0, "months", "assumption", (6.0, 36.0), (1.0, 600.0), "mean length of a sanctions episode (geometric)")
+    sanctions_deflection: float = _p(0.67, "share", "context: about two-thirds of sanctioned exports deflected (Haidar 2017)", (0.4, 0.8), (0.0, 1.0), "share of sales lost to a sanctioned destination that a firm redirects to its other destinations")
+    deflection_price_discount: float = _p(0.07, "share", "context: deflected at lower prices (Haidar 2017); size assumed", (0.0, 0.2), (0.0, 1.0), "price cut on redirected sales")
+
+    # --- export consortia and export management companies -------------------------------
+    initial_consortia: float = _p(130.0, "consortia", "seed 001: over 130", (120.0, 150.0), (0.0, None), "consortia and export management companies at month 0")
+    consortium_size_mean: float = _p(6.0, "members", "literature: UNIDO (2003, 2009) consortia of a handful to 20 members", (4.0, 12.0), (3.0, 50.0), "mean members of a consortium at formation (3 + Poisson)")
+    consortium_min_members: float = _p(3.0, "members", "assumption", (2.0, 5.0), (1.0, 50.0), "a consortium with fewer active members dissolves")
+    consortium_coordination_cost_share: float = _p(0.15, "share", "assumption (management fee and meetings)", (0.05, 0.3), (0.0, 1.0), "each member pays (1 / members + this) of a destination's sunk and fixed costs")
+    consortium_knowledge_gain: float = _p(0.2, "share", "assumption (pooled market knowledge, UNIDO 2009)", (0.0, 0.5), (0.0, 2.0), "rise of a member's foreign sales potential")
+    consortium_legal_recognition: float = _p(0.0, "index 0-1", "seed 001: a bill is pending (a lever)", (0.0, 1.0), (0.0, 1.0), "how far consortia are recognised in law (0 today)")
+    consortium_trust: float = _p(0.4, "index 0-1", "assumption (SMEs distrust unrecognised consortia, seed 001)", (0.2, 0.6), (0.0, 1.0), "SMEs' trust in consortia without legal recognition")
+    recognition_trust_gain: float = _p(0.4, "index 0-1", "assumption", (0.2, 0.6), (0.0, 1.0), "trust added by full legal recognition")
+    consortium_formation_rate: float = _p(0.018, "per cluster-month", "calibrated: about 130 consortia in steady state with their failure rate", (0.005, 0.05), (0.0, 1.0), "monthly probability that a cluster forms a consortium, at trust 1")
+    consortium_failure_rate: float = _p(0.028, "per month", "literature: many consortia fail without support (UNIDO 2003); mean life ~5 years at trust 0.4", (0.01, 0.05), (0.0, 1.0), "monthly probability that a consortium dissolves, at trust 0 (scaled by 1 - trust)")
+    consortium_join_rate: float = _p(0.02, "per month", "assumption", (0.005, 0.05), (0.0, 1.0), "monthly probability that an interested SME joins its cluster's consortium, at trust 1")
+    consortium_leave_rate: float = _p(0.01, "per month", "assumption", (0.002, 0.03), (0.0, 1.0), "monthly probability that a member leaves, at trust 0 (scaled by 1 - trust)")
+
+    # --- supply-chain links ----------------------------------------------------------------
+    supplier_links_per_large_firm: float = _p(3.0, "links", "assumption (weak SME-large firm linkages, seed 000/002)", (1.0, 8.0), (0.0, 100.0), "SME suppliers per active large firm at month 0")
+    supplier_sales_share: float = _p(0.3, "share", "assumption", (0.1, 0.5), (0.0, 0.9), "share of a linked SME's sales bought by its large buyers")
+    missing_link_utilisation_gap: float = _p(0.1, "share", "assumption (seed 000/002: missing links idle capacity)", (0.0, 0.2), (0.0, 0.9), "lower capacity use of SMEs without a large buyer, at month 0")
+    link_formation_rate: float = _p(0.001, "per month", "assumption", (0.0, 0.005), (0.0, 1.0), "monthly probability that an unlinked active SME finds a large buyer")
+    link_same_province_share: float = _p(0.7, "share", "assumption (proximity)", (0.5, 0.9), (0.0, 1.0), "share of links formed inside the supplier's province")
+
 
 def parameter_names() -> list[str]:
     return [f.name for f in dataclasses.fields(Parameters)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .destinations import N_DESTINATIONS
+
 UNDER_CONSTRUCTION, ACTIVE, IDLE, CLOSED = 0, 1, 2, 3
 STATUS_NAMES = ("under_construction", "active", "idle", "closed")
 
@@ -18,6 +20,7 @@ SIZE_CLASS_NAMES = ("small", "medium", "large")
 MEDIUM_FROM, LARGE_FROM = 50, 100  # employees (ISIPO: small < 50, medium 50-99)
 
 NO_GROUP = -1
+NEVER = np.iinfo(np.int16).min  # `last_exported` of a destination never served
 
 # column -> (dtype, fill value for new rows)
 COLUMNS = {
@@ -33,13 +36,30 @@ COLUMNS = {
     "sector": (np.int16, 0),
     "province": (np.int16, 0),
     "park_id": (np.int32, NO_GROUP),
-    "cluster_id": (np.int32, NO_GROUP),  # set by the groups mechanism
-    "consortium_id": (np.int32, NO_GROUP),  # set by the groups mechanism
+    "cluster_id": (np.int32, NO_GROUP),  # sector x province (groups.cluster_of)
+    "consortium_id": (np.int32, NO_GROUP),  # export consortium or management company (groups.Consortia)
     "infrastructure": (np.float64, 0.0),  # quality of the site's infrastructure, 0-1
     "revivable": (np.bool_, True),
     "birth_month": (np.int32, 0),  # month the unit was licensed (negative: before the run)
     "status_since": (np.int32, 0),  # month the current status began (units operating at month 0: founding month)
+    "standards": (np.float64, 0.0),  # product-standards level, uniform 0-1 across units (trade)
+    "export_appeal": (np.float64, 1.0),  # foreign buyers' taste for the firm's products, log-normal (trade)
+    "export_scale": (np.float64, 0.0),  # foreign customer potential: home customer base at start x appeal (trade)
+    "export_experience": (np.int16, 0),  # months exported so far, capped (learning by exporting)
+    "export_markets": (np.int8, 0),  # destinations served this month
 }
+# two-dimensional columns: one entry per (unit, destination)
+DESTINATION_COLUMNS = {
+    "exporting": (np.bool_, False),  # serves the destination this month
+    "last_exported": (np.int16, NEVER),  # last month the unit served it (re-entry is cheaper soon after)
+}
+
+
+_ALL = {**COLUMNS, **DESTINATION_COLUMNS}
+
+
+def _shape(name: str, rows: int) -> tuple[int, ...]:
+    return (rows, N_DESTINATIONS) if name in DESTINATION_COLUMNS else (rows,)
 
 
 def size_class_of(employees: np.ndarray) -> np.ndarray:
@@ -49,7 +69,7 @@ def size_class_of(employees: np.ndarray) -> np.ndarray:
 class FirmState:
     def __init__(self, capacity: int):
         self.n = 0
-        self._buffers = {name: np.full(max(capacity, 1), fill, dtype) for name, (dtype, fill) in COLUMNS.items()}
+        self._buffers = {name: np.full(_shape(name, max(capacity, 1)), fill, dtype) for name, (dtype, fill) in _ALL.items()}
         self._expose()
 
     def _expose(self) -> None:
@@ -58,7 +78,7 @@ class FirmState:
 
     def append(self, **columns: np.ndarray) -> slice:
         """Add rows; columns not given take their fill value. Returns the new rows' slice."""
-        unknown = set(columns) - set(COLUMNS)
+        unknown = set(columns) - set(_ALL)
         if unknown:
             raise KeyError(f"unknown firm columns {sorted(unknown)}")
         k = len(next(iter(columns.values()))) if columns else 0
@@ -67,8 +87,8 @@ class FirmState:
         if stop > size:
             new_size = max(stop, 2 * size)
             for name, buf in self._buffers.items():
-                dtype, fill = COLUMNS[name]
-                grown = np.full(new_size, fill, dtype)
+                dtype, fill = _ALL[name]
+                grown = np.full(_shape(name, new_size), fill, dtype)
                 grown[:start] = buf[:start]
                 self._buffers[name] = grown
         for name, values in columns.items():
