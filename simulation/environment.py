@@ -1,15 +1,21 @@
-"""The environment: what no firm or policy controls, drawn on its own random stream.
+"""The environment: what no firm or policy controls, drawn on its own random streams.
 
-Domestic demand by sector: a log random walk with drift common to all sectors (real
-growth of manufacturing demand) times a mean-reverting AR(1) sector deviation. The same
-seed gives the same path whatever the policy, so policy comparisons are paired.
-Later issues add the exchange rate, inflation, destination demand and sanctions here.
+- Domestic demand by sector: a log random walk with drift common to all sectors (real
+  growth of manufacturing demand) times a mean-reverting AR(1) sector deviation.
+- Abroad (the "foreign" stream): each destination's import demand is a log random walk with
+  drift; the rial's real exchange rate is a log random walk (up = real depreciation, cheaper
+  Iranian goods); sanctions are destination-specific episodes that start with the
+  destination's yearly risk and last a geometric number of months, cutting its market access.
+The same seed gives the same paths whatever the policy, so policy comparisons are paired.
+Scenario shocks (a sanctions tightening, a fall of the rial) use `impose_sanctions` and
+`shift_exchange_rate`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import destinations
 from .parameters import Parameters
 from .randomness import Streams
 
@@ -20,14 +26,65 @@ class Environment:
         self.streams = streams
         self.log_aggregate_demand = 0.0
         self.sector_deviation = np.zeros(n_sectors)
+        n = destinations.N_DESTINATIONS
+        self.log_foreign_demand = np.zeros(n)
+        self.log_real_exchange_rate = 0.0
+        self.sanction_months_left = np.zeros(n, np.int64)
+        self.sanction_cut = np.zeros(n)
+        self.base_access = destinations.market_access(p.demand_elasticity)
 
     def advance(self, month: int) -> None:
         p = self.p
         shocks = self.streams.draw("environment", month).standard_normal(1 + len(self.sector_deviation))
         self.log_aggregate_demand += p.domestic_demand_growth / 12.0 + p.domestic_demand_volatility * shocks[0]
         self.sector_deviation = p.sector_demand_persistence * self.sector_deviation + p.sector_demand_volatility * shocks[1:]
+        self._advance_abroad(month)
+
+    def _advance_abroad(self, month: int) -> None:
+        p, n = self.p, len(self.log_foreign_demand)
+        rng = self.streams.draw("foreign", month)
+        demand_shock, rate_shock = rng.standard_normal(n), rng.standard_normal()
+        start_u, length_u = rng.random(n), rng.random(n)
+        self.log_foreign_demand += p.foreign_demand_growth / 12.0 + p.foreign_demand_volatility * demand_shock
+        self.log_real_exchange_rate += p.real_exchange_rate_drift / 12.0 + p.real_exchange_rate_volatility * rate_shock
+
+        self.sanction_months_left = np.maximum(self.sanction_months_left - 1, 0)
+        yearly = np.minimum(destinations.SANCTIONS_RISK * p.sanctions_risk_multiplier, 1.0)
+        starts = (self.sanction_months_left == 0) & (start_u < 1.0 - (1.0 - yearly) ** (1.0 / 12.0))
+        # geometric length with mean sanctions_duration_months, by inversion of the uniform
+        stay = 1.0 - 1.0 / p.sanctions_duration_months
+        length = 1 if stay <= 0 else 1 + np.floor(np.log(length_u) / np.log(stay)).astype(np.int64)
+        self.sanction_months_left = np.where(starts, length, self.sanction_months_left)
+        self.sanction_cut = np.where(starts, p.sanctions_access_cut, self.sanction_cut)
+
+    def impose_sanctions(self, destination: int | str, months: int, cut: float | None = None) -> None:
+        """A scenario shock: the destination loses `cut` of its market access for `months` months."""
+        d = destinations.index(destination) if isinstance(destination, str) else int(destination)
+        if months < 1:
+            raise ValueError(f"sanctions must last at least a month, got {months}")
+        cut = self.p.sanctions_access_cut if cut is None else cut
+        if not 0.0 <= cut <= 1.0:
+            raise ValueError(f"sanctions cut must be a share in [0, 1], got {cut}")
+        self.sanction_months_left[d] = months
+        self.sanction_cut[d] = cut
+
+    def shift_exchange_rate(self, log_change: float) -> None:
+        """A scenario shock: the rial depreciates (positive) or appreciates in real terms at once."""
+        self.log_real_exchange_rate += log_change
 
     @property
     def demand_index(self) -> np.ndarray:
         """Domestic demand by sector relative to month 0."""
         return np.exp(self.log_aggregate_demand + self.sector_deviation)
+
+    @property
+    def sanctioned(self) -> np.ndarray:
+        return self.sanction_months_left > 0
+
+    def market_access(self, with_sanctions: bool = True) -> np.ndarray:
+        """Each destination's market access this month, relative shares at month 0 times demand,
+        exchange-rate and (optionally) sanctions factors."""
+        access = self.base_access * np.exp(self.log_foreign_demand + self.p.exchange_rate_elasticity * self.log_real_exchange_rate)
+        if with_sanctions:
+            access = access * (1.0 - self.sanction_cut * self.sanctioned)
+        return access

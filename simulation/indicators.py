@@ -3,7 +3,8 @@
 Counts and sums over the (possibly sampled) population are divided by `scale`, so a run at
 scale 0.1 reports national figures. Flows are annualised (x 12) where the contract says
 "a year". Employment, output and exports are zero for units that are not active (an
-invariant of the state), so their sums need no status mask.
+invariant of the state), so their sums need no status mask. `exports_usd` counts SMEs'
+exports (direct or through a consortium); `all_exports_usd` adds the large units'.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ CONTRACT = (
 EXTRAS = (
     "industrial_units", "smes", "smes_in_parks", "active_smes_in_parks", "output_usd",
     "units_completed", "units_revived", "units_idled", "new_applications", "graduations",
-    "investment_usd",
+    "investment_usd", "all_exports_usd", "consortium_members", "consortium_exports_usd", "export_entries",
+    "export_exits", "export_sunk_costs_usd", "supplier_links", "sanctioned_destinations",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -38,10 +40,11 @@ def compute(model) -> dict[str, float]:
     employment = np.bincount(f.size_class, weights=f.employees, minlength=N_CLASS) * k
     output = 12.0 * np.bincount(f.size_class, weights=f.output_usd, minlength=N_CLASS) * k
     exporting = f.exports_usd > 0
-    exports = 12.0 * f.exports_usd[exporting & f.is_sme].sum() * k
+    sme_exporting = exporting & f.is_sme
+    exports = 12.0 * f.exports_usd[sme_exporting].sum() * k
+    member = f.consortium_id >= 0
     sme_output, sme_employment = output[:LARGE].sum(), employment[:LARGE].sum()
     total_employment = employment.sum()
-    in_consortium = f.consortium_id >= 0
     values = {
         "active_units": by_status[ACTIVE],
         "idle_units": by_status[IDLE],
@@ -54,8 +57,8 @@ def compute(model) -> dict[str, float]:
         "sme_output_usd": sme_output,
         "exports_usd": exports,
         "export_share": exports / sme_output if sme_output > 0 else 0.0,
-        "exporters": np.count_nonzero(exporting & f.is_sme) * k,
-        "consortia": len(np.unique(f.consortium_id[in_consortium & (f.status == ACTIVE)])) * k if in_consortium.any() else 0.0,
+        "exporters": np.count_nonzero(sme_exporting) * k,
+        "consortia": len(model.consortia) * k,
         "policy_spend_usd": c["policy_spend_usd"] * k,
         "industrial_units": by_status[ACTIVE] + by_status[IDLE],
         "smes": sme_units[[ACTIVE, IDLE]].sum(),
@@ -68,6 +71,14 @@ def compute(model) -> dict[str, float]:
         "new_applications": c["new_applications"] * k,
         "graduations": c["graduations"] * k,
         "investment_usd": c["investment_usd"] * k,
+        "all_exports_usd": 12.0 * f.exports_usd.sum() * k,
+        "consortium_members": np.count_nonzero(member) * k,
+        "consortium_exports_usd": 12.0 * f.exports_usd[member].sum() * k,
+        "export_entries": c["export_entries"] * k,
+        "export_exits": c["export_exits"] * k,
+        "export_sunk_costs_usd": c["export_sunk_costs_usd"] * k,
+        "supplier_links": model.supply_chain.n_links * k,
+        "sanctioned_destinations": np.count_nonzero(model.environment.sanctioned),
     }
     return {name: float(value) for name, value in values.items()}
 

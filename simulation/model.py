@@ -1,8 +1,9 @@
 """SMEModel: Iran's industrial units as Mesa agents over vectorised numpy state.
 
 The model only wires the mechanisms in order; each lives in its own module:
-environment -> applications -> productivity -> lifecycle -> demand, employment,
-investment, output -> indicators. One step is one month.
+environment -> applications -> productivity -> lifecycle -> cluster spillovers ->
+supply-chain links -> home demand -> exports -> employment, investment, output ->
+consortia -> indicators. One step is one month.
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ import pandas as pd
 
 from . import indicators, lifecycle, production
 from .agents import Firm
+from .destinations import NAMES as DESTINATION_NAMES
 from .environment import Environment
+from .groups import Clusters, Consortia
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .parameters import make_parameters
 from .population import add_construction_projects, build_population
 from .randomness import Streams, root_entropy
 from .state import ACTIVE, SIZE_CLASS_NAMES, STATUS_NAMES
+from .supply_chain import SupplyChain
+from .trade import Trade
 
 COUNTERS = ("units_completed", "units_revived", "units_idled", "new_applications", "graduations",
-            "investment_usd", "policy_spend_usd")
+            "investment_usd", "policy_spend_usd", "export_entries", "export_exits", "export_sunk_costs_usd",
+            "consortia_formed", "consortia_dissolved", "consortium_joins", "consortium_leaves",
+            "links_formed", "links_dropped")
 
 
 @contextmanager
@@ -62,10 +69,11 @@ class SMEModel(mesa.Model):
         self.scale = float(scale)
         self.streams = Streams(self.seed)
 
-        self.firms, self.parks, output_per_worker = build_population(self.params, self.scale, self.streams.draw("population"))
-        self.market = production.Market(self.firms, output_per_worker, len(SECTOR_NAMES))
-        self.environment = Environment(self.params, self.streams, len(SECTOR_NAMES))
-        self.hazards = lifecycle.Hazards.calibrate(self.firms, self.params)
+        p = self.params
+        self.firms, self.parks, output_per_worker = build_population(p, self.scale, self.streams.draw("population"))
+        self.environment = Environment(p, self.streams, len(SECTOR_NAMES))
+        self._build_groups_and_markets(output_per_worker)
+        self.hazards = lifecycle.Hazards.calibrate(self.firms, p)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.firm_agents: list[Firm] = []
         self._add_agents(slice(0, self.firms.n))
@@ -75,6 +83,22 @@ class SMEModel(mesa.Model):
             model_reporters={name: partial(indicators.report, name=name) for name in indicators.INDICATORS}
         )
         self.datacollector.collect(self)
+
+    def _build_groups_and_markets(self, output_per_worker: np.ndarray) -> None:
+        """Month 0: clusters, supply links, consortia, exporters, then the home market that
+        employs what buyers and exports leave of each unit's workforce."""
+        p, firms = self.params, self.firms
+        self.clusters = Clusters(firms)
+        self.supply_chain = SupplyChain.build(firms, p, self.streams.draw("supply_chain"))
+        appeal = firms.export_scale * np.exp((p.demand_elasticity - 1.0) * firms.log_productivity)
+        self.consortia = Consortia.build(firms, p, self.scale, self.streams.draw("groups"), appeal)
+        buyer_labour = self.supply_chain.labour_demand(firms)
+        self.trade, export_labour = Trade.calibrate(firms, p, output_per_worker, self.scale,
+                                                    self.environment.market_access(), self.consortia, buyer_labour)
+        active = np.flatnonzero(firms.status == ACTIVE)
+        production.rebase_customer_base(firms, active, buyer_labour[active] + export_labour[active])
+        self.market = production.Market(firms, p, output_per_worker, len(SECTOR_NAMES))
+        firms.exports_usd[active] = firms.output_usd[active] * export_labour[active] / firms.employees[active]
 
     @property
     def month(self) -> int:
@@ -105,10 +129,27 @@ class SMEModel(mesa.Model):
         self.counters["units_revived"] += len(moves.revived)
         self.counters["units_idled"] += len(moves.idled)
 
+        self.clusters.apply_spillovers(firms, p)
+        formed, dropped = self.supply_chain.update(firms, p, self.scale, month, self.streams.draw("supply_chain", month))
+        self.counters["links_formed"] += formed
+        self.counters["links_dropped"] += dropped
+
         active = np.flatnonzero(firms.status == ACTIVE)
-        added_capacity, graduations = production.operate(firms, p, self.market, self.environment.demand_index, active, moves.completed)
+        home_labour, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index, active, moves.completed)
+        export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia, self.environment)
+        buyer_labour = self.supply_chain.labour_demand(firms)[active]
+        added_capacity, graduations = production.produce(firms, p, self.market, active, home_labour, buyer_labour, export_labour)
         self.counters["investment_usd"] += added_capacity * p.capital_per_worker_usd
         self.counters["graduations"] += graduations
+        for name, value in self.trade.flows.items():
+            self.counters[name] += value
+
+        appeal = np.zeros(firms.n)
+        appeal[active] = firms.export_scale[active] * share_power  # consortia recruit the most appealing SMEs
+        flows = self.consortia.step(firms, p, self.scale, month, self.streams.draw("groups", month), interested,
+                                    appeal, self.clusters.development)
+        for name, value in flows.items():
+            self.counters[name] += value
 
         self.datacollector.collect(self)
 
@@ -121,6 +162,11 @@ class SMEModel(mesa.Model):
         if self._indicator_cache is None or self._indicator_cache[0] != self.steps:
             self._indicator_cache = (self.steps, indicators.compute(self))
         return self._indicator_cache[1]
+
+    def exports_by_destination(self, smes_only: bool = True) -> pd.Series:
+        """This month's exports by destination, USD a year at national scale."""
+        values = 12.0 * self.trade.exports_by_destination(self.firms, smes_only) / self.scale
+        return pd.Series(values, index=pd.Index(DESTINATION_NAMES, name="destination"), name="exports_usd")
 
     def firm_frame(self) -> pd.DataFrame:
         """One row per unit ever licensed, with its current state."""
@@ -139,6 +185,8 @@ class SMEModel(mesa.Model):
             "park_id": f.park_id,
             "cluster_id": f.cluster_id,
             "consortium_id": f.consortium_id,
+            "export_markets": f.export_markets,
+            "standards": f.standards,
             "province": pd.Categorical.from_codes(f.province, PROVINCE_NAMES),
             "sector": pd.Categorical.from_codes(f.sector, SECTOR_NAMES),
             "revivable": f.revivable,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .geography import PROVINCE_WEIGHTS, SECTOR_OUTPUT_PER_WORKER, SECTOR_SHARES, Parks
+from .geography import PARK_INFRA_BETA, PROVINCE_WEIGHTS, SECTOR_OUTPUT_PER_WORKER, SECTOR_SHARES, Parks
+from .groups import cluster_of
 from .parameters import Parameters
 from .state import ACTIVE, IDLE, LARGE_FROM, UNDER_CONSTRUCTION, FirmState, size_class_of
 
@@ -120,6 +121,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     rho = p.size_productivity_corr
     permanent_sd, transitory_sd = _productivity_sds(p)
     log_phi_mean = permanent_sd * (rho * z + np.sqrt(1 - rho**2) * rng.standard_normal(n_units))
+    log_phi_mean += _infrastructure_effect(p, infrastructure)
     log_phi = log_phi_mean + transitory_sd * rng.standard_normal(n_units)
     util = rng.beta(UTILISATION_CONCENTRATION * p.initial_utilisation_mean,
                     UTILISATION_CONCENTRATION * (1 - p.initial_utilisation_mean), n_units)
@@ -127,6 +129,8 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     sector = rng.choice(len(SECTOR_SHARES), size=n_units, p=SECTOR_SHARES).astype(np.int16)
 
     birth_month = -np.ceil(rng.exponential(12 * p.existing_age_mean_years, n_units)).astype(np.int32)
+    demand_weight = sizes * np.exp((2.0 - p.demand_elasticity) * log_phi)
+    appeal = export_appeals(p, n_units, rng)
     firms = FirmState(int((n_units + n_building) * (1 + spare)) + 1)
     firms.append(
         status=status,
@@ -136,10 +140,15 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
         log_productivity=log_phi,
         log_productivity_mean=log_phi_mean,
         # equilibrium at month 0: demand share ~ m * phi^(sigma-1) gives employment = size
-        demand_weight=sizes * np.exp((2.0 - p.demand_elasticity) * log_phi),
+        demand_weight=demand_weight,
         sector=sector,
         province=province,
         park_id=park_id,
+        cluster_id=cluster_of(sector, province),
+        standards=standards_levels(p, log_phi_mean, rng),
+        export_appeal=appeal,
+        export_scale=demand_weight * appeal,
+        export_match=export_appeals(p, n_units, rng, p.export_match_sigma),
         infrastructure=infrastructure,
         revivable=np.where(active, True, rng.random(n_units) < p.revivable_share),
         birth_month=birth_month,
@@ -158,8 +167,9 @@ def add_construction_projects(firms: FirmState, parks: Parks, p: Parameters, n: 
     park_id, province, infrastructure = _locate(rng.random(n) < p.construction_in_parks_share, parks, p, rng)
     planned = planned_sizes(p, n, rng)
     permanent_sd, transitory_sd = _productivity_sds(p)
-    log_phi_mean = permanent_sd * rng.standard_normal(n)
+    log_phi_mean = permanent_sd * rng.standard_normal(n) + _infrastructure_effect(p, infrastructure)
     age = rng.integers(0, 60, n) if backlog else np.zeros(n, np.int64)  # backlog: licensed up to 5 years ago
+    sector = rng.choice(len(SECTOR_SHARES), size=n, p=SECTOR_SHARES).astype(np.int16)
     return firms.append(
         status=np.full(n, UNDER_CONSTRUCTION, np.int8),
         size_class=size_class_of(planned),
@@ -167,13 +177,38 @@ def add_construction_projects(firms: FirmState, parks: Parks, p: Parameters, n: 
         # entrants start below their long-run level and catch up
         log_productivity=log_phi_mean + transitory_sd * rng.standard_normal(n) - p.entrant_productivity_gap,
         log_productivity_mean=log_phi_mean,
-        sector=rng.choice(len(SECTOR_SHARES), size=n, p=SECTOR_SHARES).astype(np.int16),
+        sector=sector,
         province=province,
         park_id=park_id,
+        cluster_id=cluster_of(sector, province),
         infrastructure=infrastructure,
+        standards=standards_levels(p, log_phi_mean, rng),
+        export_appeal=export_appeals(p, n, rng),
+        export_match=export_appeals(p, n, rng, p.export_match_sigma),
         birth_month=(month - age).astype(np.int32),
         status_since=np.full(n, month, np.int32),
     )
+
+
+def _infrastructure_effect(p: Parameters, infrastructure: np.ndarray) -> np.ndarray:
+    """Log productivity from the site's infrastructure, relative to the mean park (Beta(4, 2) mean)."""
+    a, b = PARK_INFRA_BETA
+    return p.infrastructure_productivity_effect * (infrastructure - a / (a + b))
+
+
+def standards_levels(p: Parameters, log_phi_mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Product-standards level in [0, 1], uniform across units, rank-correlated with productivity."""
+    sd = _productivity_sds(p)[0] or 1.0  # the permanent level's sd (mean 0)
+    r = p.standards_productivity_corr
+    latent = r * log_phi_mean / sd + np.sqrt(1.0 - r**2) * rng.standard_normal(len(log_phi_mean))
+    return ndtr(latent)
+
+
+def export_appeals(p: Parameters, n: int, rng: np.random.Generator, sigma: float | None = None) -> np.ndarray:
+    """Foreign buyers' taste for a unit's products (known part, or with `sigma` the part learnt by
+    exporting): log-normal with mean one."""
+    s = p.export_appeal_sigma if sigma is None else sigma
+    return np.exp(s * rng.standard_normal(n) - 0.5 * s * s)
 
 
 def _calibrate_output_per_worker(firms: FirmState, p: Parameters, scale: float) -> np.ndarray:

@@ -8,6 +8,9 @@
   revenue / (output per worker), so labour demand ~ m_i * phi_i^(sigma-2).
 - New plants get the customer base that employs their starting workforce; incumbents feel
   that entry through the shares from the next month on.
+- Besides the home market, a unit sells to its large buyers (supply_chain.py) and abroad
+  (trade.py); at month 0 customer bases are rebased so the three together employ the
+  initial workforce.
 - Employment moves towards min(demand, capacity) by partial adjustment, faster up than
   down, with an inaction band (relative gap) (hiring and firing frictions).
 - Firms whose demand presses on capacity invest; unneeded capacity depreciates.
@@ -25,14 +28,27 @@ VOLATILITY_REFERENCE_CAPACITY = 32.0  # capacity near the median unit's; [32, 64
 VOLATILITY_OCTAVES = (-5, 10)  # octaves of capacity / 32: [1, 2) is -5, [32768, 65536) is 10; clipped beyond
 
 
-class Market:
-    """Sector demand at month 0 and the output per worker that turns demand into jobs."""
+MIN_HOME_SHARE = 0.1  # at month 0 a unit's home-market demand is at least this share of its employment
 
-    def __init__(self, firms: FirmState, output_per_worker: np.ndarray, n_sectors: int):
+
+class Market:
+    """Home-market demand by sector at month 0 and the output per worker that turns demand into jobs."""
+
+    def __init__(self, firms: FirmState, p: Parameters, output_per_worker: np.ndarray, n_sectors: int):
         self.output_per_worker = output_per_worker
         self.n_sectors = n_sectors
-        # domestic demand at month 0 equals what the active units sell (no exports yet)
-        self.base_demand = np.bincount(firms.sector, weights=firms.output_usd, minlength=n_sectors)
+        # what active units sell at home at month 0 (exports and sales to large buyers excluded)
+        active = np.flatnonzero(firms.status == ACTIVE)
+        weights = firms.demand_weight[active] * np.exp((p.demand_elasticity - 1.0) * firms.log_productivity[active])
+        self.base_demand = output_per_worker * np.bincount(firms.sector[active], weights=weights, minlength=n_sectors)
+
+
+def rebase_customer_base(firms: FirmState, rows: np.ndarray, other_labour: np.ndarray) -> None:
+    """At month 0, shrink customer bases so that home-market demand plus other demand
+    (exports, sales to large buyers) employs exactly the unit's workforce (floor MIN_HOME_SHARE)."""
+    employees = firms.employees[rows]
+    home = np.maximum(employees - other_labour, MIN_HOME_SHARE * employees)
+    firms.demand_weight[rows] *= np.divide(home, employees, out=np.ones(len(rows)), where=employees > 0)
 
 
 def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generator) -> None:
@@ -56,12 +72,11 @@ def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generato
     firms.log_productivity[live] = x
 
 
-def operate(firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray,
-            active: np.ndarray, entrants: np.ndarray) -> tuple[float, int]:
-    """One month of production for the active units; returns (capacity added, graduations)."""
+def home_demand(firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray,
+                active: np.ndarray, entrants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labour that each active unit's home-market sales need this month; also returns phi^(sigma-1)."""
     sector = firms.sector[active]
     log_phi = firms.log_productivity[active]
-    phi = np.exp(log_phi)
     share_power = np.exp((p.demand_elasticity - 1.0) * log_phi)  # phi^(sigma-1)
 
     # demand: entrants (customer base 0 so far) do not weigh in this month's shares
@@ -70,14 +85,25 @@ def operate(firms: FirmState, p: Parameters, market: Market, demand_index: np.nd
     demand = market.base_demand * demand_index
     jobs_per_weight = np.divide(demand, total * market.output_per_worker, out=np.zeros(market.n_sectors), where=total > 0)
     _give_customer_base(firms, entrants, jobs_per_weight, p)
-    labour_demand = jobs_per_weight[sector] * firms.demand_weight[active] * share_power / phi
+    return jobs_per_weight[sector] * firms.demand_weight[active] * share_power * np.exp(-log_phi), share_power
 
+
+def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray, home_labour: np.ndarray,
+            buyer_labour: np.ndarray, export_labour: np.ndarray) -> tuple[float, int]:
+    """Employment, investment and output of the active units; returns (capacity added, graduations).
+
+    Labour demand is home sales + sales to large buyers + exports. When capacity binds, every
+    market gets the same share of what can be made; exports are output times the export share."""
+    labour_demand = home_labour + buyer_labour + export_labour
     employees = _adjust_employment(firms.employees[active], firms.capacity[active], labour_demand, p)
     capacity, added = _invest(firms.capacity[active], employees, labour_demand, p)
     firms.employees[active] = employees
     firms.capacity[active] = capacity
+    output = market.output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active]) * employees
     firms.output_usd[:] = 0.0
-    firms.output_usd[active] = market.output_per_worker[sector] * phi * employees
+    firms.output_usd[active] = output
+    firms.exports_usd[:] = 0.0
+    firms.exports_usd[active] = output * np.divide(export_labour, labour_demand, out=np.zeros(len(active)), where=labour_demand > 0)
     return added, _update_size_class(firms, active, employees)
 
 
@@ -85,6 +111,7 @@ def _give_customer_base(firms: FirmState, idx: np.ndarray, jobs_per_weight: np.n
     """New plants start with the customer base that employs their starting workforce at today's market."""
     per_weight = np.maximum(jobs_per_weight[firms.sector[idx]], 1e-12)
     firms.demand_weight[idx] = firms.employees[idx] / per_weight * np.exp((2.0 - p.demand_elasticity) * firms.log_productivity[idx])
+    firms.export_scale[idx] = firms.demand_weight[idx] * firms.export_appeal[idx]  # foreign potential: see trade.py
 
 
 def _adjust_employment(employees: np.ndarray, capacity: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> np.ndarray:

@@ -45,6 +45,7 @@ COLUMNS = {
     "standards": (np.float64, 0.0),  # product-standards level, uniform 0-1 across units (trade)
     "export_appeal": (np.float64, 1.0),  # foreign buyers' taste for the firm's products, log-normal (trade)
     "export_scale": (np.float64, 0.0),  # foreign customer potential: home customer base at start x appeal (trade)
+    "export_match": (np.float64, 1.0),  # how foreign buyers really take to it: unknown until it first exports, then 1 (trade)
     "export_experience": (np.int16, 0),  # months exported so far, capped (learning by exporting)
     "export_markets": (np.int8, 0),  # destinations served this month
 }

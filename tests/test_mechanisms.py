@@ -124,14 +124,16 @@ def test_size_class_thresholds_and_graduation_count():
 
 
 def test_domestic_demand_is_exactly_served_without_frictions():
-    """With instant adjustment, free capacity and no entry, sector output equals sector demand."""
+    """With instant adjustment, free capacity and no entry, sector home sales equal sector demand."""
     frictionless = dict(hiring_speed=1.0, firing_speed=1.0, adjustment_band=0.0, applications_per_month=0.0,
                         completion_rate=0.0, revival_rate=0.0, idling_rate=0.0, young_excess_idling_rate=0.0,
-                        idle_closure_rate=0.0)
+                        idle_closure_rate=0.0, supplier_links_per_large_firm=0.0)
     model = SMEModel(rng=12, scale=0.05, **frictionless)
     model.firms.capacity[:] *= 1000.0
     step_months(model, 3)
-    output = np.bincount(model.firms.sector, weights=model.firms.output_usd, minlength=model.market.n_sectors)
+    home_sales = model.firms.output_usd - model.firms.exports_usd
+    assert model.firms.exports_usd.sum() > 0
+    output = np.bincount(model.firms.sector, weights=home_sales, minlength=model.market.n_sectors)
     # exact but for units whose demand is below one person: they still employ one (~1e-7 of output)
     np.testing.assert_allclose(output, model.market.base_demand * model.environment.demand_index, rtol=1e-5)
 

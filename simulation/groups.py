@@ -1,0 +1,207 @@
+"""Groups of firms: clusters, park infrastructure, export consortia and management companies.
+
+Clusters are sector x province cells (`cluster_of`); every unit belongs to one.
+- Spillovers: a cluster's log productivity moves with the log of its employment relative to
+  month 0, with elasticity `cluster_spillover_elasticity` (agglomeration economies of
+  0.02-0.10). Levels at month 0 are in the initial productivity draw; only changes move it.
+- Park infrastructure is a firm input: log productivity rises by
+  `infrastructure_productivity_effect` per unit of site quality (set at creation in
+  `population`); `improve_infrastructure` is the hook for the infrastructure lever.
+- `Clusters.development` (0 by default) is the hook for the cluster-development lever: it
+  multiplies the cluster's consortium formation rate by (1 + development).
+
+Consortia (export consortia and export management companies) form inside clusters and
+pool their members' export costs, market knowledge and standards (trade.py uses
+`Consortia.terms`): a member pays (1 / members + coordination share) of each destination's
+sunk and fixed costs, sells abroad as if its foreign appeal were (1 + knowledge gain) times
+its own, and meets standards at the better of its own level and its consortium's mean
+(pooled R&D and certification). Sales through a consortium are the member's (SME) exports.
+Trust = consortium_trust + recognition_trust_gain * legal recognition drives the monthly
+dynamics: clusters form consortia (rate x trust), interested SMEs join (rate x trust),
+members leave and consortia fail (rates x (1 - trust)); a consortium below the minimum
+membership dissolves. Only active SMEs are members.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geography import PROVINCE_NAMES, SECTOR_NAMES, Parks
+from .parameters import Parameters
+from .state import ACTIVE, NO_GROUP, FirmState
+
+N_PROVINCES = len(PROVINCE_NAMES)
+N_CLUSTERS = len(SECTOR_NAMES) * N_PROVINCES
+
+
+def cluster_of(sector: np.ndarray, province: np.ndarray) -> np.ndarray:
+    return (sector.astype(np.int32) * N_PROVINCES + province).astype(np.int32)
+
+
+def cluster_name(cluster_id: int) -> str:
+    return f"{SECTOR_NAMES[cluster_id // N_PROVINCES]} in {PROVINCE_NAMES[cluster_id % N_PROVINCES]}"
+
+
+class Clusters:
+    def __init__(self, firms: FirmState):
+        self.reference_employment = self.employment(firms)
+        self.spillover = np.zeros(N_CLUSTERS)  # current log-productivity shift from scale changes
+        self.development = np.zeros(N_CLUSTERS)  # lever hook
+
+    @staticmethod
+    def employment(firms: FirmState) -> np.ndarray:
+        return np.bincount(firms.cluster_id, weights=firms.employees, minlength=N_CLUSTERS)
+
+    def apply_spillovers(self, firms: FirmState, p: Parameters) -> None:
+        """Shift every unit's productivity by the change of its cluster's spillover since last month."""
+        log_ratio = np.log(np.maximum(self.employment(firms), 1.0)) - np.log(np.maximum(self.reference_employment, 1.0))
+        spillover = p.cluster_spillover_elasticity * log_ratio
+        delta = (spillover - self.spillover)[firms.cluster_id]
+        self.spillover = spillover
+        firms.log_productivity += delta
+        firms.log_productivity_mean += delta
+
+
+def improve_infrastructure(firms: FirmState, parks: Parks, p: Parameters, park_ids: np.ndarray, gain: float) -> np.ndarray:
+    """Lever hook: raise the parks' infrastructure quality by `gain` (capped at 1); the units
+    there get the productivity and hazard effects of better sites. Returns the parks' rise."""
+    park_ids = np.unique(np.asarray(park_ids, dtype=np.int64))
+    before = parks.infrastructure[park_ids].copy()
+    parks.infrastructure[park_ids] = np.minimum(before + gain, 1.0)
+    rise = np.zeros(len(parks))
+    rise[park_ids] = parks.infrastructure[park_ids] - before
+    in_park = np.flatnonzero(firms.park_id >= 0)
+    delta = rise[firms.park_id[in_park]]
+    firms.infrastructure[in_park] += delta
+    firms.log_productivity[in_park] += p.infrastructure_productivity_effect * delta
+    firms.log_productivity_mean[in_park] += p.infrastructure_productivity_effect * delta
+    return rise[park_ids]
+
+
+class Consortia:
+    """Consortia by id (ids are never reused); members are the firms whose consortium_id is the id."""
+
+    def __init__(self):
+        self.cluster = np.zeros(0, np.int32)
+        self.founded = np.zeros(0, np.int32)
+        self.active = np.zeros(0, bool)
+        self.members = np.zeros(0, np.int64)  # active members per consortium, refreshed monthly
+        self.mean_standards = np.zeros(0)
+
+    def __len__(self) -> int:
+        return int(self.active.sum())
+
+    @staticmethod
+    def trust(p: Parameters) -> float:
+        return min(p.consortium_trust + p.recognition_trust_gain * p.consortium_legal_recognition, 1.0)
+
+    @classmethod
+    def build(cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator, appeal: np.ndarray) -> "Consortia":
+        """The month-0 consortia, in clusters drawn in proportion to their active SMEs; members
+        are chosen among the cluster's active SMEs with the most foreign appeal (`appeal`, one
+        value per row; Gumbel noise makes the choice random but appeal-weighted)."""
+        self = cls()
+        eligible = _eligible(firms)
+        per_cluster = np.bincount(firms.cluster_id[eligible], minlength=N_CLUSTERS).astype(float)
+        n = int(round(p.initial_consortia * scale))
+        if n and per_cluster.sum() > 0:
+            clusters = rng.choice(N_CLUSTERS, size=n, p=per_cluster / per_cluster.sum())
+            self._form(firms, p, np.sort(clusters), 0, rng, appeal, eligible)
+        self.refresh(firms)
+        return self
+
+    def _form(self, firms: FirmState, p: Parameters, clusters: np.ndarray, month: int,
+              rng: np.random.Generator, appeal: np.ndarray, eligible: np.ndarray) -> int:
+        """Found one consortium in each given cluster (a loop over the few new consortia, not firms)."""
+        free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
+        free = free[np.isin(firms.cluster_id[free], clusters)]
+        key = np.log(np.maximum(appeal[free], 1e-300)) + rng.gumbel(size=len(free))
+        order = np.lexsort((-key, firms.cluster_id[free]))  # by cluster, best first
+        free, free_cluster = free[order], firms.cluster_id[free[order]]
+        starts = np.searchsorted(free_cluster, clusters, "left")
+        stops = np.searchsorted(free_cluster, clusters, "right")
+        sizes = int(p.consortium_min_members) + rng.poisson(max(p.consortium_size_mean - p.consortium_min_members, 0.0), len(clusters))
+        formed = 0
+        taken = np.zeros(N_CLUSTERS, np.int64)  # several consortia may form in one cluster
+        for cluster, lo, hi, size in zip(clusters, starts, stops, sizes):
+            lo = lo + taken[cluster]
+            if hi - lo < p.consortium_min_members:
+                continue
+            members = free[lo: min(lo + size, hi)]
+            taken[cluster] += len(members)
+            firms.consortium_id[members] = len(self.cluster)
+            self.cluster = np.append(self.cluster, np.int32(cluster))
+            self.founded = np.append(self.founded, np.int32(month))
+            self.active = np.append(self.active, True)
+            formed += 1
+        return formed
+
+    def refresh(self, firms: FirmState) -> None:
+        """Recount active members and their mean standards per consortium."""
+        member = np.flatnonzero(firms.consortium_id >= 0)
+        ids = firms.consortium_id[member]
+        self.members = np.bincount(ids, minlength=len(self.cluster))
+        total = np.bincount(ids, weights=firms.standards[member], minlength=len(self.cluster))
+        self.mean_standards = np.divide(total, self.members, out=np.zeros(len(self.cluster)), where=self.members > 0)
+
+    def terms(self, firms: FirmState, p: Parameters, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cost factor, foreign-appeal factor) of the given units: 1 unless members."""
+        cost, appeal = np.ones(len(rows)), np.ones(len(rows))
+        cid = firms.consortium_id[rows]
+        pos = np.flatnonzero(cid >= 0)
+        cost[pos] = 1.0 / np.maximum(self.members[cid[pos]], 1) + p.consortium_coordination_cost_share
+        appeal[pos] = 1.0 + p.consortium_knowledge_gain
+        return cost, appeal
+
+    def standards(self, firms: FirmState, rows: np.ndarray) -> np.ndarray:
+        """Standards the given units meet: their own, or their consortium's mean if higher."""
+        standards = firms.standards[rows]
+        cid = firms.consortium_id[rows]
+        pos = np.flatnonzero(cid >= 0)
+        standards[pos] = np.maximum(standards[pos], self.mean_standards[cid[pos]])
+        return standards
+
+    def step(self, firms: FirmState, p: Parameters, scale: float, month: int, rng: np.random.Generator,
+             interested: np.ndarray, appeal: np.ndarray, development: np.ndarray) -> dict[str, int]:
+        """One month: members who stopped being active SMEs drop out, some leave, weak or
+        failing consortia dissolve, clusters found new ones, interested SMEs join.
+        `interested` flags units for which pooled costs would open an export market."""
+        trust = self.trust(p)
+        u = rng.random(firms.n)
+        eligible = _eligible(firms)
+        member = firms.consortium_id >= 0
+        leaving = member & (~eligible | (u < p.consortium_leave_rate * (1.0 - trust)))
+        firms.consortium_id[leaving] = NO_GROUP
+        self.refresh(firms)
+
+        fail = rng.random(len(self.cluster)) < p.consortium_failure_rate * (1.0 - trust)
+        dissolving = self.active & (fail | (self.members < p.consortium_min_members))
+        self.active &= ~dissolving
+        if dissolving.any():
+            member = np.flatnonzero(firms.consortium_id >= 0)
+            firms.consortium_id[member[dissolving[firms.consortium_id[member]]]] = NO_GROUP
+
+        forming = rng.random(N_CLUSTERS) < p.consortium_formation_rate * trust * scale * (1.0 + development)
+        formed = self._form(firms, p, np.flatnonzero(forming), month, rng, appeal, eligible) if forming.any() else 0
+
+        joined = self._join(firms, p, trust, u, interested & eligible)
+        self.refresh(firms)
+        return {"consortia_formed": formed, "consortia_dissolved": int(dissolving.sum()),
+                "consortium_joins": joined, "consortium_leaves": int(leaving.sum())}
+
+    def _join(self, firms: FirmState, p: Parameters, trust: float, u: np.ndarray, interested: np.ndarray) -> int:
+        """Interested (eligible) non-members join their cluster's newest active consortium (u reused: a
+        member who just left cannot rejoin in the same month)."""
+        newest = np.full(N_CLUSTERS, -1, np.int64)
+        open_ids = np.flatnonzero(self.active)
+        np.maximum.at(newest, self.cluster[open_ids], open_ids)
+        candidates = np.flatnonzero(interested & (firms.consortium_id == NO_GROUP))
+        target = newest[firms.cluster_id[candidates]]
+        joining = (target >= 0) & (u[candidates] >= 1.0 - p.consortium_join_rate * trust)
+        firms.consortium_id[candidates[joining]] = target[joining]
+        return int(joining.sum())
+
+
+def _eligible(firms: FirmState) -> np.ndarray:
+    """Consortia are for active SMEs."""
+    return (firms.status == ACTIVE) & firms.is_sme

@@ -1,0 +1,250 @@
+"""Supply-chain links: SME suppliers selling to large buyers ("missing links", "locomotives").
+
+The seed documents name two ideas about the supply chain: many small units idle part of
+their plant because the links between them and the market are missing, and the policy
+is to find those links and tie them together (seed 000 and 002); and large factories are
+the locomotives that pull the small ones (seed 002). Input-output links are also the
+strongest channel of agglomeration (Ellison, Glaeser & Kerr 2010), which is why most
+links are drawn inside a province.
+
+Mechanism
+- A sparse network of links (supplier i, buyer b) from SMEs (< 100 employees) to large
+  units. Each link carries a coefficient w_ib: supplier labour per USD of the buyer's
+  monthly output. A supplier's B2B labour demand is sum_b w_ib * output_b, i.e. W @ output
+  with W a sparse (firms x firms) matrix, rows suppliers, columns buyers. Demand follows the
+  buyer: it vanishes while the buyer is idle (output 0) and grows as it grows, e.g. by
+  exporting (the locomotive).
+- Month 0: each active large unit gets Poisson(supplier_links_per_large_firm) distinct
+  active SME suppliers, each from the buyer's province with probability
+  link_same_province_share (from anywhere otherwise, or when the province has none).
+  Coefficients make a linked SME's B2B demand equal supplier_sales_share * employees, split
+  equally among its buyers. A sampled population (scale < 1) has proportionally fewer
+  SMEs and buyers, so the per-buyer mean needs no scaling.
+- Missing links lower capacity use. At month 0 an active SME without a link has its
+  utilisation u = employees / capacity multiplied by (1 - g), g = missing_link_utilisation_gap
+  (its capacity is raised). Linked SMEs' utilisations are raised to u' = min(lam u, max(1, u)),
+  lam solving sum_linked u' = sum_linked u + g sum_unlinked u, so that the mean utilisation of
+  active SMEs (calibrated by initial_utilisation_mean) is unchanged; without the cap
+  lam = 1 + g U_unlinked / U_linked. The cap keeps capacity >= employees; lam is found by
+  water-filling. If even full use of every linked plant cannot absorb the shift (only for
+  extreme g), linked plants are set to full use and the mean falls. With no link at all,
+  capacity is left as it is (there is nothing to compare with).
+- Monthly: links with a closed party are dropped; each active SME without a live link finds
+  one large buyer with probability link_formation_rate (same province with probability
+  link_same_province_share; only buyers with output this month), at a coefficient giving it
+  B2B demand supplier_sales_share * employees at the buyer's current output.
+  `add_links` is the hook for the supply-chain matchmaking lever.
+- Wiring: B2B demand is part of a linked SME's demand, not an addition to its month-0
+  employment; the home-market demand that backs its month-0 workforce must leave out the
+  B2B part (e.g. customer base times 1 - supplier_sales_share) for the equilibrium to hold.
+
+Assumptions and choices
+- A supplier that grows past 100 employees keeps its links: the buyer still buys, and
+  cutting its B2B demand at the class boundary would push it back below it. A buyer that
+  shrinks below 100 employees keeps its suppliers too. New links only form between an
+  SME and a large unit. Links of idle units are kept (an idle buyer pays nothing; an idle
+  supplier resumes selling if it restarts); they end when either party closes.
+- Coefficients are fixed when a link forms: B2B sales scale with the buyer's output, not
+  with the supplier's later size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from .parameters import Parameters
+from .state import ACTIVE, CLOSED, LARGE, FirmState
+
+_BUYER_BITS = 32  # a link's key is supplier << 32 | buyer: unique while firm ids < 2^31
+
+
+def _key(supplier: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+    return (supplier.astype(np.int64) << _BUYER_BITS) | buyer.astype(np.int64)
+
+
+def _pick(pool: np.ndarray, pool_province: np.ndarray, near: np.ndarray,
+          u_local: np.ndarray, u_pick: np.ndarray, same_province_share: float) -> np.ndarray:
+    """One member of `pool` per draw j: from province near[j] with probability same_province_share
+    (when that province has a member), else uniformly from the whole pool.
+
+    The pool is sorted by province (stable, so by id within a province) and each draw picks an
+    offset into its province's block or into the whole array: no loop over provinces."""
+    n_provinces = int(max(pool_province.max(initial=0), near.max(initial=0))) + 1
+    sorted_pool = pool[np.argsort(pool_province, kind="stable")]
+    counts = np.bincount(pool_province, minlength=n_provinces)
+    starts = np.cumsum(counts) - counts
+    in_province = counts[near]
+    local = (u_local < same_province_share) & (in_province > 0)
+    size = np.where(local, in_province, len(pool))
+    first = np.where(local, starts[near], 0)
+    return sorted_pool[first + np.minimum((u_pick * size).astype(np.int64), size - 1)]
+
+
+def _water_fill(u: np.ndarray, cap: np.ndarray, total: float) -> np.ndarray:
+    """min(lam u, cap) with lam such that the sum is `total`; all at cap if that is unreachable.
+
+    Each pass clips the entries lam u pushes over their cap and solves lam again for the rest;
+    lam only rises, so the clipped set only grows and the loop ends (a few passes in practice)."""
+    reachable = u > 0  # a plant without workers stays at 0 whatever lam
+    if total >= cap[reachable].sum():
+        return np.where(reachable, cap, u)
+    clipped = np.zeros(len(u), bool)
+    while True:
+        lam = (total - cap[clipped].sum()) / u[~clipped].sum()
+        now = lam * u >= cap
+        if np.array_equal(now, clipped):
+            return np.where(clipped, cap, lam * u)
+        clipped = now
+
+
+def _apply_utilisation_gap(firms: FirmState, smes: np.ndarray, is_linked: np.ndarray, gap: float) -> None:
+    """Lower unlinked SMEs' utilisation by the gap, raise linked ones' to keep the mean (module docstring)."""
+    if gap == 0.0 or not is_linked.any():
+        return
+    unlinked, linked = smes[~is_linked], smes[is_linked]
+    u_unlinked = firms.employees[unlinked] / firms.capacity[unlinked]
+    u_linked = firms.employees[linked] / firms.capacity[linked]
+    target = u_linked.sum() + gap * u_unlinked.sum()
+    new = _water_fill(u_linked, np.maximum(u_linked, 1.0), target)
+    firms.capacity[unlinked] = firms.capacity[unlinked] / (1.0 - gap)
+    firms.capacity[linked] = firms.employees[linked] / new
+
+
+class SupplyChain:
+    """Buyer-supplier links as COO arrays (supplier, buyer, coefficient), with a lazily rebuilt CSR."""
+
+    def __init__(self, p: Parameters):
+        self.p = p
+        self.supplier = np.zeros(0, np.int64)
+        self.buyer = np.zeros(0, np.int64)
+        self.coefficient = np.zeros(0, np.float64)  # supplier labour per USD of buyer output a month
+        self._keys = np.zeros(0, np.int64)  # supplier << 32 | buyer; all four arrays sorted by it
+        self._version = 0  # bumped whenever the links change
+        self._csr: sparse.csr_array | None = None
+        self._csr_key: tuple[int, int] | None = None  # (version, firms.n) the CSR was built for
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, firms: FirmState, p: Parameters, rng: np.random.Generator) -> "SupplyChain":
+        """The month-0 network, and the capacity of active SMEs adjusted for missing links."""
+        chain = cls(p)
+        active = firms.status == ACTIVE
+        smes = np.flatnonzero(active & (firms.size_class < LARGE))
+        buyers = np.flatnonzero(active & (firms.size_class == LARGE) & (firms.output_usd > 0))
+        if len(smes) and len(buyers):
+            buyer = np.repeat(buyers, rng.poisson(p.supplier_links_per_large_firm, len(buyers)))
+            u = rng.random((2, len(buyer)))
+            supplier = _pick(smes, firms.province[smes], firms.province[buyer], u[0], u[1], p.link_same_province_share)
+            key = np.unique(_key(supplier, buyer))  # a buyer drawing the same supplier twice keeps one link
+            supplier, buyer = key >> _BUYER_BITS, key & ((1 << _BUYER_BITS) - 1)
+            buyers_of = np.bincount(supplier, minlength=firms.n)[supplier]
+            coefficient = p.supplier_sales_share * firms.employees[supplier] / (buyers_of * firms.output_usd[buyer])
+            chain._append(supplier, buyer, coefficient)
+        _apply_utilisation_gap(firms, smes, chain.linked(firms)[smes], p.missing_link_utilisation_gap)
+        return chain
+
+    def _append(self, supplier: np.ndarray, buyer: np.ndarray, coefficient: np.ndarray) -> None:
+        """Insert links, keeping them sorted by (supplier, buyer): the CSR is then built without sorting."""
+        if not len(supplier):
+            return
+        key = _key(supplier, buyer)
+        order = np.argsort(key, kind="stable")
+        at = np.searchsorted(self._keys, key[order])
+        self._keys = np.insert(self._keys, at, key[order])
+        self.supplier = np.insert(self.supplier, at, supplier[order])
+        self.buyer = np.insert(self.buyer, at, buyer[order])
+        self.coefficient = np.insert(self.coefficient, at, coefficient[order])
+        self._version += 1
+
+    def _keep(self, mask: np.ndarray) -> None:
+        self._keys, self.supplier, self.buyer = self._keys[mask], self.supplier[mask], self.buyer[mask]
+        self.coefficient = self.coefficient[mask]
+        self._version += 1
+
+    # --- demand -------------------------------------------------------------------------
+
+    def matrix(self, firms: FirmState) -> sparse.csr_array:
+        """W, shape (firms.n, firms.n), rows suppliers, columns buyers; rebuilt only when links or firms.n changed."""
+        key = (self._version, firms.n)
+        if self._csr_key != key:
+            indptr = np.zeros(firms.n + 1, np.int32)
+            np.cumsum(np.bincount(self.supplier, minlength=firms.n), out=indptr[1:])
+            self._csr = sparse.csr_array((self.coefficient, self.buyer.astype(np.int32), indptr), shape=(firms.n, firms.n))
+            self._csr_key = key
+        return self._csr
+
+    def labour_demand(self, firms: FirmState) -> np.ndarray:
+        """Each unit's B2B labour demand this month, W @ output_usd (idle buyers have output 0)."""
+        return self.matrix(firms) @ firms.output_usd
+
+    def linked(self, firms: FirmState) -> np.ndarray:
+        """Units with at least one link to a buyer that is not closed."""
+        live = firms.status[self.buyer] != CLOSED
+        return np.bincount(self.supplier[live], minlength=firms.n) > 0
+
+    @property
+    def n_links(self) -> int:
+        return len(self.supplier)
+
+    @property
+    def suppliers_linked(self) -> int:
+        """Distinct suppliers with at least one link (links to closed units go at the next `update`)."""
+        return int(np.count_nonzero(np.bincount(self.supplier))) if len(self.supplier) else 0
+
+    # --- dynamics -----------------------------------------------------------------------
+
+    def update(self, firms: FirmState, p: Parameters, scale: float, month: int,
+               rng: np.random.Generator) -> tuple[int, int]:
+        """Drop links with a closed party, form new ones; returns (links formed, links dropped).
+
+        Eligible buyers are active large units with output_usd > 0, the output production last
+        set (last month's if called before production). One uniform per row (firm i uses
+        element i, common random numbers), then the partners'. `scale` and `month` are
+        unused: the formation probability is per firm, whatever the sample."""
+        u = rng.random(firms.n)
+        status = firms.status
+        dead = (status[self.supplier] == CLOSED) | (status[self.buyer] == CLOSED)
+        dropped = int(np.count_nonzero(dead))
+        if dropped:
+            self._keep(~dead)
+
+        seeking = np.flatnonzero((u < p.link_formation_rate) & (status == ACTIVE) & (firms.size_class < LARGE))
+        forming = seeking[~self.linked(firms)[seeking]]
+        if not len(forming):
+            return 0, dropped
+        buyers = np.flatnonzero((status == ACTIVE) & (firms.size_class == LARGE) & (firms.output_usd > 0))
+        if not len(buyers):
+            return 0, dropped
+        v = rng.random((2, len(forming)))
+        buyer = _pick(buyers, firms.province[buyers], firms.province[forming], v[0], v[1], p.link_same_province_share)
+        self._append(forming, buyer, p.supplier_sales_share * firms.employees[forming] / firms.output_usd[buyer])
+        return len(forming), dropped
+
+    def add_links(self, firms: FirmState, suppliers: np.ndarray, buyers: np.ndarray, share: float | None = None) -> int:
+        """Tie SME suppliers to large buyers pairwise (the matchmaking lever); returns links added.
+
+        Each new link gives its supplier B2B demand `share` (default supplier_sales_share) times
+        its current employees at the buyer's current output. Refused: pairs already linked or
+        repeated, buyers not active, not large or without output, suppliers not active SMEs."""
+        share = self.p.supplier_sales_share if share is None else float(share)
+        if share < 0:
+            raise ValueError(f"share must be non-negative, got {share}")
+        s = np.asarray(suppliers, np.int64).ravel()
+        b = np.asarray(buyers, np.int64).ravel()
+        if s.shape != b.shape:
+            raise ValueError(f"suppliers and buyers must pair up, got {len(s)} suppliers and {len(b)} buyers")
+        if len(s) and (min(s.min(), b.min()) < 0 or max(s.max(), b.max()) >= firms.n):
+            raise ValueError(f"firm ids must lie in [0, {firms.n})")
+        status, size_class = firms.status, firms.size_class
+        ok = ((status[s] == ACTIVE) & (size_class[s] < LARGE)
+              & (status[b] == ACTIVE) & (size_class[b] == LARGE) & (firms.output_usd[b] > 0))
+        key = _key(s, b)
+        ok &= ~np.isin(key, self._keys)
+        first = np.zeros(len(s), bool)
+        first[np.unique(key, return_index=True)[1]] = True
+        ok &= first
+        s, b = s[ok], b[ok]
+        self._append(s, b, share * firms.employees[s] / firms.output_usd[b])
+        return len(s)
