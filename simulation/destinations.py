@@ -27,22 +27,22 @@ import numpy as np
 
 # name, region, imports_usd_bn, trade_cost, sunk_cost_usd, fixed_cost_usd (a month), standards, sanctions_risk (a year)
 DESTINATIONS = (
-    ("Iraq", "neighbour", 50.0, 1.25, 60_000, 2_000, 0.15, 0.10),
+    ("Iraq", "neighbour", 50.0, 1.10, 60_000, 2_000, 0.15, 0.10),
     ("Turkey", "neighbour", 271.0, 1.90, 150_000, 4_000, 0.55, 0.10),
-    ("Afghanistan", "neighbour", 6.0, 1.30, 40_000, 1_500, 0.10, 0.15),
+    ("Afghanistan", "neighbour", 6.0, 1.05, 40_000, 1_500, 0.10, 0.15),
     ("Pakistan", "neighbour", 72.0, 2.20, 100_000, 3_000, 0.30, 0.15),
     ("Armenia", "neighbour", 5.3, 1.80, 80_000, 2_500, 0.45, 0.05),
     ("Azerbaijan", "neighbour", 11.7, 1.80, 90_000, 2_500, 0.35, 0.10),
     ("Turkmenistan", "neighbour", 4.5, 1.70, 80_000, 2_500, 0.25, 0.05),
     ("Russia", "neighbour", 294.0, 2.30, 180_000, 4_500, 0.45, 0.05),
     ("Kazakhstan", "neighbour", 41.0, 2.30, 150_000, 4_000, 0.40, 0.05),
-    ("UAE", "neighbour", 347.0, 1.70, 100_000, 3_500, 0.50, 0.20),
+    ("UAE", "neighbour", 347.0, 1.95, 100_000, 3_500, 0.50, 0.20),
     ("Oman", "neighbour", 29.0, 1.90, 100_000, 3_000, 0.50, 0.10),
     ("Qatar", "neighbour", 28.0, 1.90, 110_000, 3_500, 0.55, 0.10),
     ("Kuwait", "neighbour", 30.0, 1.90, 110_000, 3_500, 0.55, 0.15),
     ("Saudi Arabia", "neighbour", 152.0, 2.30, 180_000, 4_500, 0.60, 0.30),
     ("Bahrain", "neighbour", 14.0, 2.10, 120_000, 3_500, 0.55, 0.30),
-    ("China", "far", 2_690.0, 3.20, 250_000, 6_000, 0.55, 0.10),
+    ("China", "far", 2_690.0, 3.40, 250_000, 6_000, 0.55, 0.10),
     ("India", "far", 570.0, 3.00, 200_000, 5_000, 0.45, 0.25),
     ("Africa", "far", 600.0, 3.40, 250_000, 6_000, 0.25, 0.10),
 )

@@ -305,3 +305,25 @@ def test_matrix_follows_appended_rows_and_link_changes():
     assert chain.add_links(firms, [s], [firms.n - 1]) == 1
     assert np.isclose(chain.labour_demand(firms)[s], p.supplier_sales_share * firms.employees[s])
     assert chain.matrix(firms).nnz == chain.n_links
+
+
+def test_large_buyers_pull_their_suppliers_in_the_model():
+    """The locomotive, end to end: paired runs where large units' foreign demand is ten times
+    higher; their linked SME suppliers get more orders and employ more, unlinked SMEs do not."""
+    from simulation import SMEModel
+
+    runs = [SMEModel(rng=9, scale=0.2) for _ in range(2)]
+    f = runs[1].firms
+    f.export_scale[(f.status == ACTIVE) & (f.size_class == LARGE)] *= 10.0
+    for _ in range(12):
+        for run in runs:
+            run.step()
+    base, pulled = runs[0].firms, runs[1].firms
+    both = (base.status == ACTIVE) & (pulled.status == ACTIVE) & base.is_sme
+    linked = runs[0].supply_chain.linked(base) & both
+    unlinked = both & ~runs[0].supply_chain.linked(base)
+    orders = [run.supply_chain.labour_demand(run.firms)[linked].sum() for run in runs]
+    assert orders[1] > 1.1 * orders[0]
+    gain_linked = pulled.employees[linked].sum() / base.employees[linked].sum()
+    gain_unlinked = pulled.employees[unlinked].sum() / base.employees[unlinked].sum()
+    assert gain_linked > gain_unlinked + 0.01
