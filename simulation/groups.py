@@ -96,26 +96,28 @@ class Consortia:
         return min(p.consortium_trust + p.recognition_trust_gain * p.consortium_legal_recognition, 1.0)
 
     @classmethod
-    def build(cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator, appeal: np.ndarray) -> "Consortia":
+    def build(cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator) -> "Consortia":
         """The month-0 consortia, in clusters drawn in proportion to their active SMEs; members
-        are chosen among the cluster's active SMEs with the most foreign appeal (`appeal`, one
-        value per row; Gumbel noise makes the choice random but appeal-weighted)."""
+        are chosen among the cluster's active SMEs with the most foreign appeal (Gumbel noise
+        makes the choice random but appeal-weighted)."""
         self = cls()
         eligible = _eligible(firms)
         per_cluster = np.bincount(firms.cluster_id[eligible], minlength=N_CLUSTERS).astype(float)
         n = int(round(p.initial_consortia * scale))
         if n and per_cluster.sum() > 0:
             clusters = rng.choice(N_CLUSTERS, size=n, p=per_cluster / per_cluster.sum())
-            self._form(firms, p, np.sort(clusters), 0, rng, appeal, eligible)
+            self._form(firms, p, np.sort(clusters), 0, rng, eligible)
         self.refresh(firms)
         return self
 
     def _form(self, firms: FirmState, p: Parameters, clusters: np.ndarray, month: int,
-              rng: np.random.Generator, appeal: np.ndarray, eligible: np.ndarray) -> int:
+              rng: np.random.Generator, eligible: np.ndarray) -> int:
         """Found one consortium in each given cluster (a loop over the few new consortia, not firms)."""
         free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
         free = free[np.isin(firms.cluster_id[free], clusters)]
-        key = np.log(np.maximum(appeal[free], 1e-300)) + rng.gumbel(size=len(free))
+        # foreign appeal in logs: ln(export scale) + (sigma - 1) ln(phi), plus Gumbel noise
+        appeal = np.log(np.maximum(firms.export_scale[free], 1e-300)) + (p.demand_elasticity - 1.0) * firms.log_productivity[free]
+        key = appeal + rng.gumbel(size=len(free))
         order = np.lexsort((-key, firms.cluster_id[free]))  # by cluster, best first
         free, free_cluster = free[order], firms.cluster_id[free[order]]
         starts = np.searchsorted(free_cluster, clusters, "left")
@@ -162,15 +164,16 @@ class Consortia:
         return standards
 
     def step(self, firms: FirmState, p: Parameters, scale: float, month: int, rng: np.random.Generator,
-             interested: np.ndarray, appeal: np.ndarray, development: np.ndarray) -> dict[str, int]:
+             interested: np.ndarray, development: np.ndarray) -> dict[str, int]:
         """One month: members who stopped being active SMEs drop out, some leave, weak or
         failing consortia dissolve, clusters found new ones, interested SMEs join.
-        `interested` flags units for which pooled costs would open an export market."""
+        `interested` flags units for which pooled costs would open an export market.
+        Members and candidates draw their uniforms in firm order (draws for the few concerned,
+        not for every unit)."""
         trust = self.trust(p)
-        u = rng.random(firms.n)
         eligible = _eligible(firms)
-        member = firms.consortium_id >= 0
-        leaving = member & (~eligible | (u < p.consortium_leave_rate * (1.0 - trust)))
+        members = np.flatnonzero(firms.consortium_id >= 0)
+        leaving = members[~eligible[members] | (rng.random(len(members)) < p.consortium_leave_rate * (1.0 - trust))]
         firms.consortium_id[leaving] = NO_GROUP
         self.refresh(firms)
 
@@ -182,22 +185,24 @@ class Consortia:
             firms.consortium_id[member[dissolving[firms.consortium_id[member]]]] = NO_GROUP
 
         forming = rng.random(N_CLUSTERS) < p.consortium_formation_rate * trust * scale * (1.0 + development)
-        formed = self._form(firms, p, np.flatnonzero(forming), month, rng, appeal, eligible) if forming.any() else 0
+        formed = self._form(firms, p, np.flatnonzero(forming), month, rng, eligible) if forming.any() else 0
 
-        joined = self._join(firms, p, trust, u, interested & eligible)
+        joined = self._join(firms, p, trust, rng, interested & eligible, leaving)
         self.refresh(firms)
         return {"consortia_formed": formed, "consortia_dissolved": int(dissolving.sum()),
-                "consortium_joins": joined, "consortium_leaves": int(leaving.sum())}
+                "consortium_joins": joined, "consortium_leaves": len(leaving)}
 
-    def _join(self, firms: FirmState, p: Parameters, trust: float, u: np.ndarray, interested: np.ndarray) -> int:
-        """Interested (eligible) non-members join their cluster's newest active consortium (u reused: a
-        member who just left cannot rejoin in the same month)."""
+    def _join(self, firms: FirmState, p: Parameters, trust: float, rng: np.random.Generator,
+              interested: np.ndarray, left: np.ndarray) -> int:
+        """Interested (eligible) non-members join their cluster's newest active consortium; a
+        member who just left does not rejoin in the same month."""
         newest = np.full(N_CLUSTERS, -1, np.int64)
         open_ids = np.flatnonzero(self.active)
         np.maximum.at(newest, self.cluster[open_ids], open_ids)
+        interested[left] = False
         candidates = np.flatnonzero(interested & (firms.consortium_id == NO_GROUP))
         target = newest[firms.cluster_id[candidates]]
-        joining = (target >= 0) & (u[candidates] >= 1.0 - p.consortium_join_rate * trust)
+        joining = (target >= 0) & (rng.random(len(candidates)) < p.consortium_join_rate * trust)
         firms.consortium_id[candidates[joining]] = target[joining]
         return int(joining.sum())
 

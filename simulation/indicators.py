@@ -37,14 +37,14 @@ def compute(model) -> dict[str, float]:
     sme_units = units[:, :LARGE, :].sum(axis=1)  # (status, in park)
     by_status = units.sum(axis=(1, 2))
 
-    employment = np.bincount(f.size_class, weights=f.employees, minlength=N_CLASS) * k
-    output = 12.0 * np.bincount(f.size_class, weights=f.output_usd, minlength=N_CLASS) * k
+    large = np.flatnonzero(f.size_class == LARGE)  # few rows: cheaper than weighted bincounts over all
+    total_employment, total_output = f.employees.sum() * k, 12.0 * f.output_usd.sum() * k
+    sme_employment = total_employment - f.employees[large].sum() * k
+    sme_output = total_output - 12.0 * f.output_usd[large].sum() * k
     exporting = f.exports_usd > 0
     sme_exporting = exporting & f.is_sme
     exports = 12.0 * f.exports_usd[sme_exporting].sum() * k
     member = f.consortium_id >= 0
-    sme_output, sme_employment = output[:LARGE].sum(), employment[:LARGE].sum()
-    total_employment = employment.sum()
     values = {
         "active_units": by_status[ACTIVE],
         "idle_units": by_status[IDLE],
@@ -64,7 +64,7 @@ def compute(model) -> dict[str, float]:
         "smes": sme_units[[ACTIVE, IDLE]].sum(),
         "smes_in_parks": sme_units[[ACTIVE, IDLE], 1].sum(),
         "active_smes_in_parks": sme_units[ACTIVE, 1],
-        "output_usd": output.sum(),
+        "output_usd": total_output,
         "units_completed": c["units_completed"] * k,
         "units_revived": c["units_revived"] * k,
         "units_idled": c["units_idled"] * k,

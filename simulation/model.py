@@ -90,8 +90,7 @@ class SMEModel(mesa.Model):
         p, firms = self.params, self.firms
         self.clusters = Clusters(firms)
         self.supply_chain = SupplyChain.build(firms, p, self.streams.draw("supply_chain"))
-        appeal = firms.export_scale * np.exp((p.demand_elasticity - 1.0) * firms.log_productivity)
-        self.consortia = Consortia.build(firms, p, self.scale, self.streams.draw("groups"), appeal)
+        self.consortia = Consortia.build(firms, p, self.scale, self.streams.draw("groups"))
         buyer_labour = self.supply_chain.labour_demand(firms)
         self.trade, export_labour = Trade.calibrate(firms, p, output_per_worker, self.scale,
                                                     self.environment.market_access(), self.consortia, buyer_labour)
@@ -135,19 +134,17 @@ class SMEModel(mesa.Model):
         self.counters["links_dropped"] += dropped
 
         active = np.flatnonzero(firms.status == ACTIVE)
-        home_labour, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index, active, moves.completed)
+        home_labour, phi, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index, active, moves.completed)
         export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia, self.environment)
         buyer_labour = self.supply_chain.labour_demand(firms)[active]
-        added_capacity, graduations = production.produce(firms, p, self.market, active, home_labour, buyer_labour, export_labour)
+        added_capacity, graduations = production.produce(firms, p, self.market, active, phi, home_labour, buyer_labour, export_labour)
         self.counters["investment_usd"] += added_capacity * p.capital_per_worker_usd
         self.counters["graduations"] += graduations
         for name, value in self.trade.flows.items():
             self.counters[name] += value
 
-        appeal = np.zeros(firms.n)
-        appeal[active] = firms.export_scale[active] * share_power  # consortia recruit the most appealing SMEs
         flows = self.consortia.step(firms, p, self.scale, month, self.streams.draw("groups", month), interested,
-                                    appeal, self.clusters.development)
+                                    self.clusters.development)
         for name, value in flows.items():
             self.counters[name] += value
 

@@ -73,10 +73,12 @@ def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generato
 
 
 def home_demand(firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray,
-                active: np.ndarray, entrants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Labour that each active unit's home-market sales need this month; also returns phi^(sigma-1)."""
+                active: np.ndarray, entrants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labour that each active unit's home-market sales need this month; also returns
+    (phi, phi^(sigma-1)) of the active units for the later phases."""
     sector = firms.sector[active]
     log_phi = firms.log_productivity[active]
+    phi = np.exp(log_phi)
     share_power = np.exp((p.demand_elasticity - 1.0) * log_phi)  # phi^(sigma-1)
 
     # demand: entrants (customer base 0 so far) do not weigh in this month's shares
@@ -85,11 +87,11 @@ def home_demand(firms: FirmState, p: Parameters, market: Market, demand_index: n
     demand = market.base_demand * demand_index
     jobs_per_weight = np.divide(demand, total * market.output_per_worker, out=np.zeros(market.n_sectors), where=total > 0)
     _give_customer_base(firms, entrants, jobs_per_weight, p)
-    return jobs_per_weight[sector] * firms.demand_weight[active] * share_power * np.exp(-log_phi), share_power
+    return jobs_per_weight[sector] * firms.demand_weight[active] * share_power / phi, phi, share_power
 
 
-def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray, home_labour: np.ndarray,
-            buyer_labour: np.ndarray, export_labour: np.ndarray) -> tuple[float, int]:
+def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray, phi: np.ndarray,
+            home_labour: np.ndarray, buyer_labour: np.ndarray, export_labour: np.ndarray) -> tuple[float, int]:
     """Employment, investment and output of the active units; returns (capacity added, graduations).
 
     Labour demand is home sales + sales to large buyers + exports. When capacity binds, every
@@ -99,7 +101,7 @@ def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray,
     capacity, added = _invest(firms.capacity[active], employees, labour_demand, p)
     firms.employees[active] = employees
     firms.capacity[active] = capacity
-    output = market.output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active]) * employees
+    output = market.output_per_worker[firms.sector[active]] * phi * employees
     firms.output_usd[:] = 0.0
     firms.output_usd[active] = output
     firms.exports_usd[:] = 0.0

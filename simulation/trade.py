@@ -128,7 +128,7 @@ class Trade:
         capped = k * wanted > room
         firms.export_match[active[capped]] *= room[capped] / (k * wanted[capped])
         potential[capped] *= room[capped] / (k * wanted[capped])
-        trade = cls(p, output_per_worker, k, k / rho if rho > 0 else np.inf)
+        trade = cls(p, output_per_worker, k, k / rho if rho > 0 and k > 0 else np.inf)  # inf: nobody can export
 
         exporters = serving.any(axis=1)
         _reveal_match(firms, active[exporters])
@@ -253,14 +253,17 @@ def _stop_non_operating(firms: FirmState) -> None:
 
 
 def _revenue_scale(wanted: np.ndarray, room: np.ndarray, target: float) -> float:
-    """k such that sum(min(k * wanted, room)) equals target (bisection on a monotone function)."""
-    if target <= 0 or wanted.sum() <= 0:
+    """k such that sum(min(k * wanted, room)) equals target (bisection on a monotone function).
+
+    If the exporters cannot make the target even at full use of their room (a tiny sampled
+    population), k fills every exporter's room and month-0 exports fall short."""
+    exporting = wanted > 0
+    wanted, room = wanted[exporting], room[exporting]
+    if target <= 0 or len(wanted) == 0:
         return 0.0
     if target >= room.sum():
-        raise ValueError(f"initial exports of {target * 12:.3g} USD a year (at this scale) exceed what exporters can make")
-    lo, hi = 0.0, target / wanted.sum()
-    while np.minimum(hi * wanted, room).sum() < target:
-        hi *= 2.0
+        return float(np.max(room / wanted))
+    lo, hi = 0.0, float(np.max(room / wanted))  # at hi every exporter is capped
     for _ in range(100):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if np.minimum(mid * wanted, room).sum() < target else (lo, mid)

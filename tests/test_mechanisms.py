@@ -127,7 +127,7 @@ def test_domestic_demand_is_exactly_served_without_frictions():
     """With instant adjustment, free capacity and no entry, sector home sales equal sector demand."""
     frictionless = dict(hiring_speed=1.0, firing_speed=1.0, adjustment_band=0.0, applications_per_month=0.0,
                         completion_rate=0.0, revival_rate=0.0, idling_rate=0.0, young_excess_idling_rate=0.0,
-                        idle_closure_rate=0.0, supplier_links_per_large_firm=0.0)
+                        idle_closure_rate=0.0, supplier_links_per_large_firm=0.0, link_formation_rate=0.0)
     model = SMEModel(rng=12, scale=0.05, **frictionless)
     model.firms.capacity[:] *= 1000.0
     step_months(model, 3)

@@ -23,6 +23,10 @@ def check_state(model, previous_closed: np.ndarray) -> np.ndarray:
     assert (f.employees[active] <= f.capacity[active] * (1 + 1e-9) + 1.0).all()
     assert (f.size_class[active] == size_class_of(f.employees[active])).all()
     assert np.isfinite(f.log_productivity).all()
+    assert (f.exports_usd >= 0).all() and (f.exports_usd <= f.output_usd * (1 + 1e-12)).all()
+    assert (f.export_markets == f.exporting.sum(axis=1)).all() and (f.export_markets[~active] == 0).all()
+    members = f.consortium_id >= 0
+    assert (f.status[members] == ACTIVE).all() and f.is_sme[members].all()
     # counts add up to the population, at national scale
     assert sum(ind[name] for name in COUNT_INDICATORS) * model.scale == pytest.approx(f.n, rel=1e-12)
     assert all(value >= 0 for name, value in ind.items() if name != "export_share")
