@@ -63,7 +63,11 @@ def main(argv=None) -> int:
     frame = model.datacollector.get_model_vars_dataframe()
     frame.index.name = "month"
     print(format_table(frame, TABLE_MONTHS))
-    print("(exports, consortia and policy spending stay zero until the trade and policy mechanisms land)")
+    print("(policy spending stays zero until the policy levers land)")
+    by_destination = model.exports_by_destination()
+    shares = (by_destination / by_destination.sum()).sort_values(ascending=False).head(6)
+    print(f"\nSME exports at month {model.month} by destination: "
+          + ", ".join(f"{name} {share:.0%}" for name, share in shares.items()))
     path = args.out / "indicators.csv"
     write_atomically(frame, path)
     print(f"\n{args.months} months in {elapsed:.1f} s; monthly indicators written to {path}")

@@ -279,15 +279,18 @@ def check_arguments(seed, scale, months) -> None:
 
 
 def stylised_facts(*, seed: int = DEFAULT_SEED, scale: float = 1.0, months: int = 72,
-                   progress: bool = False) -> pd.DataFrame:
+                   progress: bool = False, **parameters) -> pd.DataFrame:
     """Run the baseline for `months` months and compare it with the stylised facts.
+
+    Keyword `parameters` override model parameters (as for `SMEModel`), e.g. to see how a
+    behavioural parameter moves the facts.
 
     One row per statistic; columns `fact`, `statistic`, `model`, `literature` (NaN when
     the literature gives only a shape), `literature_text`, `source`, `note`. Trade facts
     are NaN if no unit exported during the run."""
     check_arguments(seed, scale, months)
     started = time.perf_counter()
-    model = SMEModel(rng=seed, scale=scale)
+    model = SMEModel(rng=seed, scale=scale, **parameters)
     collector = Collector()
     collector.begin(model)
     for _ in range(months):
