@@ -10,6 +10,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from .destinations import NAMES as DESTINATION_NAMES
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .state import LARGE, SIZE_CLASS_NAMES, STATUS_NAMES
 
@@ -86,6 +87,20 @@ class Firm(mesa.Agent):
     @property
     def in_park(self) -> bool:
         return self.park_id >= 0
+
+    @property
+    def cluster_id(self) -> int:
+        return int(self._get("cluster_id"))
+
+    @property
+    def consortium_id(self) -> int:
+        """The export consortium the unit belongs to, or -1."""
+        return int(self._get("consortium_id"))
+
+    @property
+    def export_destinations(self) -> list[str]:
+        """Destinations the unit serves this month."""
+        return [DESTINATION_NAMES[d] for d in np.flatnonzero(self._get("exporting"))]
 
     @property
     def age_months(self) -> int:

@@ -63,6 +63,15 @@ def test_agent_attributes_match_the_firm_frame(small_run):
             row.status, row.is_sme, row.in_park, row.age_months)
         assert agent.productivity == pytest.approx(row.productivity)
         assert agent.employees == row.employees
+        assert (agent.consortium_id, agent.cluster_id, agent.exports_usd) == (row.consortium_id, row.cluster_id, row.exports_usd)
+        assert len(agent.export_destinations) == row.export_markets
+
+
+def test_exporting_agents_name_their_destinations(small_run):
+    exporters = small_run.agents.select(lambda firm: firm.exports_usd > 0)
+    assert len(exporters) > 0
+    for firm in list(exporters)[:20]:
+        assert firm.export_destinations and set(firm.export_destinations) <= set(small_run.exports_by_destination().index)
 
 
 def test_firm_ids_stable_as_units_are_added():
