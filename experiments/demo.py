@@ -7,13 +7,13 @@ monthly indicators to <out>/indicators.csv (atomically: a temporary file renamed
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from experiments.files import write_csv_atomically
 from simulation import CONTRACT, SMEModel
 
 TABLE_MONTHS = (0, 12, 24, 36, 48)
@@ -31,13 +31,6 @@ def format_table(frame: pd.DataFrame, months) -> str:
         return f"{value:,.0f}"
 
     return rows.apply(lambda col: [fmt(name, v) for name, v in zip(rows.index, col)]).to_string()
-
-
-def write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index_label="month")
-    os.replace(tmp, path)
 
 
 def main(argv=None) -> int:
@@ -69,7 +62,7 @@ def main(argv=None) -> int:
     print(f"\nSME exports at month {model.month} by destination: "
           + ", ".join(f"{name} {share:.0%}" for name, share in shares.items()))
     path = args.out / "indicators.csv"
-    write_atomically(frame, path)
+    write_csv_atomically(frame, path, index_label="month")
     print(f"\n{args.months} months in {elapsed:.1f} s; monthly indicators written to {path}")
     return 0
 

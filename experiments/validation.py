@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.files import write_csv_atomically
 from simulation import SMEModel
 from simulation.state import ACTIVE, CLOSED, LARGE, UNDER_CONSTRUCTION
 
@@ -560,41 +560,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _integer(allowed: str):
-    def parse(text: str) -> int:
+def _parsed(kind, allowed: str):
+    """An argparse type that names what is allowed when the text is not a `kind`."""
+    def parse(text: str):
         try:
-            return int(text)
+            return kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
     return parse
-
-
-def _number(allowed: str):
-    def parse(text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
-    return parse
-
-
-def write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV via a hidden temporary file in the same directory, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def main(argv=None) -> int:
     parser = _Parser(prog="python -m experiments.validation",
                      description="Stylised facts of industrial dynamics and trade: the baseline beside the literature.")
-    parser.add_argument("--seed", type=_integer("a non-negative integer"), default=DEFAULT_SEED)
-    parser.add_argument("--scale", type=_number("a number in (0, 1]"), default=1.0)
-    parser.add_argument("--months", type=_integer(f"an integer >= {MIN_MONTHS}"), default=72)
+    parser.add_argument("--seed", type=_parsed(int, "a non-negative integer"), default=DEFAULT_SEED)
+    parser.add_argument("--scale", type=_parsed(float, "a number in (0, 1]"), default=1.0)
+    parser.add_argument("--months", type=_parsed(int, f"an integer >= {MIN_MONTHS}"), default=72)
     parser.add_argument("--out", type=Path, default=None, help="directory for stylised_facts.csv")
     args = parser.parse_args(argv)
 
@@ -619,7 +600,7 @@ def main(argv=None) -> int:
     print(format_report(frame))
     if args.out is not None:
         path = args.out / "stylised_facts.csv"
-        write_atomically(frame, path)
+        write_csv_atomically(frame, path, index=False)
         print(f"\nwritten to {path}")
     return 0
 
