@@ -1,10 +1,11 @@
-"""docs/ODD.md documents every parameter with its current default value."""
+"""docs/ODD.md documents every parameter and every export destination with its current values."""
 
 import re
 from pathlib import Path
 
 import pytest
 
+from simulation import destinations
 from simulation.parameters import parameter_metadata
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
@@ -39,3 +40,47 @@ def test_every_parameter_has_source_and_range():
         assert meta["source"] and meta["unit"] and meta["doc"], name
         lo, hi = meta["plausible"]
         assert lo <= meta["default"] <= hi, f"{name}: default outside its plausible range"
+
+
+# --- the destinations table (section 6.4) ------------------------------------------------
+
+# column of the ODD's table (found by a word of its header) -> index in a DESTINATIONS row
+DESTINATION_COLUMNS = {"imports": 2, "trade cost": 3, "sunk cost": 4, "fixed cost": 5, "standards": 6, "sanctions risk": 7}
+
+
+@pytest.fixture(scope="module")
+def destination_rows() -> dict[str, dict[str, str]]:
+    """Rows of the first table in ODD.md's section 6.4, keyed by destination, then by column."""
+    text = ODD.read_text(encoding="utf-8")
+    section = re.search(r"^### 6\.4 .*?$(.*?)^#{2,3} ", text, re.S | re.M)
+    assert section, "docs/ODD.md has no '### 6.4' section (the export destinations table)"
+    lines = [line.strip() for line in section.group(1).splitlines()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("|") and "destination" in line), None)
+    assert start is not None, "docs/ODD.md section 6.4 has no table with a 'destination' column"
+    header = [cell.strip().lower() for cell in lines[start].strip("|").split("|")]
+    where = {}
+    for column in ["destination", *DESTINATION_COLUMNS]:
+        found = [i for i, cell in enumerate(header) if column in cell]
+        assert len(found) == 1, f"the destinations table in docs/ODD.md section 6.4 needs one column headed '{column}', found {len(found)}"
+        where[column] = found[0]
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break  # end of the first table
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == len(header):
+            rows.setdefault(cells[where["destination"]], {column: cells[i] for column, i in where.items()})
+    return rows
+
+
+@pytest.mark.parametrize("row", destinations.DESTINATIONS, ids=lambda row: row[0])
+def test_destination_documented_with_its_values(destination_rows, row):
+    name = row[0]
+    assert name in destination_rows, f"destination {name} has no row in the destinations table of docs/ODD.md (section 6.4)"
+    for column, index in DESTINATION_COLUMNS.items():
+        cell = destination_rows[name][column]
+        try:
+            documented = float(re.sub(r"[,\s`_]", "", cell))
+        except ValueError:
+            pytest.fail(f"{name}: ODD's destinations table has {column} = {cell!r}, not a number")
+        assert documented == pytest.approx(float(row[index])), f"{name}: ODD says {column} = {cell}, simulation/destinations.py says {row[index]}"
