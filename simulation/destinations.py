@@ -3,9 +3,9 @@
 One row per destination (sources and caveats in docs/ODD.md, section 6.4):
 
 - imports_usd_bn: the destination's goods imports, USD bn a year, about 2021 (UN Comtrade /
-  WTO, rounded, recalled). The 15 neighbours sum to about USD 1.3 trillion, in line with
-  published estimates (USD 1.0-1.3 trillion); the seed's "USD 13,000 billion" is about ten
-  times too high and is not used.
+  WTO, rounded, recalled). The 15 neighbours sum to about USD 1.36 trillion, slightly above
+  the published USD 1.0-1.3 trillion (2021-22 prices; the UAE's imports include re-exports);
+  the seed's "USD 13,000 billion" is about ten times too high and is not used.
 - trade_cost: iceberg trade cost tau >= 1 of an Iranian SME shipping there (assumption:
   distance, land or sea border, language and business networks, payment frictions under
   sanctions). Market access is imports * tau^(1 - sigma): with sigma = 3.8 the implied

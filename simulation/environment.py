@@ -29,12 +29,14 @@ class Environment:
         n = destinations.N_DESTINATIONS
         self.log_foreign_demand = np.zeros(n)
         self.log_real_exchange_rate = 0.0
-        self.sanction_months_left = np.zeros(n, np.int64)
+        self.month = 0
+        self.sanctioned_until = np.zeros(n, np.int64)  # an episode is in force in months < this
         self.sanction_cut = np.zeros(n)
         self.base_access = destinations.market_access(p.demand_elasticity)
 
     def advance(self, month: int) -> None:
         p = self.p
+        self.month = month
         shocks = self.streams.draw("environment", month).standard_normal(1 + len(self.sector_deviation))
         self.log_aggregate_demand += p.domestic_demand_growth / 12.0 + p.domestic_demand_volatility * shocks[0]
         self.sector_deviation = p.sector_demand_persistence * self.sector_deviation + p.sector_demand_volatility * shocks[1:]
@@ -48,24 +50,24 @@ class Environment:
         self.log_foreign_demand += p.foreign_demand_growth / 12.0 + p.foreign_demand_volatility * demand_shock
         self.log_real_exchange_rate += p.real_exchange_rate_drift / 12.0 + p.real_exchange_rate_volatility * rate_shock
 
-        self.sanction_months_left = np.maximum(self.sanction_months_left - 1, 0)
         yearly = np.minimum(destinations.SANCTIONS_RISK * p.sanctions_risk_multiplier, 1.0)
-        starts = (self.sanction_months_left == 0) & (start_u < 1.0 - (1.0 - yearly) ** (1.0 / 12.0))
+        starts = ~self.sanctioned & (start_u < 1.0 - (1.0 - yearly) ** (1.0 / 12.0))
         # geometric length with mean sanctions_duration_months, by inversion of the uniform
         stay = 1.0 - 1.0 / p.sanctions_duration_months
         length = 1 if stay <= 0 else 1 + np.floor(np.log(length_u) / np.log(stay)).astype(np.int64)
-        self.sanction_months_left = np.where(starts, length, self.sanction_months_left)
+        self.sanctioned_until = np.where(starts, month + length, self.sanctioned_until)
         self.sanction_cut = np.where(starts, p.sanctions_access_cut, self.sanction_cut)
 
     def impose_sanctions(self, destination: int | str, months: int, cut: float | None = None) -> None:
-        """A scenario shock: the destination loses `cut` of its market access for `months` months."""
+        """A scenario shock: the destination loses `cut` of its market access for the next
+        `months` months (the months of the next `months` steps)."""
         d = destinations.index(destination) if isinstance(destination, str) else int(destination)
         if months < 1:
             raise ValueError(f"sanctions must last at least a month, got {months}")
         cut = self.p.sanctions_access_cut if cut is None else cut
         if not 0.0 <= cut <= 1.0:
             raise ValueError(f"sanctions cut must be a share in [0, 1], got {cut}")
-        self.sanction_months_left[d] = months
+        self.sanctioned_until[d] = self.month + 1 + months
         self.sanction_cut[d] = cut
 
     def shift_exchange_rate(self, log_change: float) -> None:
@@ -79,7 +81,7 @@ class Environment:
 
     @property
     def sanctioned(self) -> np.ndarray:
-        return self.sanction_months_left > 0
+        return self.month < self.sanctioned_until
 
     def market_access(self, with_sanctions: bool = True) -> np.ndarray:
         """Each destination's market access this month, relative shares at month 0 times demand,

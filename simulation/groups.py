@@ -52,6 +52,12 @@ class Clusters:
     def employment(firms: FirmState) -> np.ndarray:
         return np.bincount(firms.cluster_id, weights=firms.employees, minlength=N_CLUSTERS)
 
+    def welcome(self, firms: FirmState, rows: slice) -> None:
+        """New units start with their cluster's current spillover (their draws are around month 0's level)."""
+        shift = self.spillover[firms.cluster_id[rows]]
+        firms.log_productivity[rows] += shift
+        firms.log_productivity_mean[rows] += shift
+
     def apply_spillovers(self, firms: FirmState, p: Parameters) -> None:
         """Shift every unit's productivity by the change of its cluster's spillover since last month."""
         log_ratio = np.log(np.maximum(self.employment(firms), 1.0)) - np.log(np.maximum(self.reference_employment, 1.0))
@@ -122,7 +128,7 @@ class Consortia:
         free, free_cluster = free[order], firms.cluster_id[free[order]]
         starts = np.searchsorted(free_cluster, clusters, "left")
         stops = np.searchsorted(free_cluster, clusters, "right")
-        sizes = int(p.consortium_min_members) + rng.poisson(max(p.consortium_size_mean - p.consortium_min_members, 0.0), len(clusters))
+        sizes = int(np.ceil(p.consortium_min_members)) + rng.poisson(max(p.consortium_size_mean - p.consortium_min_members, 0.0), len(clusters))
         formed = 0
         taken = np.zeros(N_CLUSTERS, np.int64)  # several consortia may form in one cluster
         for cluster, lo, hi, size in zip(clusters, starts, stops, sizes):

@@ -116,6 +116,7 @@ class SMEModel(mesa.Model):
         new = lifecycle.applications(p, self.scale, arrivals)
         if new:
             rows = add_construction_projects(firms, self.parks, p, new, arrivals, month)
+            self.clusters.welcome(firms, rows)
             self._add_agents(rows)
             self.counters["new_applications"] += new
 

@@ -27,7 +27,6 @@ PURPOSES = {
     "foreign": 6,  # exchange rate, destination demand, sanctions (part of the environment)
     "groups": 7,  # consortia: formation, joining, leaving, dissolution
     "supply_chain": 8,  # buyer-supplier links
-    "trade": 9,  # export appeal of new units
 }
 
 

@@ -12,8 +12,9 @@ Mechanism
   units. Each link carries a coefficient w_ib: supplier labour per USD of the buyer's
   monthly output. A supplier's B2B labour demand is sum_b w_ib * output_b, i.e. W @ output
   with W a sparse (firms x firms) matrix, rows suppliers, columns buyers. Demand follows the
-  buyer: it vanishes while the buyer is idle (output 0) and grows as it grows, e.g. by
-  exporting (the locomotive).
+  buyer's output of the previous month (the model computes it before this month's
+  production): it vanishes from the month after the buyer idles and grows as the buyer
+  grows, e.g. by exporting (the locomotive).
 - Month 0: each active large unit gets Poisson(supplier_links_per_large_firm) distinct
   active SME suppliers, each from the buyer's province with probability
   link_same_province_share (from anywhere otherwise, or when the province has none).

@@ -42,6 +42,7 @@ from .production import MIN_HOME_SHARE
 from .state import ACTIVE, NEVER, FirmState
 
 MAX_EXPERIENCE = np.iinfo(np.int16).max
+MIN_EXPORTERS_TO_CALIBRATE = 50  # below this a sample may not carry the national exports; it falls short instead
 
 
 def effective_sunk_cost(sunk: np.ndarray, last_exported: np.ndarray, exports_elsewhere: np.ndarray,
@@ -103,23 +104,33 @@ class Trade:
         it does depends only on rho = k / c, so rho is the value that makes the number of SME
         exporters equal the target (an order statistic), and k then scales revenue to the
         target. A unit's month-0 exports are capped at what its large buyers and a minimal
-        home market leave of its output (its foreign appeal is lowered to fit). Returns the
-        Trade and the export labour of every row at month 0."""
+        home market leave of its output (its `export_match` is lowered to fit, then folded into
+        its scale). Units that would enter on their believed potential but do not export at
+        the calibrated rho are taken to have tried before month 0: they know their match. Returns
+        the Trade and the export labour of every row at month 0."""
         active = np.flatnonzero(firms.status == ACTIVE)
         share_power = np.exp((p.demand_elasticity - 1.0) * firms.log_productivity[active])
         cost, appeal = consortia.terms(firms, p, active)
         standards = consortia.standards(firms, active)
         unit = cls(p, output_per_worker, 1.0, 1.0)
+        believed = unit.potential(firms, active, share_power, appeal)
         # established exporters know their foreign demand: select on the true potential
-        potential = unit.potential(firms, active, share_power, appeal) * firms.export_match[active]
-        hurdle = destinations.FIXED_COST_USD + p.initial_export_band_position * destinations.SUNK_COST_USD / p.export_payback_months
+        potential = believed * firms.export_match[active]
         eligible = standards[:, None] >= destinations.STANDARDS[None, :]
-        with np.errstate(divide="ignore"):
-            needed = np.where(eligible, cost[:, None] * hurdle[None, :] * p.demand_elasticity
-                              / (potential[:, None] * access[None, :]), np.inf)
+
+        def rho_needed(position: float, potential: np.ndarray) -> np.ndarray:
+            """rho = k / c at which each (unit, destination) clears `position` of the band."""
+            hurdle = destinations.FIXED_COST_USD + position * destinations.SUNK_COST_USD / p.export_payback_months
+            with np.errstate(divide="ignore"):
+                return np.where(eligible, cost[:, None] * hurdle[None, :] * p.demand_elasticity
+                                / (potential[:, None] * access[None, :]), np.inf)
+
+        needed = rho_needed(p.initial_export_band_position, potential)
         sme = firms.is_sme[active]
         rho = _order_statistic(needed.min(axis=1)[sme], p.initial_exporters * scale)
         serving = needed <= rho
+        # units that would enter on what they believe have tried before month 0 and know better
+        informed = serving.any(axis=1) | (rho_needed(1.0, believed) <= rho).any(axis=1)
         # exports may use at most what home demand (floor) and large buyers leave of output
         sales_per_worker = output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active])
         room = np.maximum((1.0 - MIN_HOME_SHARE) * firms.employees[active] - buyer_labour[active], 0.0) * sales_per_worker
@@ -130,13 +141,12 @@ class Trade:
         potential[capped] *= room[capped] / (k * wanted[capped])
         trade = cls(p, output_per_worker, k, k / rho if rho > 0 and k > 0 else np.inf)  # inf: nobody can export
 
-        exporters = serving.any(axis=1)
-        _reveal_match(firms, active[exporters])
+        _reveal_match(firms, active[informed])
         firms.exporting[active] = serving
         firms.last_exported[active] = np.where(serving, 0, NEVER)
         firms.export_markets[active] = serving.sum(axis=1)
-        # established exporters have learnt what there is to learn
-        firms.export_experience[active] = np.where(exporters, int(p.learning_months), 0)
+        # they exported before month 0 and have learnt what there is to learn
+        firms.export_experience[active] = np.where(informed, int(np.ceil(p.learning_months)), 0)
         trade.rows = active
         trade.revenue = k * potential[:, None] * access[None, :] * serving
         labour = np.zeros(firms.n)
@@ -255,13 +265,18 @@ def _stop_non_operating(firms: FirmState) -> None:
 def _revenue_scale(wanted: np.ndarray, room: np.ndarray, target: float) -> float:
     """k such that sum(min(k * wanted, room)) equals target (bisection on a monotone function).
 
-    If the exporters cannot make the target even at full use of their room (a tiny sampled
-    population), k fills every exporter's room and month-0 exports fall short."""
+    If the exporters cannot make the target even at full use of their room, that is an error,
+    except in a tiny sampled population (fewer than MIN_EXPORTERS_TO_CALIBRATE exporters):
+    there k fills every exporter's room and month-0 exports fall short."""
     exporting = wanted > 0
     wanted, room = wanted[exporting], room[exporting]
     if target <= 0 or len(wanted) == 0:
         return 0.0
     if target >= room.sum():
+        if len(wanted) >= MIN_EXPORTERS_TO_CALIBRATE:
+            raise ValueError(f"initial_exports_usd cannot be met: the month-0 exporters can ship at most "
+                             f"{room.sum() * 12:.3g} USD a year at this scale ({target * 12:.3g} asked); "
+                             "lower initial_exports_usd or raise initial_exporters")
         return float(np.max(room / wanted))
     lo, hi = 0.0, float(np.max(room / wanted))  # at hi every exporter is capped
     for _ in range(100):
