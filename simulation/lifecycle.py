@@ -88,6 +88,7 @@ class Transitions:
     revived: np.ndarray
     idled: np.ndarray
     closed: np.ndarray
+    idled_revivable: np.ndarray  # for each idled unit: can it ever restart?
 
 
 def draw_transitions(firms: FirmState, p: Parameters, hazards: Hazards, month: int, u: np.ndarray) -> Transitions:
@@ -100,19 +101,22 @@ def draw_transitions(firms: FirmState, p: Parameters, hazards: Hazards, month: i
     completion = np.minimum(hazards.completion * _completion_factor(firms, p, building, month), 1.0)
     idling = np.minimum(hazards.idling * _idling_factor(firms, p, active) + _young_excess(firms, p, active, month), 1.0)
     revival = np.minimum(hazards.revival * _revival_factor(firms, p, idle), 1.0)
-    u_b, u_i = u[building], u[idle]
+    u_b, u_i, u_a = u[building], u[idle], u[active]
+    idles = u_a < idling
     return Transitions(
         completed=building[u_b < completion],
         revived=idle[u_i < revival],
-        idled=active[u[active] < idling],
+        idled=active[idles],
         closed=np.concatenate([
             building[(u_b >= completion) & (u_b < completion + p.abandonment_rate)],
             idle[(u_i >= revival) & (u_i < revival + p.idle_closure_rate)],
         ]),
+        # given u < h, u / h is again uniform: the same draw decides revivability (no second draw)
+        idled_revivable=u_a[idles] < p.revivable_share * idling[idles],
     )
 
 
-def apply_transitions(firms: FirmState, p: Parameters, t: Transitions, month: int, revivable_draw: np.ndarray) -> None:
+def apply_transitions(firms: FirmState, p: Parameters, t: Transitions, month: int) -> None:
     """Change statuses. Units that start or restart do so at `restart_utilisation` of capacity."""
     starting = np.concatenate([t.completed, t.revived])
     firms.status[starting] = ACTIVE
@@ -120,7 +124,7 @@ def apply_transitions(firms: FirmState, p: Parameters, t: Transitions, month: in
     firms.size_class[starting] = size_class_of(firms.employees[starting])
     firms.status[t.idled] = IDLE
     firms.employees[t.idled] = 0.0
-    firms.revivable[t.idled] = revivable_draw[t.idled] < p.revivable_share
+    firms.revivable[t.idled] = t.idled_revivable
     firms.status[t.closed] = CLOSED
     firms.employees[t.closed] = 0.0
     changed = np.concatenate([starting, t.idled, t.closed])

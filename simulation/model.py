@@ -124,7 +124,7 @@ class SMEModel(mesa.Model):
 
         u = self.streams.draw("lifecycle", month).random(firms.n)
         moves = lifecycle.draw_transitions(firms, p, self.hazards, month, u)
-        lifecycle.apply_transitions(firms, p, moves, month, self.streams.draw("revivability", month).random(firms.n))
+        lifecycle.apply_transitions(firms, p, moves, month)
         self.counters["units_completed"] += len(moves.completed)
         self.counters["units_revived"] += len(moves.revived)
         self.counters["units_idled"] += len(moves.idled)

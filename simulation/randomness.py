@@ -23,7 +23,7 @@ PURPOSES = {
     "applications": 2,
     "productivity": 3,
     "lifecycle": 4,
-    "revivability": 5,
+    "revivability": 5,  # no longer drawn (revivability uses the lifecycle uniform); kept so ids stay stable
     "foreign": 6,  # exchange rate, destination demand, sanctions (part of the environment)
     "groups": 7,  # consortia: formation, joining, leaving, dissolution
     "supply_chain": 8,  # buyer-supplier links
