@@ -42,7 +42,7 @@ import numpy as np
 
 from .geography import PROVINCE_WEIGHTS
 from .parameters import Parameters
-from .state import ACTIVE, IDLE, UNDER_CONSTRUCTION, FirmState
+from .state import ACTIVE, UNDER_CONSTRUCTION, FirmState
 
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
@@ -80,6 +80,8 @@ class Finance:
         self.written_off = defaultdict(float)
         self.unmet_rial = 0.0  # finance demand left unmet this month
         self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity
+        self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged and pruned monthly)
+        self._new_debtors: list[np.ndarray] = []
         # the programme's provinces: the most populous first (which two were left out is not documented)
         self.programme_provinces = np.zeros(len(PROVINCE_WEIGHTS), bool)
         self.programme_provinces[np.argsort(-PROVINCE_WEIGHTS)[: int(p.sukuk_programme_provinces)]] = True
@@ -113,13 +115,22 @@ class Finance:
     def fund(self, firms: FirmState, rows: np.ndarray, need_usd: np.ndarray, purpose: str,
              divisible: bool = False) -> np.ndarray:
         """Fund the needs of `rows` (USD); returns the share funded (1 or 0 unless divisible)."""
-        p = self.p
         need = np.asarray(need_usd, float) * self.rate
         if len(rows) == 0:
             return np.zeros(0)
-        left = need.copy()
-        own = np.minimum(np.maximum(firms.cash[rows], 0.0), left)
-        left -= own
+        own = np.minimum(np.maximum(firms.cash[rows], 0.0), need)
+        share = np.ones(len(rows))
+        short = np.flatnonzero(own < need)  # the rest pay from their own cash
+        firms.cash[rows] -= np.where(own < need, 0.0, own)
+        self.ledger.pay("firms", "suppliers", f"spending on {purpose}", own[own >= need].sum())
+        if len(short):
+            share[short] = self._fund_externally(firms, rows[short], need[short], own[short], purpose, divisible)
+        return share
+
+    def _fund_externally(self, firms, rows, need, own, purpose, divisible) -> np.ndarray:
+        """Needs that own cash does not cover: grants, sukuk, credit; returns the share funded."""
+        p = self.p
+        left = need - own
         grant = self._prefix(left, left > 0, "grant", order=np.argsort(-left, kind="stable"))
         left -= grant
         sukuk, issue_costs = self._sukuk(firms, rows, left, purpose)
@@ -157,11 +168,15 @@ class Finance:
         if purpose == "investment":  # ijara: the issue, costs included, is at most the plant not yet leased
             amount = np.minimum(amount, leasable / (1.0 + p.sukuk_issuance_cost_share))
         costs = np.zeros(len(rows))
-        if self.capacity["sukuk"] <= 0 or not amount.any():
+        asking = np.flatnonzero(amount > 0)
+        if self.capacity["sukuk"] <= 0 or len(asking) == 0:
             return np.zeros(len(rows)), costs
         # pools: a consortium, or else the cluster through the programme's intermediary
-        pool = np.where(firms.consortium_id[rows] >= 0, firms.consortium_id[rows], -1 - firms.cluster_id[rows])
-        keys, which = np.unique(pool, return_inverse=True)
+        member = firms.consortium_id[rows[asking]]
+        pool = np.where(member >= 0, member, -1 - firms.cluster_id[rows[asking]])
+        keys, inverse = np.unique(pool, return_inverse=True)
+        which = np.zeros(len(rows), np.int64)
+        which[asking] = inverse
         size = np.bincount(which, weights=amount, minlength=len(keys))
         fixed = p.sukuk_fixed_issuance_cost_usd * self.rate * self.scale  # a sampled pool is `scale` times smaller
         issue = size * (1.0 + p.sukuk_issuance_cost_share) + fixed
@@ -180,17 +195,19 @@ class Finance:
         """Book the funded rows' sources, debts, capacity used and spending."""
         f = funded
         r, led = rows[f], self.ledger
+        self._new_debtors.append(r[(bank[f] + subsidised[f] + sukuk[f]) > 0])
         own, grant, sukuk, costs, subsidised, bank = (x[f] for x in (own, grant, sukuk, issue_costs, subsidised, bank))
         firms.cash[r] -= own
         for source, amount in (("grant", grant), ("subsidised", subsidised), ("bank", bank)):
             self.capacity[source] -= amount.sum()
         self.capacity["sukuk"] -= (sukuk + costs).sum()
         column = SUKUK_FOR[purpose]
-        np.add.at(firms.bank_debt, r, bank)
-        np.add.at(firms.subsidised_debt, r, subsidised)
-        np.add.at(getattr(firms, column), r, sukuk + costs)  # holders are owed the issue, costs included
+        # rows are distinct within a call, so fancy-index addition is exact
+        firms.bank_debt[r] += bank
+        firms.subsidised_debt[r] += subsidised
+        getattr(firms, column)[r] += sukuk + costs  # holders are owed the issue, costs included
         if purpose == "investment":
-            np.add.at(firms.leased_assets, r, sukuk + costs)
+            firms.leased_assets[r] += sukuk + costs
         self.issued["bank_debt"] += bank.sum()
         self.issued["subsidised_debt"] += subsidised.sum()
         self.issued[column] += (sukuk + costs).sum()
@@ -211,8 +228,9 @@ class Finance:
         surplus = p.operating_margin * sales
         firms.cash[active] += surplus
         led.pay("customers", "firms", "operating surplus", surplus.sum())
-        indebted = np.flatnonzero((firms.status == ACTIVE) | (firms.status == IDLE))
-        indebted = indebted[self._total_debt(firms, indebted) > 0]
+        self.debtors = np.unique(np.concatenate([self.debtors, *self._new_debtors]))
+        self._new_debtors = []
+        self.debtors = self.debtors[sum(getattr(firms, c)[self.debtors] for c in DEBTS) > 0]
         quarter = self.month % 3 == 0
         for column, rate_year, tenor, lender, every in (
                 ("bank_debt", p.bank_loan_rate, p.bank_tenor_months, "banks", 1),
@@ -222,17 +240,17 @@ class Finance:
                 ("istisna_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3)):
             if every == 3 and not quarter:
                 continue
-            self._service(firms, indebted, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
+            self._service(firms, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
         buffer = p.cash_buffer_months * sales
         payout = np.maximum(firms.cash[active] - buffer, 0.0)
         firms.cash[active] -= payout
         led.pay("firms", "owners", "payout", payout.sum())
 
-    def _service(self, firms, rows, column, rate, principal_share, lender) -> None:
+    def _service(self, firms, column, rate, principal_share, lender) -> None:
+        """Interest (or profit) and principal of one instrument; closed units owe nothing (settled)."""
         debt = getattr(firms, column)
+        rows = self.debtors[debt[self.debtors] > 0]
         owed = debt[rows]
-        has = owed > 0
-        rows, owed = rows[has], owed[has]
         active = firms.status[rows] == ACTIVE
         interest = owed * rate
         principal = np.where(active, owed * principal_share, 0.0)  # idle units: grace on principal
@@ -250,10 +268,6 @@ class Finance:
         if column == "ijara_debt":
             leased = firms.leased_assets[rows]
             firms.leased_assets[rows] = leased * np.divide(debt[rows], owed, out=np.zeros(len(rows)), where=owed > 0)
-
-    @staticmethod
-    def _total_debt(firms: FirmState, rows: np.ndarray) -> np.ndarray:
-        return sum(getattr(firms, c)[rows] for c in DEBTS)
 
     # --- closures --------------------------------------------------------------------------
     def settle_closures(self, firms: FirmState, closed: np.ndarray) -> None:

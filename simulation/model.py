@@ -105,11 +105,10 @@ class SMEModel(mesa.Model):
         """Units ready to start or restart do so only if they can fund it (restarts first: lenders
         prefer plants that already exist)."""
         p, firms = self.params, self.firms
-        plant = firms.capacity * p.capital_per_worker_usd
         for name, share, purpose in (("revived", p.revival_cost_share, "revival"),
                                      ("completed", p.completion_cost_share, "completion")):
             rows = getattr(moves, name)
-            funded = self.finance.fund(firms, rows, share * plant[rows], purpose) > 0
+            funded = self.finance.fund(firms, rows, share * p.capital_per_worker_usd * firms.capacity[rows], purpose) > 0
             setattr(moves, name, rows[funded])
             self.counters[f"unfunded_{purpose}s"] += int((~funded).sum())
 
