@@ -221,13 +221,12 @@ class Finance:
         self.usd["grants"] += grant.sum() / self.rate
 
     # --- each month's cash flow ---------------------------------------------------------------
-    def operate(self, firms: FirmState, active: np.ndarray) -> None:
-        """Operating surplus in, debt service out, payouts above the buffer."""
+    def operate(self, firms: FirmState) -> None:
+        """Operating surplus in, debt service out, payouts above the buffer. Sales are zero
+        unless a unit is active, so whole columns are used (contiguous, no gathers)."""
         p, led, rate = self.p, self.ledger, self.rate
-        sales = firms.output_usd[active] * rate
-        surplus = p.operating_margin * sales
-        firms.cash[active] += surplus
-        led.pay("customers", "firms", "operating surplus", surplus.sum())
+        firms.cash += (p.operating_margin * rate) * firms.output_usd
+        led.pay("customers", "firms", "operating surplus", p.operating_margin * rate * firms.output_usd.sum())
         self.debtors = np.unique(np.concatenate([self.debtors, *self._new_debtors]))
         self._new_debtors = []
         self.debtors = self.debtors[sum(getattr(firms, c)[self.debtors] for c in DEBTS) > 0]
@@ -241,9 +240,10 @@ class Finance:
             if every == 3 and not quarter:
                 continue
             self._service(firms, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
-        buffer = p.cash_buffer_months * sales
-        payout = np.maximum(firms.cash[active] - buffer, 0.0)
-        firms.cash[active] -= payout
+        payout = firms.cash - (p.cash_buffer_months * rate) * firms.output_usd
+        np.maximum(payout, 0.0, out=payout)
+        payout[firms.output_usd == 0] = 0.0  # idle units keep their cash (to restart)
+        firms.cash -= payout
         led.pay("firms", "owners", "payout", payout.sum())
 
     def _service(self, firms, column, rate, principal_share, lender) -> None:
@@ -273,6 +273,7 @@ class Finance:
     def settle_closures(self, firms: FirmState, closed: np.ndarray) -> None:
         """Creditors of closing units get their cash, then a share of their assets; the rest is written off."""
         p, led = self.p, self.ledger
+        closed = closed[(firms.cash[closed] > 0) | (sum(getattr(firms, c)[closed] for c in DEBTS) > 0)]
         if len(closed) == 0:
             return
         debts = {c: getattr(firms, c)[closed].copy() for c in DEBTS}
@@ -297,17 +298,18 @@ class Finance:
         firms.leased_assets[closed] = 0.0
 
     # --- equity ------------------------------------------------------------------------------
-    def list_firms(self, firms: FirmState, month: int, rng: np.random.Generator) -> int:
-        """Eligible SMEs apply to list; admitted ones pay the cost and raise equity. Returns listings."""
+    def list_firms(self, firms: FirmState, active: np.ndarray, month: int, rng: np.random.Generator) -> int:
+        """Eligible SMEs apply to list; admitted ones pay the cost and raise equity. Returns listings.
+        Applicants are drawn among the active units by rejection (a few a month), not by scanning all."""
         p, led = self.p, self.ledger
-        eligible = np.flatnonzero((firms.status == ACTIVE) & firms.is_sme & ~firms.listed
-                                  & (firms.employees >= p.listing_min_employees)
-                                  & (month - firms.birth_month >= LISTING_MIN_AGE_MONTHS))
-        applicants = min(int(rng.poisson(p.listing_applications_per_year / 12.0 * self.scale)), len(eligible))
-        if applicants == 0:
+        applicants = int(rng.poisson(p.listing_applications_per_year / 12.0 * self.scale))
+        if applicants == 0 or len(active) == 0:
             return 0
-        chosen = rng.choice(eligible, size=applicants, replace=False)
-        admitted = chosen[rng.random(applicants) < p.listing_admission_share]
+        drawn = rng.choice(active, size=min(len(active), 20 * applicants), replace=False)
+        eligible = drawn[firms.is_sme[drawn] & ~firms.listed[drawn] & (firms.employees[drawn] >= p.listing_min_employees)
+                         & (month - firms.birth_month[drawn] >= LISTING_MIN_AGE_MONTHS)]
+        chosen = eligible[:applicants]
+        admitted = chosen[rng.random(len(chosen)) < p.listing_admission_share]
         cost = p.listing_cost_usd * self.rate
         admitted = admitted[firms.cash[admitted] >= cost]
         if len(admitted) == 0:
