@@ -82,6 +82,7 @@ class Finance:
         self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity
         self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged and pruned monthly)
         self._new_debtors: list[np.ndarray] = []
+        self._is_debtor = np.zeros(firms.n, bool)
         # the programme's provinces: the most populous first (which two were left out is not documented)
         self.programme_provinces = np.zeros(len(PROVINCE_WEIGHTS), bool)
         self.programme_provinces[np.argsort(-PROVINCE_WEIGHTS)[: int(p.sukuk_programme_provinces)]] = True
@@ -221,15 +222,11 @@ class Finance:
         self.usd["grants"] += grant.sum() / self.rate
 
     # --- each month's cash flow ---------------------------------------------------------------
-    def operate(self, firms: FirmState) -> None:
-        """Operating surplus in, debt service out, payouts above the buffer. Sales are zero
-        unless a unit is active, so whole columns are used (contiguous, no gathers)."""
+    def operate(self, firms: FirmState, active: np.ndarray) -> None:
+        """Debt service out (from the cash units held), this month's operating surplus in, then
+        payouts above the buffer. Only debtors and active units are touched."""
         p, led, rate = self.p, self.ledger, self.rate
-        firms.cash += (p.operating_margin * rate) * firms.output_usd
-        led.pay("customers", "firms", "operating surplus", p.operating_margin * rate * firms.output_usd.sum())
-        self.debtors = np.unique(np.concatenate([self.debtors, *self._new_debtors]))
-        self._new_debtors = []
-        self.debtors = self.debtors[sum(getattr(firms, c)[self.debtors] for c in DEBTS) > 0]
+        self._merge_debtors(firms)
         quarter = self.month % 3 == 0
         for column, rate_year, tenor, lender, every in (
                 ("bank_debt", p.bank_loan_rate, p.bank_tenor_months, "banks", 1),
@@ -240,11 +237,25 @@ class Finance:
             if every == 3 and not quarter:
                 continue
             self._service(firms, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
-        payout = firms.cash - (p.cash_buffer_months * rate) * firms.output_usd
-        np.maximum(payout, 0.0, out=payout)
-        payout[firms.output_usd == 0] = 0.0  # idle units keep their cash (to restart)
-        firms.cash -= payout
+        sales = firms.output_usd[active] * rate
+        cash = firms.cash[active] + p.operating_margin * sales
+        payout = np.maximum(cash - p.cash_buffer_months * sales, 0.0)
+        firms.cash[active] = cash - payout
+        led.pay("customers", "firms", "operating surplus", p.operating_margin * sales.sum())
         led.pay("firms", "owners", "payout", payout.sum())
+
+    def _merge_debtors(self, firms: FirmState) -> None:
+        """Keep `debtors` = the units that owe something, without scanning the population."""
+        if len(self._is_debtor) < firms.n:
+            self._is_debtor = np.concatenate([self._is_debtor, np.zeros(firms.n - len(self._is_debtor) + 4096, bool)])
+        for new in self._new_debtors:
+            new = new[~self._is_debtor[new]]
+            self._is_debtor[new] = True
+            self.debtors = np.concatenate([self.debtors, new])
+        self._new_debtors = []
+        owes = sum(getattr(firms, c)[self.debtors] for c in DEBTS) > 0
+        self._is_debtor[self.debtors[~owes]] = False
+        self.debtors = self.debtors[owes]
 
     def _service(self, firms, column, rate, principal_share, lender) -> None:
         """Interest (or profit) and principal of one instrument; closed units owe nothing (settled)."""

@@ -157,7 +157,7 @@ class SMEModel(mesa.Model):
         buyer_labour = self.supply_chain.labour_demand(firms)[active]
         added_capacity, graduations = production.produce(firms, p, self.market, active, phi, home_labour, buyer_labour,
                                                          export_labour, self.finance)
-        self.finance.operate(firms)
+        self.finance.operate(firms, active)
         self.counters["listings"] += self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))
         self.counters["investment_usd"] += added_capacity * p.capital_per_worker_usd
         self.counters["graduations"] += graduations
