@@ -57,6 +57,8 @@ def main(argv=None) -> int:
     frame.index.name = "month"
     print(format_table(frame, TABLE_MONTHS))
     print("(policy spending stays zero until the policy levers land)")
+    rate = frame["rial_per_usd"]
+    print(f"Free-market rate: {rate.iloc[0]:,.0f} rials per USD at month 0, {rate.iloc[-1]:,.0f} at month {frame.index[-1]}")
     by_destination = model.exports_by_destination()
     shares = (by_destination / by_destination.sum()).sort_values(ascending=False).head(6)
     print(f"\nSME exports at month {model.month} by destination: "

@@ -7,6 +7,10 @@
   Iranian goods); sanctions are destination-specific episodes that start with the
   destination's yearly risk and last a geometric number of months, cutting its market access.
 The same seed gives the same paths whatever the policy, so policy comparisons are paired.
+- Money (the "macro" stream): the log price level rises by inflation (mean `inflation_rate`,
+  shocks `inflation_volatility`); the free-market rials per dollar follow purchasing-power
+  parity around the real exchange rate: E = E0 x RER x P / P*, with dollar prices P* rising
+  by `foreign_inflation`. Finance contracts are nominal (rials); the real side is in dollars.
 Scenario shocks (a sanctions tightening, a fall of the rial) use `impose_sanctions` and
 `shift_exchange_rate`.
 """
@@ -33,6 +37,7 @@ class Environment:
         self.sanctioned_until = np.zeros(n, np.int64)  # an episode is in force in months < this
         self.sanction_cut = np.zeros(n)
         self.base_access = destinations.market_access(p.demand_elasticity)
+        self.log_price_level = 0.0  # Iran's consumer prices relative to month 0
 
     def advance(self, month: int) -> None:
         p = self.p
@@ -41,6 +46,8 @@ class Environment:
         self.log_aggregate_demand += p.domestic_demand_growth / 12.0 + p.domestic_demand_volatility * shocks[0]
         self.sector_deviation = p.sector_demand_persistence * self.sector_deviation + p.sector_demand_volatility * shocks[1:]
         self._advance_abroad(month)
+        shock = self.streams.draw("macro", month).standard_normal()
+        self.log_price_level += np.log1p(p.inflation_rate) / 12.0 + p.inflation_volatility * shock
 
     def _advance_abroad(self, month: int) -> None:
         p, n = self.p, len(self.log_foreign_demand)
@@ -78,6 +85,17 @@ class Environment:
     def demand_index(self) -> np.ndarray:
         """Domestic demand by sector relative to month 0."""
         return np.exp(self.log_aggregate_demand + self.sector_deviation)
+
+    @property
+    def rial_per_usd(self) -> float:
+        """Free-market rials per dollar this month."""
+        p = self.p
+        log_foreign_prices = np.log1p(p.foreign_inflation) * self.month / 12.0
+        return p.initial_rial_per_usd * float(np.exp(self.log_real_exchange_rate + self.log_price_level - log_foreign_prices))
+
+    @property
+    def price_level(self) -> float:
+        return float(np.exp(self.log_price_level))
 
     @property
     def sanctioned(self) -> np.ndarray:

@@ -5,12 +5,15 @@ scale 0.1 reports national figures. Flows are annualised (x 12) where the contra
 "a year". Employment, output and exports are zero for units that are not active (an
 invariant of the state), so their sums need no status mask. `exports_usd` counts SMEs'
 exports (direct or through a consortium); `all_exports_usd` adds the large units'.
+Finance stocks (nominal rials) are shown in dollars at this month's free-market rate;
+`unmet_finance_usd` is this month's unfunded needs, annualised.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .finance import SUKUK
 from .state import ACTIVE, CLOSED, IDLE, LARGE, SIZE_CLASS_NAMES, STATUS_NAMES, UNDER_CONSTRUCTION
 
 # The contract (names fixed by DESIGN.md), then extras.
@@ -18,19 +21,22 @@ CONTRACT = (
     "active_units", "idle_units", "under_construction_units", "closed_units", "units_activated",
     "employment", "sme_employment", "sme_employment_share", "sme_output_usd", "exports_usd",
     "export_share", "exporters", "consortia", "policy_spend_usd",
+    # finance (issue 4): stocks at this month's exchange rate, cumulative flows at the rates paid
+    "bank_credit_usd", "sukuk_outstanding_usd", "equity_raised_usd", "grants_paid_usd", "unmet_finance_usd",
 )
 EXTRAS = (
     "industrial_units", "smes", "smes_in_parks", "active_smes_in_parks", "output_usd",
     "units_completed", "units_revived", "units_idled", "new_applications", "graduations",
     "investment_usd", "all_exports_usd", "consortium_members", "consortium_exports_usd", "export_entries",
-    "export_exits", "export_sunk_costs_usd", "supplier_links", "sanctioned_destinations",
+    "export_exits", "export_sunk_costs_usd", "supplier_links", "sanctioned_destinations", "rial_per_usd",
+    "listed_smes",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
 
 
 def compute(model) -> dict[str, float]:
-    f, k, c = model.firms, 1.0 / model.scale, model.counters
+    f, k, c, fin = model.firms, 1.0 / model.scale, model.counters, model.finance
     # units by (status, size class, in park) in one pass
     key = f.status * np.int8(2 * N_CLASS) + f.size_class * np.int8(2) + f.in_park  # small ints: one cheap pass
     units = np.bincount(key, minlength=N_STATUS * N_CLASS * 2).reshape(N_STATUS, N_CLASS, 2) * k
@@ -79,6 +85,13 @@ def compute(model) -> dict[str, float]:
         "export_sunk_costs_usd": c["export_sunk_costs_usd"] * k,
         "supplier_links": model.supply_chain.n_links * k,
         "sanctioned_destinations": np.count_nonzero(model.environment.sanctioned),
+        "bank_credit_usd": fin.outstanding(f, ("bank_debt", "subsidised_debt")) / fin.rate * k,
+        "sukuk_outstanding_usd": fin.outstanding(f, SUKUK) / fin.rate * k,
+        "equity_raised_usd": fin.usd["equity"] * k,
+        "grants_paid_usd": fin.usd["grants"] * k,
+        "unmet_finance_usd": 12.0 * fin.unmet_rial / fin.rate * k,
+        "rial_per_usd": fin.rate,
+        "listed_smes": np.count_nonzero(f.listed & f.is_sme) * k,
     }
     return {name: float(value) for name, value in values.items()}
 

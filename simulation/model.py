@@ -20,6 +20,7 @@ from . import indicators, lifecycle, production
 from .agents import Firm
 from .destinations import NAMES as DESTINATION_NAMES
 from .environment import Environment
+from .finance import Finance
 from .groups import Clusters, Consortia
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .parameters import make_parameters
@@ -32,7 +33,7 @@ from .trade import Trade
 COUNTERS = ("units_completed", "units_revived", "units_idled", "new_applications", "graduations",
             "investment_usd", "policy_spend_usd", "export_entries", "export_exits", "export_sunk_costs_usd",
             "consortia_formed", "consortia_dissolved", "consortium_joins", "consortium_leaves",
-            "links_formed", "links_dropped")
+            "links_formed", "links_dropped", "listings", "unfunded_completions", "unfunded_revivals")
 
 
 @contextmanager
@@ -74,6 +75,7 @@ class SMEModel(mesa.Model):
         self.environment = Environment(p, self.streams, len(SECTOR_NAMES))
         self._build_groups_and_markets(output_per_worker)
         self.hazards = lifecycle.Hazards.calibrate(self.firms, p)
+        self.finance = Finance(self.firms, p, self.scale, self.environment)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.firm_agents: list[Firm] = []
         self._add_agents(slice(0, self.firms.n))
@@ -99,6 +101,17 @@ class SMEModel(mesa.Model):
         self.market = production.Market(firms, p, output_per_worker, len(SECTOR_NAMES))
         firms.exports_usd[active] = firms.output_usd[active] * export_labour[active] / firms.employees[active]
 
+    def _finance_starts(self, moves: lifecycle.Transitions) -> None:
+        """Units ready to start or restart do so only if they can fund it (restarts first: lenders
+        prefer plants that already exist)."""
+        p, firms = self.params, self.firms
+        for name, share, purpose in (("revived", p.revival_cost_share, "revival"),
+                                     ("completed", p.completion_cost_share, "completion")):
+            rows = getattr(moves, name)
+            funded = self.finance.fund(firms, rows, share * p.capital_per_worker_usd * firms.capacity[rows], purpose) > 0
+            setattr(moves, name, rows[funded])
+            self.counters[f"unfunded_{purpose}s"] += int((~funded).sum())
+
     @property
     def month(self) -> int:
         return self.steps
@@ -111,6 +124,7 @@ class SMEModel(mesa.Model):
     def step(self) -> None:
         p, firms, month = self.params, self.firms, self.steps
         self.environment.advance(month)
+        self.finance.start_month(self.environment, month)
 
         arrivals = self.streams.draw("applications", month)
         new = lifecycle.applications(p, self.scale, arrivals)
@@ -124,7 +138,9 @@ class SMEModel(mesa.Model):
 
         u = self.streams.draw("lifecycle", month).random(firms.n)
         moves = lifecycle.draw_transitions(firms, p, self.hazards, month, u)
+        self._finance_starts(moves)
         lifecycle.apply_transitions(firms, p, moves, month)
+        self.finance.settle_closures(firms, moves.closed)
         self.counters["units_completed"] += len(moves.completed)
         self.counters["units_revived"] += len(moves.revived)
         self.counters["units_idled"] += len(moves.idled)
@@ -136,9 +152,13 @@ class SMEModel(mesa.Model):
 
         active = np.flatnonzero(firms.status == ACTIVE)
         home_labour, phi, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index, active, moves.completed)
-        export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia, self.environment)
+        export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia,
+                                                    self.environment, self.finance)
         buyer_labour = self.supply_chain.labour_demand(firms)[active]
-        added_capacity, graduations = production.produce(firms, p, self.market, active, phi, home_labour, buyer_labour, export_labour)
+        added_capacity, graduations = production.produce(firms, p, self.market, active, phi, home_labour, buyer_labour,
+                                                         export_labour, self.finance)
+        self.finance.operate(firms, active)
+        self.counters["listings"] += self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))
         self.counters["investment_usd"] += added_capacity * p.capital_per_worker_usd
         self.counters["graduations"] += graduations
         for name, value in self.trade.flows.items():

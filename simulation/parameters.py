@@ -66,7 +66,7 @@ class Parameters:
 
     # --- lifecycle ------------------------------------------------------------------------
     applications_per_month: float = _p(1_600.0, "units/month", "seed 002: 16,000 in 10 months", (1_000.0, 2_000.0), (0.0, None), "new applications, each a unit entering construction")
-    completion_rate: float = _p(0.005, "per month", "assumption (~2,900 completions a year in the first years)", (0.002, 0.015), (0.0, 1.0), "mean monthly probability that a unit under construction starts operating, over all units under construction at month 0 (those not yet eligible count as 0)")
+    completion_rate: float = _p(0.006, "per month", "assumption (~2,900 ready a year in the first years; with finance about 2,700 complete)", (0.002, 0.015), (0.0, 1.0), "mean monthly probability that a unit under construction is ready to start operating (it then needs finance), over all units under construction at month 0 (those not yet eligible count as 0)")
     min_construction_months: float = _p(12.0, "months", "assumption (building even a small plant takes about a year)", (6.0, 24.0), (0.0, 120.0), "months from licence before a unit can start operating")
     abandonment_rate: float = _p(0.018, "per month", "assumption (most licences never become plants)", (0.005, 0.03), (0.0, 1.0), "monthly probability that a construction project is abandoned")
     outside_park_infrastructure: float = _p(0.5, "index 0-1", "assumption", (0.3, 0.7), (0.0, 1.0), "infrastructure quality outside parks")
@@ -127,6 +127,38 @@ class Parameters:
     missing_link_utilisation_gap: float = _p(0.1, "share", "assumption (seed 000/002: missing links idle capacity)", (0.0, 0.2), (0.0, 0.9), "lower capacity use of SMEs without a large buyer, at month 0")
     link_formation_rate: float = _p(0.001, "per month", "assumption", (0.0, 0.005), (0.0, 1.0), "monthly probability that an unlinked active SME finds a large buyer")
     link_same_province_share: float = _p(0.7, "share", "assumption (proximity)", (0.5, 0.9), (0.0, 1.0), "share of links formed inside the supplier's province")
+
+    # --- money and finance ---------------------------------------------------------------
+    inflation_rate: float = _p(0.40, "per year", "context: CPI inflation 36% (2020/21), 40% (2021/22), 46% (2022/23)", (0.25, 0.55), (-0.5, 5.0), "mean consumer-price inflation in Iran")
+    inflation_volatility: float = _p(0.01, "per month", "assumption", (0.0, 0.03), (0.0, 0.5), "sd of monthly log inflation shocks")
+    foreign_inflation: float = _p(0.03, "per year", "assumption (US dollar inflation)", (0.0, 0.06), (-0.5, 1.0), "inflation of the dollar, for the nominal exchange rate")
+    initial_rial_per_usd: float = _p(600_000.0, "rials per USD", "context: free market 570,000-600,000 (early 2024)", (500_000.0, 1_000_000.0), (1.0, None), "free-market exchange rate at month 0; nominal rate = real rate x price ratio")
+    operating_margin: float = _p(0.12, "share of sales", "assumption (after wages and inputs)", (0.06, 0.2), (0.0, 1.0), "operating cash surplus of an active unit, as a share of its sales")
+    cash_buffer_months: float = _p(2.0, "months of sales", "assumption", (1.0, 6.0), (0.0, 120.0), "cash a unit keeps; surplus above it is paid out to owners")
+    completion_cost_share: float = _p(0.4, "share of plant capital", "assumption (equipment and commissioning are paid at the end)", (0.2, 0.6), (0.0, 5.0), "finance a unit under construction needs to start operating")
+    revival_cost_share: float = _p(0.15, "share of plant capital", "assumption (repairs and working capital)", (0.05, 0.3), (0.0, 5.0), "finance an idle unit needs to restart")
+    bank_lending_capacity_usd: float = _p(200e6, "USD a month", "calibrated: keeps completions and revivals near their documented pace at month 0", (50e6, 300e6), (0.0, None), "new bank credit the banks can lend to industrial units a month (at the month-0 exchange rate, indexed to prices)")
+    collateral_ratio: float = _p(0.7, "loan / collateral", "literature: loans bounded by a collateral multiple (Stiglitz & Weiss 1981)", (0.5, 1.0), (0.0, 10.0), "bank debt a unit may owe per rial of fixed assets")
+    bank_loan_rate: float = _p(0.23, "per year, nominal", "context: loan-rate cap about 23%", (0.18, 0.3), (0.0, 5.0), "interest rate on bank loans")
+    bank_tenor_months: float = _p(36.0, "months", "assumption", (12.0, 60.0), (1.0, 600.0), "repayment period of bank loans (declining balance)")
+    bank_recovery_rate: float = _p(0.4, "share of collateral", "assumption", (0.2, 0.6), (0.0, 1.0), "what a bank recovers from a closed debtor's assets")
+    sukuk_programme_capacity_usd: float = _p(10e6, "USD a month", "seed 003: a pilot sukuk system in 29 provinces (size assumed)", (0.0, 100e6), (0.0, None), "sukuk the programme can place a month (indexed to prices)")
+    sukuk_programme_provinces: float = _p(29.0, "provinces", "seed 003: piloted in 29 of 31 provinces", (0.0, 31.0), (0.0, 31.0), "provinces in the programme (the most populous first)")
+    sukuk_profit_rate: float = _p(0.18, "per year, nominal", "context: profit rates 16-21%, mostly 18%", (0.16, 0.21), (0.0, 5.0), "profit or rental rate paid to sukuk holders")
+    sukuk_tenor_months: float = _p(36.0, "months", "context: ijara and istisna 3-4 years", (36.0, 48.0), (3.0, 600.0), "tenor of ijara and istisna sukuk (quarterly payments)")
+    murabaha_tenor_months: float = _p(12.0, "months", "context: short-term sukuk under a year", (6.0, 12.0), (3.0, 600.0), "tenor of murabaha (working-capital) sukuk")
+    sukuk_issuance_cost_share: float = _p(0.015, "share of issue", "context: issuance costs about 1-2% plus fees", (0.01, 0.02), (0.0, 0.5), "proportional issuance cost")
+    sukuk_fixed_issuance_cost_usd: float = _p(150_000.0, "USD per issue", "assumption (rating, legal and Shariah review, guarantor, audit)", (50_000.0, 300_000.0), (0.0, None), "fixed cost of one issue")
+    sukuk_max_cost_share: float = _p(0.05, "share of issue", "assumption", (0.02, 0.1), (0.001, 1.0), "an issue goes ahead only if its fixed cost is at most this share of it (pooling makes SME issues reach the size)")
+    sukuk_recovery_rate: float = _p(0.6, "share of the assets behind", "assumption (asset-backed)", (0.4, 0.8), (0.0, 1.0), "what holders recover from a closed issuer")
+    grant_budget_usd: float = _p(0.0, "USD a month", "assumption: none in the baseline (a lever)", (0.0, 50e6), (0.0, None), "government grants towards units' finance needs")
+    subsidised_credit_usd: float = _p(0.0, "USD a month", "assumption: none in the baseline (a lever)", (0.0, 100e6), (0.0, None), "government-subsidised credit line, lent like bank credit")
+    subsidised_loan_rate: float = _p(0.12, "per year, nominal", "assumption", (0.04, 0.18), (0.0, 5.0), "interest rate of the subsidised credit line")
+    listing_applications_per_year: float = _p(250.0, "units a year", "seed 003: 250 SMEs filed to list", (100.0, 500.0), (0.0, None), "eligible units applying to list on the SME market")
+    listing_admission_share: float = _p(0.2, "share", "assumption", (0.1, 0.5), (0.0, 1.0), "share of applicants admitted")
+    equity_market_capacity_rial: float = _p(100e9, "rials a year", "seed 003: over 33 bn rials raised in a four-day fair", (33e9, 300e9), (0.0, None), "equity the SME market can absorb in a year (nominal)")
+    listing_cost_usd: float = _p(20_000.0, "USD", "assumption (advisers, audit, fees)", (5_000.0, 50_000.0), (0.0, None), "one-off cost of listing")
+    listing_min_employees: float = _p(20.0, "employees", "assumption (audited accounts, track record)", (10.0, 50.0), (0.0, None), "smallest unit eligible to list")
 
 
 def parameter_names() -> list[str]:

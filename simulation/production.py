@@ -91,14 +91,22 @@ def home_demand(firms: FirmState, p: Parameters, market: Market, demand_index: n
 
 
 def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray, phi: np.ndarray,
-            home_labour: np.ndarray, buyer_labour: np.ndarray, export_labour: np.ndarray) -> tuple[float, int]:
+            home_labour: np.ndarray, buyer_labour: np.ndarray, export_labour: np.ndarray,
+            finance=None) -> tuple[float, int]:
     """Employment, investment and output of the active units; returns (capacity added, graduations).
 
     Labour demand is home sales + sales to large buyers + exports. When capacity binds, every
-    market gets the same share of what can be made; exports are output times the export share."""
+    market gets the same share of what can be made; exports are output times the export share.
+    Investment is built as far as `finance` (finance.Finance) funds it."""
     labour_demand = home_labour + buyer_labour + export_labour
     employees = _adjust_employment(firms.employees[active], firms.capacity[active], labour_demand, p)
-    capacity, added = _invest(firms.capacity[active], employees, labour_demand, p)
+    capacity, growth = _invest(firms.capacity[active], employees, labour_demand, p)
+    if finance is not None:
+        investing = np.flatnonzero(growth > 0)
+        share = finance.fund(firms, active[investing], growth[investing] * p.capital_per_worker_usd, "investment", divisible=True)
+        capacity[investing] -= growth[investing] * (1.0 - share)
+        growth[investing] *= share
+    added = float(growth.sum())
     firms.employees[active] = employees
     firms.capacity[active] = capacity
     output = market.output_per_worker[firms.sector[active]] * phi * employees
@@ -125,13 +133,13 @@ def _adjust_employment(employees: np.ndarray, capacity: np.ndarray, labour_deman
     return employees + speed * gap
 
 
-def _invest(capacity: np.ndarray, employees: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> tuple[np.ndarray, float]:
-    """Grow capacity where demand presses on it, let unneeded capacity depreciate; returns (capacity, added)."""
+def _invest(capacity: np.ndarray, employees: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """Grow capacity where demand presses on it, let unneeded capacity depreciate; returns (capacity, growth)."""
     wanted = labour_demand / p.target_utilisation
     growth = np.maximum(p.investment_speed * (wanted - capacity), 0.0)
     floor = np.maximum(wanted, employees)
     depreciated = np.minimum(capacity, np.maximum(capacity * (1.0 - p.depreciation), floor))
-    return np.where(growth > 0, capacity + growth, depreciated), float(growth.sum())
+    return np.where(growth > 0, capacity + growth, depreciated), growth
 
 
 def _update_size_class(firms: FirmState, idx: np.ndarray, employees: np.ndarray) -> int:

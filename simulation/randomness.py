@@ -27,6 +27,8 @@ PURPOSES = {
     "foreign": 6,  # exchange rate, destination demand, sanctions (part of the environment)
     "groups": 7,  # consortia: formation, joining, leaving, dissolution
     "supply_chain": 8,  # buyer-supplier links
+    "macro": 9,  # inflation (part of the environment)
+    "finance": 10,  # listing applications
 }
 
 

@@ -48,6 +48,15 @@ COLUMNS = {
     "export_match": (np.float64, 1.0),  # how foreign buyers really take to it: unknown until it first exports, then 1 (trade)
     "export_experience": (np.int16, 0),  # months exported so far, capped (learning by exporting)
     "export_markets": (np.int8, 0),  # destinations served this month
+    # finance (finance.py), nominal rials
+    "cash": (np.float64, 0.0),
+    "bank_debt": (np.float64, 0.0),
+    "subsidised_debt": (np.float64, 0.0),  # government credit line
+    "ijara_debt": (np.float64, 0.0),  # sukuk: sale and lease-back of plant
+    "murabaha_debt": (np.float64, 0.0),  # sukuk: working capital by cost-plus resale
+    "istisna_debt": (np.float64, 0.0),  # sukuk: financing the completion of the plant
+    "leased_assets": (np.float64, 0.0),  # plant sold to ijara holders and leased back (rials at issue)
+    "listed": (np.bool_, False),  # on the SME market of the exchange
 }
 # two-dimensional columns: one entry per (unit, destination)
 DESTINATION_COLUMNS = {

@@ -159,9 +159,10 @@ class Trade:
         return self.revenue_scale * self.output_per_worker[firms.sector[rows]] * firms.export_scale[rows] * share_power * appeal
 
     def step(self, firms: FirmState, month: int, active: np.ndarray, share_power: np.ndarray, consortia,
-             environment) -> tuple[np.ndarray, np.ndarray]:
+             environment, finance=None) -> tuple[np.ndarray, np.ndarray]:
         """Decide who serves which destination; returns (export labour of the active units,
-        flags of units that would export only with a consortium's pooled costs)."""
+        flags of units that would export only with a consortium's pooled costs). With `finance`
+        (finance.Finance), a unit enters new markets only if it can fund their sunk costs."""
         p = self.p
         _stop_non_operating(firms)
         access, free_access = environment.market_access(), environment.market_access(with_sanctions=False)
@@ -179,6 +180,11 @@ class Trade:
         margin = revenue / p.demand_elasticity - self.fixed_cost[None, :] * share
         eligible = consortia.standards(firms, rows)[:, None] >= destinations.STANDARDS[None, :]
         new = serve(margin, entry_cost, serving, eligible, p)
+        if finance is not None:
+            entering = new & ~serving
+            who = np.flatnonzero(entering.any(axis=1))
+            funded = finance.fund(firms, rows[who], (entry_cost[who] * entering[who]).sum(axis=1), "export") > 0
+            new[who[~funded]] &= serving[who[~funded]]
         first = np.flatnonzero(new.any(axis=1) & (firms.export_experience[rows] == 0))
         revenue[first] *= firms.export_match[rows[first], None]  # sales show what buyers really think
         _reveal_match(firms, rows[first])

@@ -1,0 +1,343 @@
+"""Finance: units' cash and debt by instrument, and the sources that fund their needs.
+
+Money is nominal rials (contracts are in rials); the real side is in dollars, converted at the
+month's free-market rate E (environment.py). Every payment is recorded in a `Ledger` with a
+payer and a payee, so stocks and flows can be checked against each other.
+
+Needs arise when a unit under construction is ready to start (it must pay
+`completion_cost_share` of its plant), an idle unit is ready to restart (`revival_cost_share`),
+a unit enters an export market (the sunk cost) and a unit invests (new capacity x capital
+per worker). Lumpy needs are funded all or nothing: an unfunded unit stays under
+construction, stays idle, or stays out of the market. Investment may be funded in part.
+
+Sources, in the order a unit turns to them (cheapest first):
+1. its own cash;
+2. government grants (a monthly budget; none in the baseline);
+3. sukuk through the programme, if the unit's province is in it: istisna for completion,
+   murabaha for restarts and export entry, ijara for investment (at most the plant not yet
+   leased). An issue must be large enough that its fixed cost is at most `sukuk_max_cost_share`
+   of it, so requests are pooled by consortium, or else by cluster through the programme's
+   intermediary; a unit alone rarely reaches the size. Pools are served largest first
+   until the programme's monthly capacity is used.
+4. credit: first the government's subsidised line, then banks. Credit is rationed by
+   quantity, not price (the loan-rate cap is below inflation): a unit may owe at most
+   `collateral_ratio` times its fixed assets, and lenders serve applicants in order of
+   collateral cover (room / request, safest first) until the month's capacity is used.
+Capacity offered to a lumpy need that cannot be fully funded stays unused that month.
+
+Each month active units earn `operating_margin` of their sales in cash, pay interest and
+principal (declining balance; banks monthly, sukuk quarterly), and pay out cash above
+`cash_buffer_months` of sales to their owners. Interest they cannot pay is capitalised; idle
+units are in grace (interest capitalised, no principal). A unit that closes pays its
+creditors from its cash, then from its assets at each instrument's recovery rate; the rest
+is written off. Eligible units apply to list on the SME market; admitted ones pay the
+listing cost and raise an equal share of the market's yearly capacity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from .geography import PROVINCE_WEIGHTS
+from .parameters import Parameters
+from .state import ACTIVE, UNDER_CONSTRUCTION, FirmState
+
+DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
+SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
+SUKUK_FOR = {"completion": "istisna_debt", "revival": "murabaha_debt", "export": "murabaha_debt",
+             "investment": "ijara_debt"}
+LISTING_MIN_AGE_MONTHS = 36  # a track record of three years of accounts (assumption)
+
+
+class Ledger:
+    """Every payment as (payer, payee, kind) -> cumulative rials; stocks are in the firm columns."""
+
+    def __init__(self):
+        self.flows: dict[tuple[str, str, str], float] = defaultdict(float)
+
+    def pay(self, payer: str, payee: str, kind: str, amount: float) -> None:
+        if amount:
+            self.flows[(payer, payee, kind)] += float(amount)
+
+    def net(self, sector: str) -> float:
+        """What a sector received minus what it paid, since month 0."""
+        return sum(v for (a, b, _), v in self.flows.items() if b == sector) - \
+            sum(v for (a, b, _), v in self.flows.items() if a == sector)
+
+    def total(self, kind: str, payer: str | None = None, payee: str | None = None) -> float:
+        return sum(v for (a, b, k), v in self.flows.items()
+                   if k == kind and payer in (None, a) and payee in (None, b))
+
+
+class Finance:
+    def __init__(self, firms: FirmState, p: Parameters, scale: float, environment):
+        self.p, self.scale = p, scale
+        self.ledger = Ledger()
+        self.issued = defaultdict(float)  # by debt column: new debt, capitalised interest included
+        self.repaid = defaultdict(float)
+        self.written_off = defaultdict(float)
+        self.unmet_rial = 0.0  # finance demand left unmet this month
+        self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity
+        self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged and pruned monthly)
+        self._new_debtors: list[np.ndarray] = []
+        self._is_debtor = np.zeros(firms.n, bool)
+        # the programme's provinces: the most populous first (which two were left out is not documented)
+        self.programme_provinces = np.zeros(len(PROVINCE_WEIGHTS), bool)
+        self.programme_provinces[np.argsort(-PROVINCE_WEIGHTS)[: int(p.sukuk_programme_provinces)]] = True
+        self.equity_left_rial = p.equity_market_capacity_rial * scale
+        self.start_month(environment, month=0)
+        # month 0: active units hold their cash buffer, drawn from their owners
+        active = np.flatnonzero(firms.status == ACTIVE)
+        firms.cash[active] = p.cash_buffer_months * firms.output_usd[active] * self.rate
+        self.ledger.pay("owners", "firms", "initial cash", firms.cash[active].sum())
+
+    # --- the month's conditions ----------------------------------------------------------
+    def start_month(self, environment, month: int) -> None:
+        p, k = self.p, self.scale
+        self.month = month
+        self.rate = environment.rial_per_usd
+        prices = environment.price_level * p.initial_rial_per_usd  # capacities are indexed to prices
+        self.capacity = {"bank": p.bank_lending_capacity_usd * prices * k,
+                         "subsidised": p.subsidised_credit_usd * self.rate * k,
+                         "sukuk": p.sukuk_programme_capacity_usd * prices * k,
+                         "grant": p.grant_budget_usd * self.rate * k}
+        if month % 12 == 1:
+            self.equity_left_rial = p.equity_market_capacity_rial * environment.price_level * k
+        self.unmet_rial = 0.0
+
+    def collateral(self, firms: FirmState, rows: np.ndarray) -> np.ndarray:
+        """Fixed assets in rials: installed plant at replacement value (units under construction: the part built)."""
+        built = np.where(firms.status[rows] == UNDER_CONSTRUCTION, 1.0 - self.p.completion_cost_share, 1.0)
+        return firms.capacity[rows] * self.p.capital_per_worker_usd * self.rate * np.clip(built, 0.0, 1.0)
+
+    # --- funding needs -----------------------------------------------------------------------
+    def fund(self, firms: FirmState, rows: np.ndarray, need_usd: np.ndarray, purpose: str,
+             divisible: bool = False) -> np.ndarray:
+        """Fund the needs of `rows` (USD); returns the share funded (1 or 0 unless divisible)."""
+        need = np.asarray(need_usd, float) * self.rate
+        if len(rows) == 0:
+            return np.zeros(0)
+        own = np.minimum(np.maximum(firms.cash[rows], 0.0), need)
+        share = np.ones(len(rows))
+        short = np.flatnonzero(own < need)  # the rest pay from their own cash
+        firms.cash[rows] -= np.where(own < need, 0.0, own)
+        self.ledger.pay("firms", "suppliers", f"spending on {purpose}", own[own >= need].sum())
+        if len(short):
+            share[short] = self._fund_externally(firms, rows[short], need[short], own[short], purpose, divisible)
+        return share
+
+    def _fund_externally(self, firms, rows, need, own, purpose, divisible) -> np.ndarray:
+        """Needs that own cash does not cover: grants, sukuk, credit; returns the share funded."""
+        p = self.p
+        left = need - own
+        grant = self._prefix(left, left > 0, "grant", order=np.argsort(-left, kind="stable"))
+        left -= grant
+        sukuk, issue_costs = self._sukuk(firms, rows, left, purpose)
+        left -= sukuk
+        room = np.maximum(p.collateral_ratio * self.collateral(firms, rows)
+                          - firms.bank_debt[rows] - firms.subsidised_debt[rows], 0.0)
+        cover = np.divide(room, left, out=np.full(len(rows), np.inf), where=left > 0)
+        order = np.argsort(-cover, kind="stable")
+        fits = (left <= room) | divisible
+        subsidised = self._prefix(np.minimum(left, room), fits & (left > 0), "subsidised", order)
+        left_b, room_b = left - subsidised, room - subsidised
+        bank = self._prefix(np.minimum(left_b, room_b), fits & (left_b > 0), "bank", order)
+        left = left_b - bank
+
+        funded = np.ones(len(rows), bool) if divisible else left <= 1e-9 * np.maximum(need, 1.0)
+        share = np.where(funded, np.clip(1.0 - np.divide(left, need, out=np.zeros(len(rows)), where=need > 0), 0.0, 1.0), 0.0)
+        self._commit(firms, rows, funded, own, grant, sukuk, issue_costs, subsidised, bank, purpose)
+        self.unmet_rial += float((need * (1.0 - share)).sum())
+        return share
+
+    def _prefix(self, amount: np.ndarray, eligible: np.ndarray, source: str, order: np.ndarray) -> np.ndarray:
+        """Serve eligible amounts in `order` until the source's capacity this month is used
+        (a prefix of the queue: the first request that does not fit ends it)."""
+        out = np.zeros(len(amount))
+        idx = order[eligible[order]]
+        served = idx[np.cumsum(amount[idx]) <= self.capacity[source]]
+        out[served] = amount[served]
+        return out
+
+    def _sukuk(self, firms: FirmState, rows: np.ndarray, left: np.ndarray, purpose: str):
+        """Pooled sukuk requests: (amount per row, issuance cost per row), rials."""
+        p = self.p
+        amount = np.where(self.programme_provinces[firms.province[rows]] & (left > 0), left, 0.0)
+        leasable = np.maximum(self.collateral(firms, rows) - firms.leased_assets[rows], 0.0)
+        if purpose == "investment":  # ijara: the issue, costs included, is at most the plant not yet leased
+            amount = np.minimum(amount, leasable / (1.0 + p.sukuk_issuance_cost_share))
+        costs = np.zeros(len(rows))
+        asking = np.flatnonzero(amount > 0)
+        if self.capacity["sukuk"] <= 0 or len(asking) == 0:
+            return np.zeros(len(rows)), costs
+        # pools: a consortium, or else the cluster through the programme's intermediary
+        member = firms.consortium_id[rows[asking]]
+        pool = np.where(member >= 0, member, -1 - firms.cluster_id[rows[asking]])
+        keys, inverse = np.unique(pool, return_inverse=True)
+        which = np.zeros(len(rows), np.int64)
+        which[asking] = inverse
+        size = np.bincount(which, weights=amount, minlength=len(keys))
+        fixed = p.sukuk_fixed_issuance_cost_usd * self.rate * self.scale  # a sampled pool is `scale` times smaller
+        issue = size * (1.0 + p.sukuk_issuance_cost_share) + fixed
+        viable = (size > 0) & (fixed <= p.sukuk_max_cost_share * issue)
+        order = np.argsort(-size, kind="stable")
+        placed = self._prefix(issue, viable, "sukuk", order) > 0
+        amount = np.where(placed[which], amount, 0.0)
+        share_of_pool = np.divide(amount, size[which], out=np.zeros(len(rows)), where=size[which] > 0)
+        costs = np.where(placed[which], amount * p.sukuk_issuance_cost_share + fixed * share_of_pool, 0.0)
+        if purpose == "investment":
+            amount = np.clip(np.minimum(amount + costs, leasable) - costs, 0.0, None)
+            costs = np.where(amount > 0, costs, 0.0)
+        return amount, costs
+
+    def _commit(self, firms, rows, funded, own, grant, sukuk, issue_costs, subsidised, bank, purpose):
+        """Book the funded rows' sources, debts, capacity used and spending."""
+        f = funded
+        r, led = rows[f], self.ledger
+        self._new_debtors.append(r[(bank[f] + subsidised[f] + sukuk[f]) > 0])
+        own, grant, sukuk, costs, subsidised, bank = (x[f] for x in (own, grant, sukuk, issue_costs, subsidised, bank))
+        firms.cash[r] -= own
+        for source, amount in (("grant", grant), ("subsidised", subsidised), ("bank", bank)):
+            self.capacity[source] -= amount.sum()
+        self.capacity["sukuk"] -= (sukuk + costs).sum()
+        column = SUKUK_FOR[purpose]
+        # rows are distinct within a call, so fancy-index addition is exact
+        firms.bank_debt[r] += bank
+        firms.subsidised_debt[r] += subsidised
+        getattr(firms, column)[r] += sukuk + costs  # holders are owed the issue, costs included
+        if purpose == "investment":
+            firms.leased_assets[r] += sukuk + costs
+        self.issued["bank_debt"] += bank.sum()
+        self.issued["subsidised_debt"] += subsidised.sum()
+        self.issued[column] += (sukuk + costs).sum()
+        led.pay("government", "firms", "grant", grant.sum())
+        led.pay("banks", "firms", "loan", bank.sum())
+        led.pay("government", "firms", "subsidised loan", subsidised.sum())
+        led.pay("sukuk holders", "firms", f"sukuk issue ({column})", (sukuk + costs).sum())
+        led.pay("firms", "intermediaries", "issuance costs", costs.sum())
+        spent = own + grant + sukuk + subsidised + bank
+        led.pay("firms", "suppliers", f"spending on {purpose}", spent.sum())
+        self.usd["grants"] += grant.sum() / self.rate
+
+    # --- each month's cash flow ---------------------------------------------------------------
+    def operate(self, firms: FirmState, active: np.ndarray) -> None:
+        """Debt service out (from the cash units held), this month's operating surplus in, then
+        payouts above the buffer. Only debtors and active units are touched."""
+        p, led, rate = self.p, self.ledger, self.rate
+        self._merge_debtors(firms)
+        quarter = self.month % 3 == 0
+        for column, rate_year, tenor, lender, every in (
+                ("bank_debt", p.bank_loan_rate, p.bank_tenor_months, "banks", 1),
+                ("subsidised_debt", p.subsidised_loan_rate, p.bank_tenor_months, "government", 1),
+                ("ijara_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3),
+                ("murabaha_debt", p.sukuk_profit_rate, p.murabaha_tenor_months, "sukuk holders", 3),
+                ("istisna_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3)):
+            if every == 3 and not quarter:
+                continue
+            self._service(firms, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
+        sales = firms.output_usd[active] * rate
+        cash = firms.cash[active] + p.operating_margin * sales
+        payout = np.maximum(cash - p.cash_buffer_months * sales, 0.0)
+        firms.cash[active] = cash - payout
+        led.pay("customers", "firms", "operating surplus", p.operating_margin * sales.sum())
+        led.pay("firms", "owners", "payout", payout.sum())
+
+    def _merge_debtors(self, firms: FirmState) -> None:
+        """Keep `debtors` = the units that owe something, without scanning the population."""
+        if len(self._is_debtor) < firms.n:
+            self._is_debtor = np.concatenate([self._is_debtor, np.zeros(firms.n - len(self._is_debtor) + 4096, bool)])
+        for new in self._new_debtors:
+            new = new[~self._is_debtor[new]]
+            self._is_debtor[new] = True
+            self.debtors = np.concatenate([self.debtors, new])
+        self._new_debtors = []
+        owes = sum(getattr(firms, c)[self.debtors] for c in DEBTS) > 0
+        self._is_debtor[self.debtors[~owes]] = False
+        self.debtors = self.debtors[owes]
+
+    def _service(self, firms, column, rate, principal_share, lender) -> None:
+        """Interest (or profit) and principal of one instrument; closed units owe nothing (settled)."""
+        debt = getattr(firms, column)
+        rows = self.debtors[debt[self.debtors] > 0]
+        owed = debt[rows]
+        active = firms.status[rows] == ACTIVE
+        interest = owed * rate
+        principal = np.where(active, owed * principal_share, 0.0)  # idle units: grace on principal
+        cash = np.where(active, np.maximum(firms.cash[rows], 0.0), 0.0)
+        paid_interest = np.minimum(interest, cash)
+        paid_principal = np.minimum(principal, cash - paid_interest)
+        capitalised = interest - paid_interest
+        firms.cash[rows] -= paid_interest + paid_principal
+        debt[rows] = owed + capitalised - paid_principal
+        self.issued[column] += capitalised.sum()
+        self.repaid[column] += paid_principal.sum()
+        kind = "interest" if lender != "sukuk holders" else "profit"
+        self.ledger.pay("firms", lender, f"{kind} ({column})", paid_interest.sum())
+        self.ledger.pay("firms", lender, f"principal ({column})", paid_principal.sum())
+        if column == "ijara_debt":
+            leased = firms.leased_assets[rows]
+            firms.leased_assets[rows] = leased * np.divide(debt[rows], owed, out=np.zeros(len(rows)), where=owed > 0)
+
+    # --- closures --------------------------------------------------------------------------
+    def settle_closures(self, firms: FirmState, closed: np.ndarray) -> None:
+        """Creditors of closing units get their cash, then a share of their assets; the rest is written off."""
+        p, led = self.p, self.ledger
+        closed = closed[(firms.cash[closed] > 0) | (sum(getattr(firms, c)[closed] for c in DEBTS) > 0)]
+        if len(closed) == 0:
+            return
+        debts = {c: getattr(firms, c)[closed].copy() for c in DEBTS}
+        total = sum(debts.values())
+        cash = np.minimum(np.maximum(firms.cash[closed], 0.0), total)
+        assets = self.collateral(firms, closed)
+        for column, owed in debts.items():
+            part = np.divide(owed, total, out=np.zeros(len(closed)), where=total > 0)
+            from_cash = cash * part
+            recovery = p.sukuk_recovery_rate if column in SUKUK else p.bank_recovery_rate
+            from_assets = np.minimum(owed - from_cash, recovery * assets * part)
+            lender = {"bank_debt": "banks", "subsidised_debt": "government"}.get(column, "sukuk holders")
+            led.pay("firms", lender, f"recovery ({column})", from_cash.sum())
+            led.pay("asset buyers", lender, f"recovery ({column})", from_assets.sum())
+            self.repaid[column] += (from_cash + from_assets).sum()
+            self.written_off[column] += (owed - from_cash - from_assets).sum()
+            getattr(firms, column)[closed] = 0.0
+        firms.cash[closed] -= cash
+        rest = np.maximum(firms.cash[closed], 0.0)
+        led.pay("firms", "owners", "closure payout", rest.sum())
+        firms.cash[closed] -= rest
+        firms.leased_assets[closed] = 0.0
+
+    # --- equity ------------------------------------------------------------------------------
+    def list_firms(self, firms: FirmState, active: np.ndarray, month: int, rng: np.random.Generator) -> int:
+        """Eligible SMEs apply to list; admitted ones pay the cost and raise equity. Returns listings.
+        Applicants are drawn among the active units by rejection (a few a month), not by scanning all."""
+        p, led = self.p, self.ledger
+        applicants = int(rng.poisson(p.listing_applications_per_year / 12.0 * self.scale))
+        if applicants == 0 or len(active) == 0:
+            return 0
+        drawn = rng.choice(active, size=min(len(active), 20 * applicants), replace=False)
+        eligible = drawn[firms.is_sme[drawn] & ~firms.listed[drawn] & (firms.employees[drawn] >= p.listing_min_employees)
+                         & (month - firms.birth_month[drawn] >= LISTING_MIN_AGE_MONTHS)]
+        chosen = eligible[:applicants]
+        admitted = chosen[rng.random(len(chosen)) < p.listing_admission_share]
+        cost = p.listing_cost_usd * self.rate
+        admitted = admitted[firms.cash[admitted] >= cost]
+        if len(admitted) == 0:
+            return 0
+        per_year = p.listing_applications_per_year * p.listing_admission_share * self.scale
+        raise_each = min(self.equity_left_rial / len(admitted), p.equity_market_capacity_rial * self.scale / max(per_year, 1.0))
+        firms.cash[admitted] += raise_each - cost
+        firms.listed[admitted] = True
+        self.equity_left_rial -= raise_each * len(admitted)
+        led.pay("equity investors", "firms", "equity", raise_each * len(admitted))
+        self.usd["equity"] += raise_each * len(admitted) / self.rate
+        led.pay("firms", "intermediaries", "listing costs", cost * len(admitted))
+        return len(admitted)
+
+    # --- indicators --------------------------------------------------------------------------
+    def outstanding(self, firms: FirmState, columns=DEBTS) -> float:
+        """Debt outstanding in rials: only debtors (known, or borrowed this month) can owe anything."""
+        rows = np.concatenate([self.debtors, *self._new_debtors])
+        owed = sum(getattr(firms, c)[rows] for c in columns)
+        return float(owed[np.unique(rows, return_index=True)[1]].sum()) if len(rows) else 0.0

@@ -1,0 +1,165 @@
+"""Finance: stock-flow consistency and mechanism tests that could fail."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation import SMEModel
+from simulation.environment import Environment
+from simulation.finance import DEBTS, SUKUK, Finance
+from simulation.parameters import Parameters
+from simulation.randomness import Streams
+from simulation.state import ACTIVE, UNDER_CONSTRUCTION, FirmState
+
+P = Parameters()
+
+
+def check_stock_flow(model):
+    f, fin = model.firms, model.finance
+    assert (f.cash >= -1e-6 * max(1.0, np.abs(f.cash).max())).all()
+    for column in DEBTS:
+        debt = getattr(f, column)
+        assert (debt >= -1e-6).all(), column
+        # outstanding = issued (capitalised interest included) - repaid - written off
+        assert debt.sum() == pytest.approx(fin.issued[column] - fin.repaid[column] - fin.written_off[column],
+                                           rel=1e-9, abs=1e-3), column
+    # every payment has a payer and a payee: the firms' cash is exactly what the ledger says they received net
+    assert f.cash.sum() == pytest.approx(fin.ledger.net("firms"), rel=1e-9, abs=1e-3)
+    sectors = {s for key in fin.ledger.flows for s in key[:2]}
+    assert sum(fin.ledger.net(s) for s in sectors) == pytest.approx(0.0, abs=1e-6 * sum(fin.ledger.flows.values()))
+    assert (f.ijara_debt <= f.leased_assets * (1 + 1e-9) + 1e-6).all()
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32), months=st.integers(1, 14),
+       sukuk=st.sampled_from([0.0, 10e6, 100e6]), grants=st.sampled_from([0.0, 5e6]),
+       subsidised=st.sampled_from([0.0, 20e6]), bank=st.sampled_from([0.0, 200e6]))
+def test_stock_flow_consistency(seed, months, sukuk, grants, subsidised, bank):
+    model = SMEModel(rng=seed, scale=0.05, sukuk_programme_capacity_usd=sukuk, grant_budget_usd=grants,
+                     subsidised_credit_usd=subsidised, bank_lending_capacity_usd=bank)
+    check_stock_flow(model)
+    for _ in range(months):
+        model.step()
+        check_stock_flow(model)
+        assert model.finance.capacity["bank"] >= -1e-3 and model.finance.capacity["sukuk"] >= -1e-3
+
+
+# --- a tiny world for funding tests ---------------------------------------------------------
+
+def _world(n, p=P, **columns):
+    firms = FirmState(n)
+    defaults = dict(status=np.full(n, ACTIVE, np.int8), capacity=np.full(n, 50.0), employees=np.full(n, 30.0),
+                    output_usd=np.zeros(n), province=np.zeros(n, np.int16), cluster_id=np.zeros(n, np.int32))
+    firms.append(**{**defaults, **columns})
+    environment = Environment(p, Streams(1), 10)
+    return firms, Finance(firms, p, 1.0, environment)
+
+
+def test_no_collateral_no_bank_credit():
+    p = Parameters(sukuk_programme_capacity_usd=0.0)
+    firms, fin = _world(2, p, capacity=np.array([0.0, 50.0]))
+    share = fin.fund(firms, np.arange(2), np.array([100_000.0, 100_000.0]), "revival")
+    assert share.tolist() == [0.0, 1.0]
+    assert firms.bank_debt[0] == 0 and firms.bank_debt[1] == pytest.approx(100_000.0 * fin.rate)
+
+
+def test_bank_credit_is_capped_by_collateral_and_capacity():
+    p = Parameters(sukuk_programme_capacity_usd=0.0, bank_lending_capacity_usd=1e6)
+    firms, fin = _world(3, p)
+    plant = 50.0 * p.capital_per_worker_usd  # 1.25 m USD of fixed assets each
+    need = np.array([0.9 * plant, 0.5 * plant, 0.5 * plant])  # the first exceeds 0.7 x collateral
+    share = fin.fund(firms, np.arange(3), need, "revival")
+    assert share[0] == 0.0
+    assert share[1:].sum() == 1.0  # a capacity of 1 m USD serves one of the two 625k requests
+    assert firms.bank_debt.sum() <= 1e6 * fin.rate * (1 + 1e-12)
+
+
+def test_an_ijara_issue_never_exceeds_the_assets_behind_it():
+    p = Parameters(sukuk_programme_capacity_usd=1e9, bank_lending_capacity_usd=0.0, sukuk_fixed_issuance_cost_usd=0.0)
+    firms, fin = _world(4, p)
+    plant = 50.0 * p.capital_per_worker_usd
+    share = fin.fund(firms, np.arange(4), np.full(4, 3 * plant), "investment", divisible=True)
+    assert (firms.ijara_debt > 0).all()
+    assert (firms.leased_assets <= plant * fin.rate * (1 + 1e-12)).all()
+    assert share == pytest.approx(np.full(4, (1 / (1 + p.sukuk_issuance_cost_share)) / 3), rel=0.02)
+
+
+def test_pooling_makes_sukuk_reachable():
+    """A lone unit's need is below the smallest viable issue; forty units pooled in a consortium reach it."""
+    p = Parameters(sukuk_programme_capacity_usd=1e9, bank_lending_capacity_usd=0.0)
+    need = 200_000.0  # an issue needs >= fixed cost / max cost share = 3 m USD
+    lone, fin = _world(1, p)
+    assert fin.fund(lone, np.arange(1), np.array([need]), "revival").tolist() == [0.0]
+    pooled, fin = _world(40, p, consortium_id=np.zeros(40, np.int32))
+    assert (fin.fund(pooled, np.arange(40), np.full(40, need), "revival") == 1.0).all()
+    assert pooled.murabaha_debt.sum() > 40 * need * fin.rate  # issue costs are owed too
+
+
+def test_a_programme_outside_its_provinces_finances_nobody():
+    p = Parameters(sukuk_programme_capacity_usd=1e9, bank_lending_capacity_usd=0.0, sukuk_programme_provinces=0.0)
+    firms, fin = _world(40, p, consortium_id=np.zeros(40, np.int32))
+    assert (fin.fund(firms, np.arange(40), np.full(40, 200_000.0), "revival") == 0).all()
+    assert sum(getattr(firms, c).sum() for c in SUKUK) == 0
+
+
+def test_unfunded_lumpy_needs_take_nothing():
+    p = Parameters(sukuk_programme_capacity_usd=0.0, bank_lending_capacity_usd=0.0)
+    firms, fin = _world(1, p)
+    firms.cash[:] = 1_000.0
+    assert fin.fund(firms, np.arange(1), np.array([100_000.0]), "completion").tolist() == [0.0]
+    assert firms.cash[0] == 1_000.0  # the unit keeps its cash for a later month
+    assert fin.unmet_rial == pytest.approx(100_000.0 * fin.rate)
+
+
+def test_grants_stay_within_their_budget():
+    p = Parameters(grant_budget_usd=1e6, bank_lending_capacity_usd=0.0, sukuk_programme_capacity_usd=0.0)
+    firms, fin = _world(5, p)
+    share = fin.fund(firms, np.arange(5), np.full(5, 300_000.0), "revival")
+    assert share.sum() == 3.0 and fin.usd["grants"] == pytest.approx(900_000.0)
+
+
+def test_closed_debtors_are_written_off_after_recovery():
+    p = Parameters(sukuk_programme_capacity_usd=0.0)
+    firms, fin = _world(1, p)
+    fin.fund(firms, np.arange(1), np.array([500_000.0]), "revival")
+    debt = firms.bank_debt[0]
+    fin.settle_closures(firms, np.arange(1))
+    assets = 50.0 * p.capital_per_worker_usd * fin.rate
+    assert firms.bank_debt[0] == 0
+    assert fin.repaid["bank_debt"] == pytest.approx(min(debt, p.bank_recovery_rate * assets))
+    assert fin.written_off["bank_debt"] == pytest.approx(debt - fin.repaid["bank_debt"])
+
+
+def test_the_rial_follows_inflation_and_the_real_rate():
+    p = Parameters(inflation_volatility=0.0, real_exchange_rate_volatility=0.0)
+    environment = Environment(p, Streams(2), 10)
+    for month in range(1, 13):
+        environment.advance(month)
+    assert environment.price_level == pytest.approx(1 + p.inflation_rate)
+    assert environment.rial_per_usd == pytest.approx(p.initial_rial_per_usd * (1 + p.inflation_rate) / (1 + p.foreign_inflation))
+
+
+def test_a_sukuk_programme_activates_more_units_for_the_same_seeds():
+    """Paired runs: the same seeds with and without a large programme."""
+    gains = []
+    for seed in (1, 2):
+        runs = [SMEModel(rng=seed, scale=0.3, sukuk_programme_capacity_usd=c) for c in (0.0, 100e6)]
+        for _ in range(12):
+            for run in runs:
+                run.step()
+        gains.append(runs[1].indicators()["units_activated"] - runs[0].indicators()["units_activated"])
+        assert runs[1].indicators()["sukuk_outstanding_usd"] > 0 == runs[0].indicators()["sukuk_outstanding_usd"]
+    assert min(gains) > 0
+
+
+def test_listings_follow_the_seed_and_raise_little():
+    model = SMEModel(rng=3, scale=0.5)
+    for _ in range(12):
+        model.step()
+    ind = model.indicators()
+    expected = P.listing_applications_per_year * P.listing_admission_share
+    assert ind["listed_smes"] == pytest.approx(expected, rel=0.4)
+    raised_rials = model.finance.ledger.total("equity")
+    assert raised_rials <= P.equity_market_capacity_rial * model.environment.price_level * 0.5 * (1 + 1e-9)
+    assert (model.firms.listed <= (model.firms.status != UNDER_CONSTRUCTION)).all()
