@@ -338,6 +338,5 @@ class Finance:
     # --- indicators --------------------------------------------------------------------------
     def outstanding(self, firms: FirmState, columns=DEBTS) -> float:
         """Debt outstanding in rials: only debtors (known, or borrowed this month) can owe anything."""
-        rows = np.concatenate([self.debtors, *self._new_debtors])
-        owed = sum(getattr(firms, c)[rows] for c in columns)
-        return float(owed[np.unique(rows, return_index=True)[1]].sum()) if len(rows) else 0.0
+        rows = np.unique(np.concatenate([self.debtors, *self._new_debtors])) if self._new_debtors else self.debtors
+        return float(sum(getattr(firms, c)[rows].sum() for c in columns))

@@ -211,8 +211,10 @@ class SupplyChain:
         if dropped:
             self._keep(~dead)
 
-        seeking = np.flatnonzero((u < p.link_formation_rate) & (status == ACTIVE) & (firms.size_class < LARGE))
-        forming = seeking[~self.linked(firms)[seeking]]
+        seeking = np.flatnonzero(u < p.link_formation_rate)  # few rows: filter them, not the population
+        seeking = seeking[(status[seeking] == ACTIVE) & (firms.size_class[seeking] < LARGE)]
+        live = status[self.buyer] != CLOSED
+        forming = seeking[~np.isin(seeking, self.supplier[live])]
         if not len(forming):
             return 0, dropped
         buyers = np.flatnonzero((status == ACTIVE) & (firms.size_class == LARGE) & (firms.output_usd > 0))
