@@ -223,9 +223,12 @@ class Finance:
 
     # --- each month's cash flow ---------------------------------------------------------------
     def operate(self, firms: FirmState, active: np.ndarray) -> None:
-        """Debt service out (from the cash units held), this month's operating surplus in, then
-        payouts above the buffer. Only debtors and active units are touched."""
+        """This month's operating surplus in, debt service out, payouts above the buffer.
+        Only active units and debtors are touched."""
         p, led, rate = self.p, self.ledger, self.rate
+        sales = firms.output_usd[active] * rate
+        firms.cash[active] += p.operating_margin * sales
+        led.pay("customers", "firms", "operating surplus", p.operating_margin * sales.sum())
         self._merge_debtors(firms)
         quarter = self.month % 3 == 0
         for column, rate_year, tenor, lender, every in (
@@ -237,11 +240,8 @@ class Finance:
             if every == 3 and not quarter:
                 continue
             self._service(firms, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
-        sales = firms.output_usd[active] * rate
-        cash = firms.cash[active] + p.operating_margin * sales
-        payout = np.maximum(cash - p.cash_buffer_months * sales, 0.0)
-        firms.cash[active] = cash - payout
-        led.pay("customers", "firms", "operating surplus", p.operating_margin * sales.sum())
+        payout = np.maximum(firms.cash[active] - p.cash_buffer_months * sales, 0.0)
+        firms.cash[active] -= payout
         led.pay("firms", "owners", "payout", payout.sum())
 
     def _merge_debtors(self, firms: FirmState) -> None:
