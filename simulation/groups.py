@@ -120,7 +120,9 @@ class Consortia:
               rng: np.random.Generator, eligible: np.ndarray) -> int:
         """Found one consortium in each given cluster (a loop over the few new consortia, not firms)."""
         free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
-        free = free[np.isin(firms.cluster_id[free], clusters)]
+        forming = np.zeros(N_CLUSTERS, bool)
+        forming[clusters] = True
+        free = free[forming[firms.cluster_id[free]]]
         # foreign appeal in logs: ln(export scale) + (sigma - 1) ln(phi), plus Gumbel noise
         appeal = np.log(np.maximum(firms.export_scale[free], 1e-300)) + (p.demand_elasticity - 1.0) * firms.log_productivity[free]
         key = appeal + rng.gumbel(size=len(free))

@@ -169,7 +169,10 @@ class Trade:
         cost, appeal = consortia.terms(firms, p, active)
         potential = self.potential(firms, active, share_power, appeal)
         bound = self._entry_bound(access)
-        pick = np.flatnonzero((potential >= cost * bound) | (firms.export_markets[active] > 0))
+        # a unit that never exported has no discount on the sunk cost: a tighter bound
+        never = firms.export_experience[active] == 0
+        needed = np.where(never, self._entry_bound(access, sunk_share=1.0), bound)
+        pick = np.flatnonzero((potential >= cost * needed) | (firms.export_markets[active] > 0))
         rows, share = active[pick], cost[pick, None]
 
         revenue = potential[pick, None] * access[None, :]
@@ -213,11 +216,12 @@ class Trade:
             realised[hit] = deflect(revenue[hit], unsanctioned, serving[hit], recent, sanctioned, self.p)
         return realised
 
-    def _entry_bound(self, access: np.ndarray) -> float:
+    def _entry_bound(self, access: np.ndarray, sunk_share: float | None = None) -> float:
         """Least foreign-sales potential at which a unit paying full costs could enter anywhere,
-        with the cheapest possible entry (a lower bound: units below it cannot export)."""
+        with the cheapest possible entry, or with `sunk_share` of the sunk cost (a lower bound:
+        units below it cannot export)."""
         p = self.p
-        cheapest = min(p.export_reentry_cost_share, p.export_experience_cost_share, 1.0)
+        cheapest = min(p.export_reentry_cost_share, p.export_experience_cost_share, 1.0) if sunk_share is None else sunk_share
         hurdle = (self.fixed_cost + cheapest * self.sunk_cost / p.export_payback_months) * p.demand_elasticity
         with np.errstate(divide="ignore"):
             return float(np.min(np.where(access > 0, hurdle / np.where(access > 0, access, 1.0), np.inf)))
