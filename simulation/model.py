@@ -1,8 +1,10 @@
 """SMEModel: Iran's industrial units as Mesa agents over vectorised numpy state.
 
 The model only wires the mechanisms in order; each lives in its own module:
-environment -> applications -> productivity -> lifecycle -> cluster spillovers ->
-supply-chain links -> home demand -> exports -> employment, investment, output ->
+environment (and the month's finance conditions) -> applications -> productivity ->
+lifecycle (starts and restarts only if financed; closures settled with creditors) ->
+cluster spillovers -> supply-chain links -> home demand -> exports (entry financed) ->
+employment, investment (as far as financed), output -> cash flow and listings ->
 consortia -> indicators. One step is one month.
 """
 
