@@ -134,10 +134,10 @@ class Finance:
         left = need - own
         grant = self._prefix(left, left > 0, "grant", order=np.argsort(-left, kind="stable"))
         left -= grant
-        sukuk, issue_costs = self._sukuk(firms, rows, left, purpose)
+        assets = self.collateral(firms, rows)
+        sukuk, issue_costs = self._sukuk(firms, rows, left, purpose, assets)
         left -= sukuk
-        room = np.maximum(p.collateral_ratio * self.collateral(firms, rows)
-                          - firms.bank_debt[rows] - firms.subsidised_debt[rows], 0.0)
+        room = np.maximum(p.collateral_ratio * assets - firms.bank_debt[rows] - firms.subsidised_debt[rows], 0.0)
         cover = np.divide(room, left, out=np.full(len(rows), np.inf), where=left > 0)
         order = np.argsort(-cover, kind="stable")
         fits = (left <= room) | divisible
@@ -161,11 +161,11 @@ class Finance:
         out[served] = amount[served]
         return out
 
-    def _sukuk(self, firms: FirmState, rows: np.ndarray, left: np.ndarray, purpose: str):
-        """Pooled sukuk requests: (amount per row, issuance cost per row), rials."""
+    def _sukuk(self, firms: FirmState, rows: np.ndarray, left: np.ndarray, purpose: str, assets: np.ndarray):
+        """Pooled sukuk requests: (amount per row, issuance cost per row), rials. `assets`: the rows' collateral."""
         p = self.p
         amount = np.where(self.programme_provinces[firms.province[rows]] & (left > 0), left, 0.0)
-        leasable = np.maximum(self.collateral(firms, rows) - firms.leased_assets[rows], 0.0)
+        leasable = np.maximum(assets - firms.leased_assets[rows], 0.0)
         if purpose == "investment":  # ijara: the issue, costs included, is at most the plant not yet leased
             amount = np.minimum(amount, leasable / (1.0 + p.sukuk_issuance_cost_share))
         costs = np.zeros(len(rows))

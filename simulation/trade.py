@@ -209,11 +209,10 @@ class Trade:
         (`free_access`: market access without the sanctions)."""
         realised = revenue * serving
         if sanctioned.any():
-            cut_off = (month - last[:, sanctioned].astype(np.int64)) <= max(self.p.export_reentry_window_months, 1)
-            hit = np.flatnonzero(cut_off.any(axis=1))
-            recent = (month - last[hit].astype(np.int64)) <= max(self.p.export_reentry_window_months, 1)
+            recent = (month - last.astype(np.int64)) <= max(self.p.export_reentry_window_months, 1)
+            hit = np.flatnonzero(recent[:, sanctioned].any(axis=1))
             unsanctioned = potential[hit, None] * free_access[None, :]
-            realised[hit] = deflect(revenue[hit], unsanctioned, serving[hit], recent, sanctioned, self.p)
+            realised[hit] = deflect(revenue[hit], unsanctioned, serving[hit], recent[hit], sanctioned, self.p)
         return realised
 
     def _entry_bound(self, access: np.ndarray, sunk_share: float | None = None) -> float:
