@@ -80,7 +80,7 @@ class Finance:
         self.written_off = defaultdict(float)
         self.unmet_rial = 0.0  # finance demand left unmet this month
         self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity
-        self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged and pruned monthly)
+        self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged monthly, pruned quarterly)
         self._new_debtors: list[np.ndarray] = []
         self._is_debtor = np.zeros(firms.n, bool)
         # the programme's provinces: the most populous first (which two were left out is not documented)
@@ -245,7 +245,7 @@ class Finance:
         led.pay("firms", "owners", "payout", payout.sum())
 
     def _merge_debtors(self, firms: FirmState) -> None:
-        """Keep `debtors` = the units that owe something, without scanning the population."""
+        """Keep `debtors` a superset of the units that owe something, without scanning the population."""
         if len(self._is_debtor) < firms.n:
             self._is_debtor = np.concatenate([self._is_debtor, np.zeros(firms.n - len(self._is_debtor) + 4096, bool)])
         for new in self._new_debtors:
@@ -253,6 +253,8 @@ class Finance:
             self._is_debtor[new] = True
             self.debtors = np.concatenate([self.debtors, new])
         self._new_debtors = []
+        if self.month % 3:
+            return  # prune when every instrument has just been serviced; _service skips rows owing 0
         owes = sum(getattr(firms, c)[self.debtors] for c in DEBTS) > 0
         self._is_debtor[self.debtors[~owes]] = False
         self.debtors = self.debtors[owes]
@@ -336,7 +338,7 @@ class Finance:
         return len(admitted)
 
     # --- indicators --------------------------------------------------------------------------
-    def outstanding(self, firms: FirmState, columns=DEBTS) -> float:
-        """Debt outstanding in rials: only debtors (known, or borrowed this month) can owe anything."""
-        rows = np.unique(np.concatenate([self.debtors, *self._new_debtors])) if self._new_debtors else self.debtors
-        return float(sum(getattr(firms, c)[rows].sum() for c in columns))
+    def outstanding(self, columns=DEBTS) -> float:
+        """Debt outstanding in rials, from the books: issued - repaid - written off (the firms'
+        balances add up to it, tested), so no pass over the debtors is needed."""
+        return float(sum(self.issued[c] - self.repaid[c] - self.written_off[c] for c in columns))

@@ -266,7 +266,8 @@ def _reveal_match(firms: FirmState, rows: np.ndarray) -> None:
 
 def _stop_non_operating(firms: FirmState) -> None:
     """Units that went idle or closed stop exporting (their history is kept)."""
-    stopped = np.flatnonzero((firms.export_markets > 0) & (firms.status != ACTIVE))
+    exporters = np.flatnonzero(firms.export_markets)  # few rows: filter them, not the population
+    stopped = exporters[firms.status[exporters] != ACTIVE]
     firms.exporting[stopped] = False
     firms.export_markets[stopped] = 0
 

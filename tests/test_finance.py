@@ -24,6 +24,10 @@ def check_stock_flow(model):
         # outstanding = issued (capitalised interest included) - repaid - written off
         assert debt.sum() == pytest.approx(fin.issued[column] - fin.repaid[column] - fin.written_off[column],
                                            rel=1e-9, abs=1e-3), column
+    # the indicators read the books; the balances must agree, and every unit owing something is tracked
+    assert fin.outstanding() == pytest.approx(sum(getattr(f, c).sum() for c in DEBTS), rel=1e-9, abs=1e-3)
+    owing = np.flatnonzero(sum(getattr(f, c) for c in DEBTS) > 0)
+    assert np.isin(owing, np.concatenate([fin.debtors, *fin._new_debtors])).all()
     # every payment has a payer and a payee: the firms' cash is exactly what the ledger says they received net
     assert f.cash.sum() == pytest.approx(fin.ledger.net("firms"), rel=1e-9, abs=1e-3)
     sectors = {s for key in fin.ledger.flows for s in key[:2]}

@@ -9,10 +9,13 @@ measurement alone. Reported, as medians over the repeats:
   holding as many agents as the SMEModel holds at month 0 (the fewest it ever holds, so the
   reference is as fast as it gets and the ratio is conservative);
 - ratio: mean SMEModel step / reference loop. Budget: <= 0.2, total < 2 s, peak < 500 MB.
-- interleaved ratio: the model and the reference (over the model's month-0 agent count) built in
-  one process and stepped alternately, month by month, so both see the same machine state;
-  on a noisy machine this is the steadier figure (the reference alone varies by up to 2x
-  between fresh processes).
+- interleaved ratios: the model and two references built in one process and stepped
+  alternately, month by month, so all see the same machine state (on a noisy machine these
+  are the steadier figures: the reference alone varies by up to 2x between fresh processes).
+  One reference holds the model's month-0 agent count throughout; the other holds, each month,
+  as many agents as the model holds that month (new units are agents, 135,000 -> ~212,000).
+  The budget check uses the latter: the issue's "Mesa's bare per-agent loop over the same
+  agents"; the month-0 figures are printed beside it as the conservative reading.
 Results also go to results/bench/bench.json.
 """
 
@@ -53,15 +56,19 @@ class Empty(mesa.Agent):
     def step(self):
         pass
 model = SMEModel(rng={seed})
-reference = mesa.Model(rng=1)
+fixed, same = mesa.Model(rng=1), mesa.Model(rng=2)
 for _ in range(len(model.agents)):
-    Empty(reference)
+    Empty(fixed)
 gc.collect()
-steps, loops = [], []
+steps, fixed_loops, same_loops = [], [], []
 for _ in range({months}):
     t = time.perf_counter(); model.step(); steps.append(time.perf_counter() - t)
-    t = time.perf_counter(); reference.agents.shuffle_do("step"); loops.append(time.perf_counter() - t)
-print(json.dumps({{"step_s": sum(steps) / len(steps), "loop_s": sum(loops) / len(loops)}}))
+    t = time.perf_counter(); fixed.agents.shuffle_do("step"); fixed_loops.append(time.perf_counter() - t)
+    for _ in range(len(model.agents) - len(same.agents)):  # the model's agents this month (not timed)
+        Empty(same)
+    t = time.perf_counter(); same.agents.shuffle_do("step"); same_loops.append(time.perf_counter() - t)
+mean = lambda xs: sum(xs) / len(xs)
+print(json.dumps({{"step_s": mean(steps), "loop_s": mean(fixed_loops), "same_loop_s": mean(same_loops)}}))
 """
 
 REFERENCE_RUN = """
@@ -99,17 +106,19 @@ def main() -> int:
         print(f"repeat {i + 1}/{args.repeats}: run {model_runs[-1]['run_s']:.2f} s, "
               f"step {model_runs[-1]['step_mean_s'] * 1e3:.1f} ms, reference loop {reference_runs[-1]['loop_s'] * 1e3:.1f} ms; "
               f"interleaved in one process: step {interleaved[-1]['step_s'] * 1e3:.1f} ms, "
-              f"loop {interleaved[-1]['loop_s'] * 1e3:.1f} ms", file=sys.stderr)
+              f"loop {interleaved[-1]['loop_s'] * 1e3:.1f} ms, same-agents loop {interleaved[-1]['same_loop_s'] * 1e3:.1f} ms", file=sys.stderr)
 
     med = {key: statistics.median(r[key] for r in model_runs) for key in model_runs[0]}
     ref = statistics.median(r["loop_s"] for r in reference_runs)
     ratios = [m["step_mean_s"] / r["loop_s"] for m, r in zip(model_runs, reference_runs)]
     same_process = [r["step_s"] / r["loop_s"] for r in interleaved]
+    same_agents = [r["step_s"] / r["same_loop_s"] for r in interleaved]
     result = {**med, "reference_loop_s": ref, "step_to_reference_ratio": statistics.median(ratios),
               "interleaved_ratio": statistics.median(same_process), "interleaved_ratios": same_process,
+              "same_agents_ratio": statistics.median(same_agents), "same_agents_ratios": same_agents,
               "repeats": args.repeats, "months": args.months}
     checks = {
-        "step <= 0.2 x Mesa's bare loop": result["step_to_reference_ratio"] <= 0.2,
+        "step <= 0.2 x Mesa's bare loop over the same agents": result["same_agents_ratio"] <= 0.2,
         "48-month full-scale run < 2 s": result["run_s"] < 2.0,
         "peak memory < 500 MB": result["peak_rss_mb"] < 500,
     }
@@ -121,9 +130,11 @@ Full-scale SMEModel, {args.months} months, median of {args.repeats} (fresh proce
   agents: {med['agents_at_start']:,.0f} at month 0, {med['agents_at_end']:,.0f} at month {args.months}
   peak RSS: {med['peak_rss_mb']:.0f} MB
 Reference: Mesa shuffle_do of an empty step over {med['agents_at_start']:,.0f} agents: {ref * 1e3:.1f} ms
-  ratio model step / reference loop: {result['step_to_reference_ratio']:.3f}
-  the same ratio with model and reference alternating month by month in one process: {result['interleaved_ratio']:.3f}
-    (per repeat: {', '.join(f'{r:.3f}' for r in same_process)})""")
+  ratio model step / that loop, separate processes: {result['step_to_reference_ratio']:.3f}
+  the same, model and reference alternating month by month in one process: {result['interleaved_ratio']:.3f}
+    (per repeat: {', '.join(f'{r:.3f}' for r in same_process)})
+Reference over the same agents as the model each month, alternating in one process
+  ratio model step / loop: {result['same_agents_ratio']:.3f}   (per repeat: {', '.join(f'{r:.3f}' for r in same_agents)})""")
     for label, ok in checks.items():
         print(f"  [{'ok' if ok else 'OVER BUDGET'}] {label}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
