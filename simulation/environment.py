@@ -11,15 +11,20 @@ The same seed gives the same paths whatever the policy, so policy comparisons ar
   shocks `inflation_volatility`); the free-market rials per dollar follow purchasing-power
   parity around the real exchange rate: E = E0 x RER x P / P*, with dollar prices P* rising
   by `foreign_inflation`. Finance contracts are nominal (rials); the real side is in dollars.
-Scenario shocks (a sanctions tightening, a fall of the rial) use `impose_sanctions` and
-`shift_exchange_rate`.
+Scenario shocks (a sanctions tightening, a fall of the rial) are `Shock`s applied at the start
+of their month, before the month's draws; they use `impose_sanctions` and `shift_exchange_rate`.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import destinations
+from .errors import InputError
 from .parameters import Parameters
 from .randomness import Streams
 
@@ -108,3 +113,60 @@ class Environment:
         if with_sanctions:
             access = access * (1.0 - self.sanction_cut * self.sanctioned)
         return access
+
+
+SHOCK_KINDS = {
+    "sanctions": {"month": "first month it bites (>= 1)", "destination": f"one of {list(destinations.NAMES)}",
+                  "months": "how long it lasts (>= 1)", "cut": "share of market access lost, in [0, 1] (optional)"},
+    "exchange_rate": {"month": "the month the rial falls (>= 1)",
+                      "depreciation": "real rise of rials per dollar at once, in (-0.9, 10]: 0.5 = +50%"},
+}
+
+
+@dataclass(frozen=True)
+class Shock:
+    """A scheduled shock of a scenario: sanctions on one destination, or a jump of the rial."""
+
+    kind: str
+    month: int
+    destination: str | None = None
+    months: int = 0
+    cut: float | None = None  # sanctions: None takes the parameter sanctions_access_cut
+    depreciation: float = 0.0
+
+    @classmethod
+    def from_dict(cls, spec: Mapping) -> "Shock":
+        """Validate {kind, month, ...}; InputError keys are the setting names."""
+        if not isinstance(spec, Mapping):
+            raise InputError("kind", f"a shock must be a table with a kind in {list(SHOCK_KINDS)}, got {spec!r}")
+        kind = spec.get("kind")
+        if kind not in SHOCK_KINDS:
+            raise InputError("kind", f"must be one of {list(SHOCK_KINDS)}, got {kind!r}")
+        allowed = SHOCK_KINDS[kind]
+        unknown = sorted(set(spec) - set(allowed) - {"kind"})
+        if unknown:
+            raise InputError(unknown[0], f"unknown setting of a {kind} shock; allowed: {sorted(allowed)}")
+        missing = [k for k in allowed if k not in spec and k != "cut"]
+        if missing:
+            raise InputError(missing[0], f"missing: {allowed[missing[0]]}")
+
+        def number(key, lo, hi, whole=False, open_lo=False):
+            v = spec[key]
+            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+            ok = ok and (v > lo if open_lo else v >= lo) and (hi is None or v <= hi) and (not whole or v == int(v))
+            if not ok:
+                raise InputError(key, f"{allowed[key]}; got {v!r}")
+            return int(v) if whole else float(v)
+
+        if kind == "sanctions":
+            if spec["destination"] not in destinations.NAMES:
+                raise InputError("destination", f"must be {allowed['destination']}, got {spec['destination']!r}")
+            return cls(kind, number("month", 1, None, whole=True), spec["destination"], number("months", 1, None, whole=True),
+                       number("cut", 0.0, 1.0) if "cut" in spec else None)
+        return cls(kind, number("month", 1, None, whole=True), depreciation=number("depreciation", -0.9, 10.0, open_lo=True))
+
+    def apply(self, environment: "Environment") -> None:
+        if self.kind == "sanctions":
+            environment.impose_sanctions(self.destination, self.months, self.cut)
+        else:
+            environment.shift_exchange_rate(math.log1p(self.depreciation))

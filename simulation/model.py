@@ -11,6 +11,7 @@ consortia -> indicators. One step is one month.
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 
@@ -21,11 +22,13 @@ import pandas as pd
 from . import indicators, lifecycle, production
 from .agents import Firm
 from .destinations import NAMES as DESTINATION_NAMES
-from .environment import Environment
+from .environment import Environment, Shock
+from .errors import InputError
 from .finance import Finance
 from .groups import Clusters, Consortia
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .parameters import make_parameters
+from .policy import PARAMETERS_SET_BY_LEVERS, Policy
 from .population import add_construction_projects, build_population
 from .randomness import Streams, root_entropy
 from .state import ACTIVE, SIZE_CLASS_NAMES, STATUS_NAMES
@@ -55,18 +58,42 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
+def _shock(spec: Shock | Mapping, i: int) -> Shock:
+    try:
+        return spec if isinstance(spec, Shock) else Shock.from_dict(spec)
+    except InputError as error:
+        raise error.under(f"shocks[{i}]") from None
+
+
+def _with_levers(policy: Policy, parameters: dict, explicit: bool) -> dict:
+    """The parameters with those that levers set (policy.PARAMETERS_SET_BY_LEVERS). Without an
+    explicit policy, parameters given directly win (Mesa's batch_run sets them so); with one,
+    giving both a lever and its parameter is refused unless they agree."""
+    merged = dict(parameters)
+    for name, value in policy.parameter_overrides().items():
+        if name in parameters and explicit and parameters[name] != value:
+            raise InputError(name, f"is set by the lever setting {PARAMETERS_SET_BY_LEVERS[name]}; set that instead")
+        merged.setdefault(name, value)
+    return merged
+
+
 class SMEModel(mesa.Model):
     """Agent-based model of Iran's small and medium industry.
 
     Keyword arguments only: `rng` (the seed, Mesa's convention), `scale` (share of the
-    real population simulated, 1.0 = one agent per real unit) and any field of
+    real population simulated, 1.0 = one agent per real unit), `policy` (a
+    `simulation.policy.Policy` or a mapping {lever: {setting: value}}), `shocks` (scheduled
+    `simulation.environment.Shock`s or mappings) and any field of
     `simulation.parameters.Parameters` to override its default.
     """
 
-    def __init__(self, *, rng=None, scale: float = 1.0, **parameters):
+    def __init__(self, *, rng=None, scale: float = 1.0, policy: Policy | Mapping | None = None,
+                 shocks: Sequence[Shock | Mapping] = (), **parameters):
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.0 < scale <= 1.0:
             raise ValueError(f"scale must be a number in (0, 1], got {scale!r}")
-        self.params = make_parameters(**parameters)
+        self.policy = policy if isinstance(policy, Policy) else Policy.from_dict(policy)
+        self.shocks = tuple(_shock(s, i) for i, s in enumerate(shocks))
+        self.params = make_parameters(**_with_levers(self.policy, parameters, explicit=policy is not None))
         self.seed = root_entropy(rng)
         super().__init__(rng=self.seed)
         self.scale = float(scale)
@@ -125,6 +152,9 @@ class SMEModel(mesa.Model):
 
     def step(self) -> None:
         p, firms, month = self.params, self.firms, self.steps
+        for shock in self.shocks:
+            if shock.month == month:
+                shock.apply(self.environment)
         self.environment.advance(month)
         self.finance.start_month(self.environment, month)
 

@@ -161,6 +161,19 @@ class Parameters:
     listing_min_employees: float = _p(20.0, "employees", "assumption (audited accounts, track record)", (10.0, 50.0), (0.0, None), "smallest unit eligible to list")
 
 
+# What nobody controls (DESIGN.md's "uncertainties"): the world's paths and the behavioural
+# parameters whose values the literature leaves open. Scenario files set them under
+# [uncertainties]; every other field is a constant.
+UNCERTAINTIES = (
+    "domestic_demand_growth", "domestic_demand_volatility", "foreign_demand_growth", "foreign_demand_volatility",
+    "real_exchange_rate_drift", "real_exchange_rate_volatility", "exchange_rate_elasticity",
+    "sanctions_risk_multiplier", "sanctions_access_cut", "sanctions_duration_months", "sanctions_deflection",
+    "inflation_rate", "inflation_volatility", "applications_per_month", "completion_rate", "idling_rate",
+    "revival_rate", "cluster_spillover_elasticity", "learning_by_exporting", "consortium_trust",
+    "recognition_trust_gain", "bank_lending_capacity_usd", "collateral_ratio", "operating_margin",
+)
+
+
 def parameter_names() -> list[str]:
     return [f.name for f in dataclasses.fields(Parameters)]
 
