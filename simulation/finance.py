@@ -79,7 +79,9 @@ class Finance:
         self.repaid = defaultdict(float)
         self.written_off = defaultdict(float)
         self.unmet_rial = 0.0  # finance demand left unmet this month
-        self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity
+        self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity, subsidies
+        self.issuance_subsidy_share = 0.0  # sukuk lever: share of issuance costs the government pays...
+        self.subsidy_left_rial = 0.0  # ...while this allowance lasts (set each month by the lever)
         self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged monthly, pruned quarterly)
         self._new_debtors: list[np.ndarray] = []
         self._is_debtor = np.zeros(firms.n, bool)
@@ -135,7 +137,7 @@ class Finance:
         grant = self._prefix(left, left > 0, "grant", order=np.argsort(-left, kind="stable"))
         left -= grant
         assets = self.collateral(firms, rows)
-        sukuk, issue_costs = self._sukuk(firms, rows, left, purpose, assets)
+        sukuk, issue_costs, subsidy = self._sukuk(firms, rows, left, purpose, assets)
         left -= sukuk
         room = np.maximum(p.collateral_ratio * assets - firms.bank_debt[rows] - firms.subsidised_debt[rows], 0.0)
         cover = np.divide(room, left, out=np.full(len(rows), np.inf), where=left > 0)
@@ -148,7 +150,7 @@ class Finance:
 
         funded = np.ones(len(rows), bool) if divisible else left <= 1e-9 * np.maximum(need, 1.0)
         share = np.where(funded, np.clip(1.0 - np.divide(left, need, out=np.zeros(len(rows)), where=need > 0), 0.0, 1.0), 0.0)
-        self._commit(firms, rows, funded, own, grant, sukuk, issue_costs, subsidised, bank, purpose)
+        self._commit(firms, rows, funded, own, grant, sukuk, issue_costs, subsidy, subsidised, bank, purpose)
         self.unmet_rial += float((need * (1.0 - share)).sum())
         return share
 
@@ -162,7 +164,8 @@ class Finance:
         return out
 
     def _sukuk(self, firms: FirmState, rows: np.ndarray, left: np.ndarray, purpose: str, assets: np.ndarray):
-        """Pooled sukuk requests: (amount per row, issuance cost per row), rials. `assets`: the rows' collateral."""
+        """Pooled sukuk requests: (amount, issuance cost the firm bears, cost the government's
+        subsidy bears) per row, rials. `assets`: the rows' collateral."""
         p = self.p
         amount = np.where(self.programme_provinces[firms.province[rows]] & (left > 0), left, 0.0)
         leasable = np.maximum(assets - firms.leased_assets[rows], 0.0)
@@ -171,7 +174,7 @@ class Finance:
         costs = np.zeros(len(rows))
         asking = np.flatnonzero(amount > 0)
         if self.capacity["sukuk"] <= 0 or len(asking) == 0:
-            return np.zeros(len(rows)), costs
+            return np.zeros(len(rows)), costs, costs
         # pools: a consortium, or else the cluster through the programme's intermediary
         member = firms.consortium_id[rows[asking]]
         pool = np.where(member >= 0, member, -1 - firms.cluster_id[rows[asking]])
@@ -181,7 +184,8 @@ class Finance:
         size = np.bincount(which, weights=amount, minlength=len(keys))
         fixed = p.sukuk_fixed_issuance_cost_usd * self.rate * self.scale  # a sampled pool is `scale` times smaller
         issue = size * (1.0 + p.sukuk_issuance_cost_share) + fixed
-        viable = (size > 0) & (fixed <= p.sukuk_max_cost_share * issue)
+        subsidy_share = self.issuance_subsidy_share if self.subsidy_left_rial > 0 else 0.0
+        viable = (size > 0) & (fixed * (1.0 - subsidy_share) <= p.sukuk_max_cost_share * issue)
         order = np.argsort(-size, kind="stable")
         placed = self._prefix(issue, viable, "sukuk", order) > 0
         amount = np.where(placed[which], amount, 0.0)
@@ -190,14 +194,21 @@ class Finance:
         if purpose == "investment":
             amount = np.clip(np.minimum(amount + costs, leasable) - costs, 0.0, None)
             costs = np.where(amount > 0, costs, 0.0)
-        return amount, costs
+        # the subsidy pays its share of every placed issue's costs while its allowance lasts
+        total = costs.sum()
+        paid = min(subsidy_share * total, self.subsidy_left_rial) / total if total > 0 else 0.0
+        return amount, costs * (1.0 - paid), costs * paid
 
-    def _commit(self, firms, rows, funded, own, grant, sukuk, issue_costs, subsidised, bank, purpose):
+    def _commit(self, firms, rows, funded, own, grant, sukuk, issue_costs, subsidy, subsidised, bank, purpose):
         """Book the funded rows' sources, debts, capacity used and spending."""
         f = funded
         r, led = rows[f], self.ledger
         self._new_debtors.append(r[(bank[f] + subsidised[f] + sukuk[f]) > 0])
-        own, grant, sukuk, costs, subsidised, bank = (x[f] for x in (own, grant, sukuk, issue_costs, subsidised, bank))
+        own, grant, sukuk, costs, subsidy, subsidised, bank = (
+            x[f] for x in (own, grant, sukuk, issue_costs, subsidy, subsidised, bank))
+        self.subsidy_left_rial -= subsidy.sum()
+        self.usd["issuance_subsidy"] += subsidy.sum() / self.rate
+        led.pay("government", "intermediaries", "issuance subsidy", subsidy.sum())
         firms.cash[r] -= own
         for source, amount in (("grant", grant), ("subsidised", subsidised), ("bank", bank)):
             self.capacity[source] -= amount.sum()
@@ -319,12 +330,29 @@ class Finance:
         if applicants == 0 or len(active) == 0:
             return 0
         drawn = rng.choice(active, size=min(len(active), 20 * applicants), replace=False)
-        eligible = drawn[firms.is_sme[drawn] & ~firms.listed[drawn] & (firms.employees[drawn] >= p.listing_min_employees)
-                         & (month - firms.birth_month[drawn] >= LISTING_MIN_AGE_MONTHS)]
+        eligible = drawn[self.listing_eligible(firms, drawn, month)]
         chosen = eligible[:applicants]
         admitted = chosen[rng.random(len(chosen)) < p.listing_admission_share]
         cost = p.listing_cost_usd * self.rate
         admitted = admitted[firms.cash[admitted] >= cost]
+        led.pay("firms", "intermediaries", "listing costs", cost * len(admitted))
+        return self._raise_equity(firms, admitted, cost)
+
+    def listing_eligible(self, firms: FirmState, rows: np.ndarray, month: int) -> np.ndarray:
+        """Which of `rows` may apply to list: SMEs, not listed, large and old enough."""
+        return (firms.is_sme[rows] & ~firms.listed[rows] & (firms.employees[rows] >= self.p.listing_min_employees)
+                & (month - firms.birth_month[rows] >= LISTING_MIN_AGE_MONTHS))
+
+    def list_supported(self, firms: FirmState, rows: np.ndarray, support_rial: float, rng: np.random.Generator) -> int:
+        """Applications prepared and paid for by the listing lever (`support_rial` each, paid by
+        the government): a better admission chance, no cost to the firm. Returns listings."""
+        self.ledger.pay("government", "intermediaries", "listing support", support_rial * len(rows))
+        admitted = rows[rng.random(len(rows)) < self.p.listing_supported_admission_share]
+        return self._raise_equity(firms, admitted, 0.0)
+
+    def _raise_equity(self, firms: FirmState, admitted: np.ndarray, cost: float) -> int:
+        """Admitted units pay `cost` (rials) and raise their share of the market's room this year."""
+        p, led = self.p, self.ledger
         if len(admitted) == 0:
             return 0
         per_year = p.listing_applications_per_year * p.listing_admission_share * self.scale
@@ -334,7 +362,6 @@ class Finance:
         self.equity_left_rial -= raise_each * len(admitted)
         led.pay("equity investors", "firms", "equity", raise_each * len(admitted))
         self.usd["equity"] += raise_each * len(admitted) / self.rate
-        led.pay("firms", "intermediaries", "listing costs", cost * len(admitted))
         return len(admitted)
 
     # --- indicators --------------------------------------------------------------------------

@@ -61,5 +61,12 @@ class Parks:
     def __len__(self) -> int:
         return len(self.province)
 
+    def add(self, province: int, infrastructure: float) -> int:
+        """A new park (a rural zone); weight 0, so ordinary applications do not locate there. Returns its id."""
+        self.province = np.append(self.province, np.int16(province))
+        self.weight = np.append(self.weight, 0.0)
+        self.infrastructure = np.append(self.infrastructure, infrastructure)
+        return len(self.province) - 1
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.choice(len(self), size=n, p=self.weight).astype(np.int32)

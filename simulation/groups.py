@@ -93,6 +93,13 @@ class Consortia:
         self.active = np.zeros(0, bool)
         self.members = np.zeros(0, np.int64)  # active members per consortium, refreshed monthly
         self.mean_standards = np.zeros(0)
+        self.supported = np.zeros(0, bool)  # lever hook: the government pays coordination, failure falls
+
+    def _is_supported(self) -> np.ndarray:
+        """`supported` padded to every consortium (ones founded since the lever last chose are not)."""
+        flags = np.zeros(len(self.cluster), bool)
+        flags[: len(self.supported)] = self.supported[: len(self.cluster)]
+        return flags
 
     def __len__(self) -> int:
         return int(self.active.sum())
@@ -159,7 +166,8 @@ class Consortia:
         cost, appeal = np.ones(len(rows)), np.ones(len(rows))
         cid = firms.consortium_id[rows]
         pos = np.flatnonzero(cid >= 0)
-        cost[pos] = 1.0 / np.maximum(self.members[cid[pos]], 1) + p.consortium_coordination_cost_share
+        coordination = np.where(self._is_supported()[cid[pos]], 0.0, p.consortium_coordination_cost_share)
+        cost[pos] = 1.0 / np.maximum(self.members[cid[pos]], 1) + coordination
         appeal[pos] = 1.0 + p.consortium_knowledge_gain
         return cost, appeal
 
@@ -185,7 +193,8 @@ class Consortia:
         firms.consortium_id[leaving] = NO_GROUP
         self.refresh(firms)
 
-        fail = rng.random(len(self.cluster)) < p.consortium_failure_rate * (1.0 - trust)
+        support = 1.0 - p.consortium_support_failure_cut * self._is_supported()
+        fail = rng.random(len(self.cluster)) < p.consortium_failure_rate * (1.0 - trust) * support
         dissolving = self.active & (fail | (self.members < p.consortium_min_members))
         self.active &= ~dissolving
         if dissolving.any():

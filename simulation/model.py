@@ -28,7 +28,7 @@ from .finance import Finance
 from .groups import Clusters, Consortia
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .parameters import make_parameters
-from .policy import PARAMETERS_SET_BY_LEVERS, Policy
+from .policy import PARAMETERS_SET_BY_LEVERS, Levers, Policy
 from .population import add_construction_projects, build_population
 from .randomness import Streams, root_entropy
 from .state import ACTIVE, SIZE_CLASS_NAMES, STATUS_NAMES
@@ -38,7 +38,7 @@ from .trade import Trade
 COUNTERS = ("units_completed", "units_revived", "units_idled", "new_applications", "graduations",
             "investment_usd", "policy_spend_usd", "export_entries", "export_exits", "export_sunk_costs_usd",
             "consortia_formed", "consortia_dissolved", "consortium_joins", "consortium_leaves",
-            "links_formed", "links_dropped", "listings", "unfunded_completions", "unfunded_revivals")
+            "links_formed", "links_dropped", "listings", "unfunded_completions", "unfunded_revivals", "rural_zone_units")
 
 
 @contextmanager
@@ -105,6 +105,7 @@ class SMEModel(mesa.Model):
         self._build_groups_and_markets(output_per_worker)
         self.hazards = lifecycle.Hazards.calibrate(self.firms, p)
         self.finance = Finance(self.firms, p, self.scale, self.environment)
+        self.levers = Levers(self.policy, p, self.scale, self.streams)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.firm_agents: list[Firm] = []
         self._add_agents(slice(0, self.firms.n))
@@ -145,6 +146,11 @@ class SMEModel(mesa.Model):
     def month(self) -> int:
         return self.steps
 
+    def _license(self, rows: slice) -> None:
+        """New units under construction: their cluster's spillover and their Mesa agents."""
+        self.clusters.welcome(self.firms, rows)
+        self._add_agents(rows)
+
     def _add_agents(self, rows: slice) -> None:
         # Creating the Mesa objects for new units is the one per-agent loop, over new rows only.
         with _cyclic_gc_paused():
@@ -157,19 +163,21 @@ class SMEModel(mesa.Model):
                 shock.apply(self.environment)
         self.environment.advance(month)
         self.finance.start_month(self.environment, month)
+        for rows in self.levers.start_month(self, month):  # units licensed in rural zones opening now
+            self._license(rows)
+            self.counters["rural_zone_units"] += rows.stop - rows.start
 
         arrivals = self.streams.draw("applications", month)
         new = lifecycle.applications(p, self.scale, arrivals)
         if new:
-            rows = add_construction_projects(firms, self.parks, p, new, arrivals, month)
-            self.clusters.welcome(firms, rows)
-            self._add_agents(rows)
+            self._license(add_construction_projects(firms, self.parks, p, new, arrivals, month))
             self.counters["new_applications"] += new
 
         production.update_productivity(firms, p, self.streams.draw("productivity", month))
 
         u = self.streams.draw("lifecycle", month).random(firms.n)
         moves = lifecycle.draw_transitions(firms, p, self.hazards, month, u)
+        self.levers.clinics(firms, month, moves)
         self._finance_starts(moves)
         lifecycle.apply_transitions(firms, p, moves, month)
         self.finance.settle_closures(firms, moves.closed)
@@ -183,6 +191,7 @@ class SMEModel(mesa.Model):
         self.counters["links_dropped"] += dropped
 
         active = np.flatnonzero(firms.status == ACTIVE)
+        self.levers.support_firms(self, month, active)
         home_labour, phi, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index, active, moves.completed)
         export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia,
                                                     self.environment, self.finance)
@@ -191,6 +200,9 @@ class SMEModel(mesa.Model):
                                                          export_labour, self.finance)
         self.finance.operate(firms, active)
         self.counters["listings"] += self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))
+        self.counters["listings"] += self.levers.support_listings(self, month, active)
+        self.levers.end_month(self.finance)
+        self.counters["policy_spend_usd"] = self.levers.total_spent_usd
         self.counters["investment_usd"] += added_capacity * p.capital_per_worker_usd
         self.counters["graduations"] += graduations
         for name, value in self.trade.flows.items():

@@ -160,6 +160,20 @@ class Parameters:
     listing_cost_usd: float = _p(20_000.0, "USD", "assumption (advisers, audit, fees)", (5_000.0, 50_000.0), (0.0, None), "one-off cost of listing")
     listing_min_employees: float = _p(20.0, "employees", "assumption (audited accounts, track record)", (10.0, 50.0), (0.0, None), "smallest unit eligible to list")
 
+    # --- Policy lever effects (the budgets and targeting are in simulation/policy.py) ------
+    training_sunk_cost_cut: float = _p(0.4, "share", "assumption (information is a large part of entry costs: Das, Roberts & Tybout 2007; trade-fair evaluations)", (0.2, 0.6), (0.0, 1.0), "cut of the sunk entry cost in a market a trained unit has visited")
+    clinic_revival_success: float = _p(0.5, "share", "assumption (a diagnosis finds the way back for half the revivable units it sees)", (0.25, 0.75), (0.0, 1.0), "chance that a diagnosed revivable idle unit is ready to restart that month (finance permitting)")
+    clinic_repeat_months: float = _p(12.0, "months", "assumption", (6.0, 24.0), (1.0, None), "months before a clinic sees the same unit again")
+    consortium_support_failure_cut: float = _p(0.5, "share", "assumption (UNIDO 2003: consortia fail without outside support)", (0.25, 0.75), (0.0, 1.0), "cut of a supported consortium's failure rate (its coordination cost is also paid)")
+    cluster_development_gain: float = _p(1.0, "factor", "assumption (UNIDO cluster programmes: networks and consortia form where a broker works)", (0.5, 2.0), (0.0, None), "rise of a developed cluster's consortium formation rate (1 = doubled)")
+    listing_supported_admission_share: float = _p(0.6, "share", "assumption (prepared accounts pass the market's review)", (0.4, 0.8), (0.0, 1.0), "admission chance of a supported listing application")
+    infrastructure_upgrade_gain: float = _p(0.2, "quality points", "assumption", (0.1, 0.3), (0.0, 1.0), "rise of a park's infrastructure quality (0-1) per upgrade")
+    rural_zone_build_months: float = _p(12.0, "months", "assumption", (6.0, 24.0), (0.0, None), "months from funding a rural zone to its opening")
+    rural_zone_units: float = _p(15.0, "units", "assumption (5-20 ha at about one unit per hectare: seed 002)", (5.0, 20.0), (0.0, None), "units licensed in a new rural zone when it opens")
+    rural_zone_infrastructure: float = _p(0.8, "quality 0-1", "assumption (a new, fully serviced zone)", (0.6, 1.0), (0.0, 1.0), "infrastructure quality of a new rural zone")
+    technology_productivity_gain: float = _p(0.05, "log points", "assumption (technology-upgrading programmes: a few percent)", (0.02, 0.1), (0.0, None), "rise of an upgraded unit's productivity (level and long-run mean)")
+    technology_standards_gain: float = _p(0.2, "standards rank points", "assumption", (0.1, 0.3), (0.0, 1.0), "rise of an upgraded unit's standards level (0-1, capped at 1)")
+
 
 # What nobody controls (DESIGN.md's "uncertainties"): the world's paths and the behavioural
 # parameters whose values the literature leaves open. Scenario files set them under
@@ -171,6 +185,8 @@ UNCERTAINTIES = (
     "inflation_rate", "inflation_volatility", "applications_per_month", "completion_rate", "idling_rate",
     "revival_rate", "cluster_spillover_elasticity", "learning_by_exporting", "consortium_trust",
     "recognition_trust_gain", "bank_lending_capacity_usd", "collateral_ratio", "operating_margin",
+    "training_sunk_cost_cut", "clinic_revival_success", "consortium_support_failure_cut", "cluster_development_gain",
+    "listing_supported_admission_share", "infrastructure_upgrade_gain", "technology_productivity_gain",
 )
 
 

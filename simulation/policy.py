@@ -21,10 +21,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from .destinations import NAMES as DESTINATION_NAMES
 from .errors import InputError
-from .geography import PROVINCE_NAMES
-from .groups import N_CLUSTERS, cluster_name
+from .geography import PROVINCE_NAMES, PROVINCE_WEIGHTS
+from .groups import N_CLUSTERS, N_PROVINCES, cluster_name, improve_infrastructure
+from .population import add_construction_projects
+from .state import ACTIVE, IDLE, LARGE, FirmState
 
 CLUSTER_NAMES = tuple(cluster_name(c) for c in range(N_CLUSTERS))
 TARGETING = ("all", "ranking", "province", "cluster")
@@ -245,3 +249,259 @@ def _check_consistency(settings: dict[str, dict[str, object]]) -> None:
                 raise InputError(f"{lever}.{listed}", f'targeting = "{rule}" needs at least one name here')
             if s[listed] and not wanted:
                 raise InputError(f"{lever}.{listed}", f'names are only used with targeting = "{listed[:-1]}", not "{rule}"')
+
+
+RURAL_DISTRICTS = 438  # rural districts identified for new industrial zones (seed 002)
+LEVER_INDEX = {name: i for i, name in enumerate(LEVERS)}  # sub-stream of each lever's draws
+
+
+class Levers:
+    """The policy at work in one run: budgets accrued and spent, beneficiaries and effects.
+
+    The model calls `start_month` (before applications), `clinics` (after the lifecycle
+    draw), `support_firms` (once this month's active units are known) and `support_listings`
+    (after cash flows). Amounts are for the simulated (possibly sampled) population; budgets
+    are multiplied by `scale`."""
+
+    def __init__(self, policy: Policy, p, scale: float, streams):
+        self.policy, self.p, self.scale, self.streams = policy, p, scale, streams
+        self.spent_usd = dict.fromkeys(LEVERS, 0.0)
+        self.beneficiaries = dict.fromkeys(LEVERS, 0)
+        self.ranked = np.zeros(0, np.int64)  # the ranking's SMEs, best first
+        self.zones_funded = 0
+        self._zones_due: list[tuple[int, int]] = []  # (opening month, province)
+        self._order: tuple[int, np.ndarray] | None = None
+
+    @property
+    def total_spent_usd(self) -> float:
+        return sum(self.spent_usd.values())
+
+    # --- budgets ------------------------------------------------------------------------
+    def _left(self, lever: str, month: int) -> float:
+        """What the budget has accrued by this month (budget x month / 12) and not spent."""
+        return max(self.policy[lever]["budget_usd"] * self.scale * month / 12.0 - self.spent_usd[lever], 0.0)
+
+    def _affordable(self, lever: str, month: int, unit_cost: float | None = None) -> int:
+        cost = self.policy[lever]["cost_per_beneficiary_usd"] if unit_cost is None else unit_cost
+        return int(self._left(lever, month) // cost)
+
+    def _charge(self, lever: str, count: int, unit_cost: float | None = None) -> None:
+        cost = self.policy[lever]["cost_per_beneficiary_usd"] if unit_cost is None else unit_cost
+        self.spent_usd[lever] += count * cost
+        self.beneficiaries[lever] += count
+
+    # --- targeting ----------------------------------------------------------------------
+    def _random_order(self, firms: FirmState, month: int) -> np.ndarray:
+        """One uniform per unit and month (common random numbers: a unit's place in the queue
+        does not depend on which levers run)."""
+        if self._order is None or self._order[0] != month or len(self._order[1]) < firms.n:
+            self._order = (month, self.streams.draw("policy", month, len(LEVERS)).random(firms.n))
+        return self._order[1]
+
+    def _targets(self, lever: str, firms: FirmState, rows: np.ndarray, month: int) -> np.ndarray:
+        """The eligible `rows` in the order the lever serves them."""
+        s = self.policy[lever]
+        if s["targeting"] == "ranking":
+            return self.ranked[np.isin(self.ranked, rows)]
+        if s["targeting"] == "province":
+            rows = rows[_mask(PROVINCE_NAMES, s["provinces"])[firms.province[rows]]]
+        elif s["targeting"] == "cluster":
+            rows = rows[_mask(CLUSTER_NAMES, s["clusters"])[firms.cluster_id[rows]]]
+        return rows[np.argsort(self._random_order(firms, month)[rows], kind="stable")]
+
+    # --- each month -------------------------------------------------------------------------
+    def start_month(self, model, month: int) -> list[slice]:
+        """Levers acting on places and groups; returns the rows of units licensed in rural zones opening now."""
+        self._rank(model.firms, month)
+        self._fund_sukuk_subsidy(model.finance, month)
+        self._upgrade_parks(model, month)
+        self._develop_clusters(model, month)
+        self._support_consortia(model, month)
+        return self._rural_zones(model, month)
+
+    def _rank(self, firms: FirmState, month: int) -> None:
+        """The yearly top-N SMEs by sales (the ranking's running cost is its budget)."""
+        budget = self.policy["ranking"]["budget_usd"]
+        if budget <= 0:
+            return
+        self.spent_usd["ranking"] += budget * self.scale / 12.0
+        if month % 12 == 1 or len(self.ranked) == 0:
+            smes = np.flatnonzero((firms.status == ACTIVE) & (firms.size_class < LARGE))
+            size = max(int(round(self.policy["ranking"]["size"] * self.scale)), 1)
+            order = np.lexsort((smes, -firms.output_usd[smes]))  # best first, ties by id
+            self.ranked = smes[order[:size]]
+
+    def _fund_sukuk_subsidy(self, finance, month: int) -> None:
+        finance.issuance_subsidy_share = self.policy["sukuk"]["issuance_subsidy_share"]
+        finance.subsidy_left_rial = self._left("sukuk", month) * finance.rate
+
+    def _upgrade_parks(self, model, month: int) -> None:
+        n = self._affordable("infrastructure", month)
+        if n == 0:
+            return
+        parks, s = model.parks, self.policy["infrastructure"]
+        candidates = np.flatnonzero(parks.infrastructure < 1.0)
+        if s["targeting"] == "province":
+            candidates = candidates[_mask(PROVINCE_NAMES, s["provinces"])[parks.province[candidates]]]
+        chosen = candidates[np.argsort(parks.infrastructure[candidates], kind="stable")[:n]]  # the worst first
+        if len(chosen):
+            improve_infrastructure(model.firms, parks, self.p, chosen, self.p.infrastructure_upgrade_gain)
+            self._charge("infrastructure", len(chosen))
+
+    def _develop_clusters(self, model, month: int) -> None:
+        """Running projects cost a twelfth of their yearly cost each month; the largest clusters first."""
+        s = self.policy["clusters"]
+        n = self._affordable("clusters", month, s["cost_per_beneficiary_usd"] / 12.0)
+        model.clusters.development[:] = 0.0
+        if n == 0:
+            return
+        candidates = _group_targets(s, np.arange(N_CLUSTERS))
+        size = model.clusters.employment(model.firms)[candidates]
+        chosen = candidates[np.argsort(-size, kind="stable")[:n]]
+        model.clusters.development[chosen] = self.p.cluster_development_gain
+        self._charge("clusters", len(chosen), s["cost_per_beneficiary_usd"] / 12.0)
+
+    def _support_consortia(self, model, month: int) -> None:
+        """Supported consortia (the oldest first) cost a twelfth of their yearly cost each month."""
+        s, consortia = self.policy["consortia"], model.consortia
+        n = self._affordable("consortia", month, s["cost_per_beneficiary_usd"] / 12.0)
+        consortia.supported = np.zeros(len(consortia.cluster), bool)
+        if n == 0:
+            return
+        live = np.flatnonzero(consortia.active)
+        chosen = live[_group_targets(s, consortia.cluster[live])][:n]
+        consortia.supported[chosen] = True
+        self._charge("consortia", len(chosen), s["cost_per_beneficiary_usd"] / 12.0)
+
+    def _rural_zones(self, model, month: int) -> list[slice]:
+        """Fund zones now (in provinces by population, or among the listed ones); open those due."""
+        s, p = self.policy["rural_zones"], self.p
+        room = max(int(round(RURAL_DISTRICTS * self.scale)), 1) - self.zones_funded
+        n = min(self._affordable("rural_zones", month), room)
+        rng = self.streams.draw("policy", month, LEVER_INDEX["rural_zones"])
+        if n > 0:
+            if s["targeting"] == "province":
+                provinces = rng.choice([PROVINCE_NAMES.index(name) for name in s["provinces"]], size=n)
+            else:
+                provinces = rng.choice(N_PROVINCES, size=n, p=PROVINCE_WEIGHTS)
+            self._zones_due += [(month + int(p.rural_zone_build_months), int(c)) for c in provinces]
+            self.zones_funded += n
+            self._charge("rural_zones", n)
+        opening = [c for due, c in self._zones_due if due <= month]
+        self._zones_due = [(due, c) for due, c in self._zones_due if due > month]
+        rows = []
+        for province in opening:  # a few zones a month at most
+            park = model.parks.add(province, p.rural_zone_infrastructure)
+            rows.append(add_construction_projects(model.firms, model.parks, p, int(round(p.rural_zone_units)), rng, month, park=park))
+        return rows
+
+    def clinics(self, firms: FirmState, month: int, moves) -> None:
+        """Diagnose idle units (not seen in the last clinic_repeat_months, not closing or
+        restarting anyway); a revivable one is ready to restart with clinic_revival_success,
+        joining this month's restarts (which still need finance)."""
+        n = self._affordable("clinics", month)
+        if n == 0:
+            return
+        idle = np.flatnonzero(firms.status == IDLE)
+        idle = idle[month - firms.diagnosed_month[idle].astype(np.int64) >= self.p.clinic_repeat_months]
+        idle = idle[~np.isin(idle, np.concatenate([moves.revived, moves.closed]))]
+        seen = self._targets("clinics", firms, idle, month)[:n]
+        firms.diagnosed_month[seen] = month
+        rng = self.streams.draw("policy", month, LEVER_INDEX["clinics"])
+        ready = seen[firms.revivable[seen] & (rng.random(len(seen)) < self.p.clinic_revival_success)]
+        moves.revived = np.concatenate([moves.revived, ready])
+        self._charge("clinics", len(seen))
+
+    def support_firms(self, model, month: int, active: np.ndarray) -> None:
+        """Training, technology upgrades and matchmaking for this month's active SMEs."""
+        firms = model.firms
+        if not any(self._affordable(lever, month) for lever in ("training", "technology", "matchmaking")):
+            return
+        smes = active[firms.size_class[active] < LARGE]
+        self._train(model, month, smes)
+        self._upgrade_technology(firms, month, smes)
+        self._match(model, month, smes)
+
+    def _train(self, model, month: int, smes: np.ndarray) -> None:
+        firms, n = model.firms, self._affordable("training", month)
+        if n == 0:
+            return
+        chosen = self._targets("training", firms, smes[~firms.trained[smes]], month)[:n]
+        names = self.policy["training"]["destinations"] or DESTINATION_NAMES
+        firms.trained[chosen] = True
+        firms.market_knowledge[np.ix_(chosen, [DESTINATION_NAMES.index(d) for d in names])] = True
+        model.trade.any_trained = model.trade.any_trained or len(chosen) > 0
+        self._charge("training", len(chosen))
+
+    def _upgrade_technology(self, firms: FirmState, month: int, smes: np.ndarray) -> None:
+        n = self._affordable("technology", month)
+        if n == 0:
+            return
+        chosen = self._targets("technology", firms, smes[~firms.upgraded[smes]], month)[:n]
+        firms.upgraded[chosen] = True
+        firms.log_productivity[chosen] += self.p.technology_productivity_gain
+        firms.log_productivity_mean[chosen] += self.p.technology_productivity_gain
+        firms.standards[chosen] = np.minimum(firms.standards[chosen] + self.p.technology_standards_gain, 1.0)
+        self._charge("technology", len(chosen))
+
+    def _match(self, model, month: int, smes: np.ndarray) -> None:
+        """Tie unlinked SMEs to large buyers of their province, picked in proportion to their
+        output (large firms as locomotives); anywhere when the province has none."""
+        firms, n = model.firms, self._affordable("matchmaking", month)
+        if n == 0:
+            return
+        chosen = self._targets("matchmaking", firms, smes[~model.supply_chain.has_links(smes)], month)[:n]
+        buyers = np.flatnonzero((firms.status == ACTIVE) & (firms.size_class == LARGE) & (firms.output_usd > 0))
+        if len(chosen) == 0 or len(buyers) == 0:
+            return
+        rng = self.streams.draw("policy", month, LEVER_INDEX["matchmaking"])
+        picked = _pick_by_output(firms, buyers, firms.province[chosen], rng.random(len(chosen)))
+        self._charge("matchmaking", model.supply_chain.add_links(firms, chosen, picked))
+
+    def support_listings(self, model, month: int, active: np.ndarray) -> int:
+        """Listing applications prepared and paid for by the lever; returns listings."""
+        n = self._affordable("listing", month)
+        if n == 0:
+            return 0
+        firms, finance = model.firms, model.finance
+        chosen = self._targets("listing", firms, active[finance.listing_eligible(firms, active, month)], month)[:n]
+        self._charge("listing", len(chosen))
+        cost = self.policy["listing"]["cost_per_beneficiary_usd"] * finance.rate
+        return finance.list_supported(firms, chosen, cost, self.streams.draw("policy", month, LEVER_INDEX["listing"]))
+
+    def end_month(self, finance) -> None:
+        """Spending booked by finance: the sukuk issuance subsidy and grants (credit lever)."""
+        self.spent_usd["sukuk"] = finance.usd["issuance_subsidy"]
+        self.spent_usd["credit"] = finance.usd["grants"]
+
+
+def _mask(names: tuple[str, ...], chosen) -> np.ndarray:
+    mask = np.zeros(len(names), bool)
+    mask[[names.index(c) for c in chosen]] = True
+    return mask
+
+
+def _group_targets(settings: Mapping, clusters: np.ndarray) -> np.ndarray:
+    """Positions of the clusters (of clusters or consortia) that the lever's targeting admits."""
+    if settings["targeting"] == "province":
+        return np.flatnonzero(_mask(PROVINCE_NAMES, settings["provinces"])[clusters % N_PROVINCES])
+    if settings["targeting"] == "cluster":
+        return np.flatnonzero(_mask(CLUSTER_NAMES, settings["clusters"])[clusters])
+    return np.arange(len(clusters))
+
+
+def _pick_by_output(firms: FirmState, buyers: np.ndarray, province: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One buyer per draw, with probability proportional to output within the draw's province
+    (over all buyers where the province has none): inverse CDF on province-sorted cumulative output."""
+    buyers = buyers[np.argsort(firms.province[buyers], kind="stable")]
+    cum = np.cumsum(firms.output_usd[buyers])
+    counts = np.bincount(firms.province[buyers], minlength=N_PROVINCES)
+    stop = np.cumsum(counts)
+    start = stop - counts
+    base = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
+    local = counts[province] > 0
+    lo = np.where(local, base[province], 0.0)
+    hi = np.where(local, cum[np.maximum(stop[province] - 1, 0)], cum[-1])
+    at = np.searchsorted(cum, lo + u * (hi - lo), side="right")
+    at = np.clip(at, np.where(local, start[province], 0), np.where(local, stop[province] - 1, len(buyers) - 1))
+    return buyers[at]

@@ -162,9 +162,14 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
 
 
 def add_construction_projects(firms: FirmState, parks: Parks, p: Parameters, n: int,
-                              rng: np.random.Generator, month: int, backlog: bool = False) -> slice:
-    """Append n licensed units under construction (the month-0 backlog or new applications)."""
-    park_id, province, infrastructure = _locate(rng.random(n) < p.construction_in_parks_share, parks, p, rng)
+                              rng: np.random.Generator, month: int, backlog: bool = False, park: int | None = None) -> slice:
+    """Append n licensed units under construction (the month-0 backlog or new applications;
+    with `park`, all in that park: a new rural zone)."""
+    if park is None:
+        park_id, province, infrastructure = _locate(rng.random(n) < p.construction_in_parks_share, parks, p, rng)
+    else:
+        park_id, province = np.full(n, park, np.int32), np.full(n, parks.province[park], np.int16)
+        infrastructure = np.full(n, parks.infrastructure[park])
     planned = planned_sizes(p, n, rng)
     permanent_sd, transitory_sd = _productivity_sds(p)
     log_phi_mean = permanent_sd * rng.standard_normal(n) + _infrastructure_effect(p, infrastructure)

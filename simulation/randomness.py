@@ -29,6 +29,7 @@ PURPOSES = {
     "supply_chain": 8,  # buyer-supplier links
     "macro": 9,  # inflation (part of the environment)
     "finance": 10,  # listing applications
+    "policy": 11,  # levers: order of beneficiaries, clinics' outcomes, zones' places
 }
 
 
@@ -51,7 +52,8 @@ class Streams:
     def __init__(self, entropy: int):
         self.entropy = entropy
 
-    def draw(self, purpose: str, month: int = 0) -> np.random.Generator:
-        seq = np.random.SeedSequence(self.entropy, spawn_key=(PURPOSES[purpose], month))
+    def draw(self, purpose: str, month: int = 0, *sub: int) -> np.random.Generator:
+        """The generator of a purpose in a month; `sub` keys split it further (e.g. one per lever)."""
+        seq = np.random.SeedSequence(self.entropy, spawn_key=(PURPOSES[purpose], month, *sub))
         # SFC64: statistically sound and the fastest numpy bit generator for bulk draws here
         return np.random.Generator(np.random.SFC64(seq))

@@ -57,11 +57,16 @@ COLUMNS = {
     "istisna_debt": (np.float64, 0.0),  # sukuk: financing the completion of the plant
     "leased_assets": (np.float64, 0.0),  # plant sold to ijara holders and leased back (rials at issue)
     "listed": (np.bool_, False),  # on the SME market of the exchange
+    # policy levers (policy.py)
+    "trained": (np.bool_, False),  # went through export training and a trade fair
+    "diagnosed_month": (np.int16, NEVER),  # last month an industry clinic saw the unit
+    "upgraded": (np.bool_, False),  # went through a technology and standards upgrade
 }
 # two-dimensional columns: one entry per (unit, destination)
 DESTINATION_COLUMNS = {
     "exporting": (np.bool_, False),  # serves the destination this month
     "last_exported": (np.int16, NEVER),  # last month the unit served it (re-entry is cheaper soon after)
+    "market_knowledge": (np.bool_, False),  # visited its trade fair (training lever): cheaper entry
 }
 
 

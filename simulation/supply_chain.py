@@ -185,7 +185,7 @@ class SupplyChain:
         live = firms.status[self.buyer] != CLOSED
         return np.bincount(self.supplier[live], minlength=firms.n) > 0
 
-    def _has_links(self, rows: np.ndarray) -> np.ndarray:
+    def has_links(self, rows: np.ndarray) -> np.ndarray:
         """Whether each row supplies some buyer: a binary search in the sorted supplier column."""
         at = np.minimum(np.searchsorted(self.supplier, rows), max(len(self.supplier) - 1, 0))
         return self.supplier[at] == rows if len(self.supplier) else np.zeros(len(rows), bool)
@@ -218,7 +218,7 @@ class SupplyChain:
 
         seeking = np.flatnonzero(u < p.link_formation_rate)  # few rows: filter them, not the population
         seeking = seeking[(status[seeking] == ACTIVE) & (firms.size_class[seeking] < LARGE)]
-        forming = seeking[~self._has_links(seeking)]  # every link left is live: dead ones just went
+        forming = seeking[~self.has_links(seeking)]  # every link left is live: dead ones just went
         if not len(forming):
             return 0, dropped
         buyers = np.flatnonzero((status == ACTIVE) & (firms.size_class == LARGE) & (firms.output_usd > 0))

@@ -92,6 +92,7 @@ class Trade:
         self.rows = np.zeros(0, np.int64)  # units evaluated this month
         self.revenue = np.zeros((0, destinations.N_DESTINATIONS))  # their export sales wanted, USD a month
         self.flows = {"export_entries": 0, "export_exits": 0, "export_sunk_costs_usd": 0.0}
+        self.any_trained = False  # set by the training lever: some units know markets from fairs
 
     # --- month 0 -------------------------------------------------------------------------
     @classmethod
@@ -172,6 +173,10 @@ class Trade:
         # a unit that never exported has no discount on the sunk cost: a tighter bound
         never = firms.export_experience[active] == 0
         needed = np.where(never, self._entry_bound(access, sunk_share=1.0), bound)
+        knows = 1.0 - p.training_sunk_cost_cut  # sunk cost left where a trained unit visited the fair
+        if self.any_trained:
+            cheapest = min(p.export_reentry_cost_share, p.export_experience_cost_share, 1.0)
+            needed = np.where(firms.trained[active], self._entry_bound(access, sunk_share=cheapest * knows), needed)
         pick = np.flatnonzero((potential >= cost * needed) | (firms.export_markets[active] > 0))
         rows, share = active[pick], cost[pick, None]
 
@@ -180,6 +185,8 @@ class Trade:
         last = firms.last_exported[rows]
         elsewhere = firms.export_markets[rows] > 0
         entry_cost = effective_sunk_cost(self.sunk_cost[None, :] * share, last, elsewhere, month, p)
+        if self.any_trained:
+            entry_cost *= np.where(firms.market_knowledge[rows], knows, 1.0)
         margin = revenue / p.demand_elasticity - self.fixed_cost[None, :] * share
         eligible = consortia.standards(firms, rows)[:, None] >= destinations.STANDARDS[None, :]
         new = serve(margin, entry_cost, serving, eligible, p)
