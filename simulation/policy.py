@@ -6,8 +6,10 @@ input whoever builds it (a scenario file, a sweep, a notebook). `LEVERS` describ
 setting: default, kind, allowed values, unit, meaning and source. Budgets are USD a year;
 a month may spend what the budget has accrued so far (budget x months / 12) and not yet
 spent, so spending never exceeds the budget. At scale < 1 budgets shrink with the sample
-and spending is reported at national scale. A lever at zero budget (and its switches at
-their defaults) changes nothing.
+and spending is reported at national scale; clusters and parks are not sampled (all 310 and
+966 exist at any scale, with fewer units each), so a cluster project or a park upgrade costs
+`scale` times its cost in a sampled run and the number of projects is the national one. A
+lever at zero budget (and its switches at their defaults) changes nothing.
 
 Targeting picks the beneficiaries among the eligible units:
 - "all": every eligible unit, in a random order (the policy stream: common random numbers);
@@ -283,7 +285,7 @@ class Levers:
 
     def _affordable(self, lever: str, month: int, unit_cost: float | None = None) -> int:
         cost = self.policy[lever]["cost_per_beneficiary_usd"] if unit_cost is None else unit_cost
-        return int(self._left(lever, month) // cost)
+        return int(self._left(lever, month) / cost + 1e-9)  # the tolerance absorbs rounding of the accrual
 
     def _charge(self, lever: str, count: int, unit_cost: float | None = None) -> None:
         cost = self.policy[lever]["cost_per_beneficiary_usd"] if unit_cost is None else unit_cost
@@ -298,16 +300,21 @@ class Levers:
             self._order = (month, self.streams.draw("policy", month, len(LEVERS)).random(firms.n))
         return self._order[1]
 
-    def _targets(self, lever: str, firms: FirmState, rows: np.ndarray, month: int) -> np.ndarray:
-        """The eligible `rows` in the order the lever serves them."""
+    def _targets(self, lever: str, firms: FirmState, rows: np.ndarray, month: int,
+                 priority: np.ndarray | None = None) -> np.ndarray:
+        """The eligible `rows` in the order the lever serves them: by `priority` (one value per
+        row, highest first) where the lever has one, else at random."""
         s = self.policy[lever]
         if s["targeting"] == "ranking":
             return self.ranked[np.isin(self.ranked, rows)]
+        keep = np.ones(len(rows), bool)
         if s["targeting"] == "province":
-            rows = rows[_mask(PROVINCE_NAMES, s["provinces"])[firms.province[rows]]]
+            keep = _mask(PROVINCE_NAMES, s["provinces"])[firms.province[rows]]
         elif s["targeting"] == "cluster":
-            rows = rows[_mask(CLUSTER_NAMES, s["clusters"])[firms.cluster_id[rows]]]
-        return rows[np.argsort(self._random_order(firms, month)[rows], kind="stable")]
+            keep = _mask(CLUSTER_NAMES, s["clusters"])[firms.cluster_id[rows]]
+        rows = rows[keep]
+        key = -priority[keep] if priority is not None else self._random_order(firms, month)[rows]
+        return rows[np.argsort(key, kind="stable")]
 
     # --- each month -------------------------------------------------------------------------
     def start_month(self, model, month: int) -> list[slice]:
@@ -336,22 +343,24 @@ class Levers:
         finance.subsidy_left_rial = self._left("sukuk", month) * finance.rate
 
     def _upgrade_parks(self, model, month: int) -> None:
-        n = self._affordable("infrastructure", month)
+        parks, s = model.parks, self.policy["infrastructure"]
+        unit_cost = s["cost_per_beneficiary_usd"] * self.scale  # parks are not sampled (module docstring)
+        n = self._affordable("infrastructure", month, unit_cost)
         if n == 0:
             return
-        parks, s = model.parks, self.policy["infrastructure"]
         candidates = np.flatnonzero(parks.infrastructure < 1.0)
         if s["targeting"] == "province":
             candidates = candidates[_mask(PROVINCE_NAMES, s["provinces"])[parks.province[candidates]]]
         chosen = candidates[np.argsort(parks.infrastructure[candidates], kind="stable")[:n]]  # the worst first
         if len(chosen):
             improve_infrastructure(model.firms, parks, self.p, chosen, self.p.infrastructure_upgrade_gain)
-            self._charge("infrastructure", len(chosen))
+            self._charge("infrastructure", len(chosen), unit_cost)
 
     def _develop_clusters(self, model, month: int) -> None:
         """Running projects cost a twelfth of their yearly cost each month; the largest clusters first."""
         s = self.policy["clusters"]
-        n = self._affordable("clusters", month, s["cost_per_beneficiary_usd"] / 12.0)
+        unit_cost = s["cost_per_beneficiary_usd"] * self.scale / 12.0  # clusters are not sampled (module docstring)
+        n = self._affordable("clusters", month, unit_cost)
         model.clusters.development[:] = 0.0
         if n == 0:
             return
@@ -359,7 +368,7 @@ class Levers:
         size = model.clusters.employment(model.firms)[candidates]
         chosen = candidates[np.argsort(-size, kind="stable")[:n]]
         model.clusters.development[chosen] = self.p.cluster_development_gain
-        self._charge("clusters", len(chosen), s["cost_per_beneficiary_usd"] / 12.0)
+        self._charge("clusters", len(chosen), unit_cost)
 
     def _support_consortia(self, model, month: int) -> None:
         """Supported consortia (the oldest first) cost a twelfth of their yearly cost each month."""
@@ -426,7 +435,10 @@ class Levers:
         firms, n = model.firms, self._affordable("training", month)
         if n == 0:
             return
-        chosen = self._targets("training", firms, smes[~firms.trained[smes]], month)[:n]
+        # the units with the best export prospects first: foreign appeal x productivity^(sigma-1), in logs
+        eligible = smes[~firms.trained[smes] & (firms.export_markets[smes] == 0)]
+        prospects = np.log(np.maximum(firms.export_scale[eligible], 1e-300)) + (self.p.demand_elasticity - 1.0) * firms.log_productivity[eligible]
+        chosen = self._targets("training", firms, eligible, month, prospects)[:n]
         names = self.policy["training"]["destinations"] or DESTINATION_NAMES
         firms.trained[chosen] = True
         firms.market_knowledge[np.ix_(chosen, [DESTINATION_NAMES.index(d) for d in names])] = True

@@ -1,0 +1,274 @@
+"""Policy levers: validation, budgets, targeting and the direction of each mechanism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation import SMEModel
+from simulation.errors import InputError
+from simulation.policy import LEVERS, Policy
+from simulation.state import IDLE, LARGE, UNDER_CONSTRUCTION
+from test_finance import check_stock_flow
+
+SMALL = 0.05
+
+# Every lever with its budget at zero but its other choices away from the defaults.
+ZERO_BUDGET = {
+    "training": {"targeting": "province", "provinces": ["Tehran"], "destinations": ["Iraq"]},
+    "clinics": {"targeting": "cluster", "clusters": ["food and beverages in Tehran"], "cost_per_beneficiary_usd": 1.0},
+    "consortia": {"targeting": "province", "provinces": ["Isfahan"]},
+    "clusters": {"cost_per_beneficiary_usd": 1.0},
+    "sukuk": {"issuance_subsidy_share": 0.9},
+    "listing": {"cost_per_beneficiary_usd": 1.0},
+    "infrastructure": {"targeting": "province", "provinces": ["Fars"]},
+    "rural_zones": {"cost_per_beneficiary_usd": 1.0},
+    "matchmaking": {"cost_per_beneficiary_usd": 1.0},
+    "technology": {"cost_per_beneficiary_usd": 1.0},
+    "credit": {},
+    "ranking": {"size": 50},
+}
+
+PLAN = {
+    "training": {"budget_usd": 5e6}, "clinics": {"budget_usd": 20e6},
+    "consortia": {"recognition": 1.0, "budget_usd": 6e6}, "clusters": {"budget_usd": 15e6},
+    "sukuk": {"capacity_usd": 50e6, "provinces": 31, "issuance_subsidy_share": 0.5, "budget_usd": 5e6},
+    "listing": {"budget_usd": 2.5e6, "targeting": "ranking"}, "infrastructure": {"budget_usd": 60e6},
+    "rural_zones": {"budget_usd": 40e6}, "matchmaking": {"budget_usd": 6e6},
+    "technology": {"budget_usd": 20e6, "targeting": "ranking"},
+    "credit": {"grants_usd": 20e6, "subsidised_credit_usd": 120e6}, "ranking": {"budget_usd": 0.5e6},
+}
+
+
+def run(policy=None, seed=1, months=6, scale=SMALL, **kwargs) -> SMEModel:
+    model = SMEModel(rng=seed, scale=scale, policy=policy, **kwargs)
+    for _ in range(months):
+        model.step()
+    return model
+
+
+def mean_difference(policy, indicator, seeds, months=12, scale=0.1) -> float:
+    """Average paired difference policy - baseline over seeds (common random numbers)."""
+    return float(np.mean([run(policy, s, months, scale).indicators()[indicator] - run(None, s, months, scale).indicators()[indicator]
+                          for s in seeds]))
+
+
+# --- validation ---------------------------------------------------------------------------
+
+def test_every_zero_budget_example_covers_a_lever():
+    assert set(ZERO_BUDGET) == set(LEVERS)
+    Policy.from_dict(ZERO_BUDGET)  # valid
+
+
+@pytest.mark.parametrize("levers, key", [
+    ({"clinic": {}}, "clinic"),
+    ({"clinics": {"budget": 1.0}}, "clinics.budget"),
+    ({"clinics": {"budget_usd": -1.0}}, "clinics.budget_usd"),
+    ({"clinics": {"budget_usd": "lots"}}, "clinics.budget_usd"),
+    ({"clinics": {"budget_usd": True}}, "clinics.budget_usd"),
+    ({"ranking": {"size": 2.5}}, "ranking.size"),
+    ({"clinics": {"targeting": "ranking"}}, "clinics.targeting"),
+    ({"technology": {"targeting": "ranking"}}, "technology.targeting"),  # the ranking does not run
+    ({"technology": {"targeting": "province"}}, "technology.provinces"),
+    ({"technology": {"provinces": ["Tehran"]}}, "technology.provinces"),
+    ({"technology": {"targeting": "province", "provinces": ["Atlantis"]}}, "technology.provinces"),
+    ({"training": {"destinations": "Iraq"}}, "training.destinations"),
+    ({"sukuk": {"provinces": 32}}, "sukuk.provinces"),
+])
+def test_policy_refuses_bad_settings_naming_the_key(levers, key):
+    with pytest.raises(InputError) as caught:
+        Policy.from_dict(levers)
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"{key}: ")
+
+
+def test_model_refuses_a_lever_and_its_parameter_that_disagree():
+    with pytest.raises(InputError, match="sukuk.capacity_usd"):
+        SMEModel(rng=1, scale=SMALL, policy={"sukuk": {"capacity_usd": 5e6}}, sukuk_programme_capacity_usd=7e6)
+    # without a policy, Mesa-style parameters still work and the lever defaults stay out of the way
+    assert SMEModel(rng=1, scale=SMALL, sukuk_programme_capacity_usd=7e6).params.sukuk_programme_capacity_usd == 7e6
+
+
+def test_lever_settings_reach_the_parameters():
+    model = SMEModel(rng=1, scale=SMALL, policy={"credit": {"grants_usd": 12e6}, "consortia": {"recognition": 0.5}})
+    assert model.params.grant_budget_usd == 1e6  # a month
+    assert model.params.consortium_legal_recognition == 0.5
+
+
+# --- budgets ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lever", sorted(LEVERS))
+def test_a_lever_at_zero_budget_changes_nothing(lever):
+    baseline = run(months=4).datacollector.get_model_vars_dataframe()
+    with_lever = run({lever: ZERO_BUDGET[lever]}, months=4)
+    pd.testing.assert_frame_equal(with_lever.datacollector.get_model_vars_dataframe(), baseline)
+    assert with_lever.levers.total_spent_usd == 0.0
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**31), factor=st.sampled_from([0.01, 0.3, 1.0, 5.0]), months=st.integers(1, 14))
+def test_spending_never_exceeds_the_budget(seed, factor, months):
+    policy = {lever: {**s, **{k: v * factor for k, v in s.items() if k == "budget_usd"}} for lever, s in PLAN.items()}
+    model = SMEModel(rng=seed, scale=SMALL, policy=policy)
+    budgets = {lever: s.get("budget_usd", 0.0) for lever, s in Policy.from_dict(policy).to_dict().items()}
+    budgets["credit"] = policy["credit"]["grants_usd"]
+    for month in range(1, months + 1):
+        model.step()
+        for lever, spent in model.levers.spent_usd.items():
+            assert spent <= budgets[lever] * SMALL * month / 12.0 * (1 + 1e-9) + 1e-6, (lever, month)
+    assert model.indicators()["policy_spend_usd"] == pytest.approx(model.levers.total_spent_usd / SMALL)
+    assert model.levers.total_spent_usd > 0
+    check_stock_flow(model)
+
+
+# --- targeting ----------------------------------------------------------------------------
+
+def test_province_targeting_serves_only_the_listed_provinces():
+    model = run({"technology": {"budget_usd": 50e6, "targeting": "province", "provinces": ["Tehran", "Isfahan"]}}, months=3)
+    upgraded = np.flatnonzero(model.firms.upgraded)
+    assert len(upgraded) > 0
+    assert set(model.firms.province[upgraded]) <= {0, 2}  # Tehran, Isfahan
+    assert len(upgraded) == model.levers.beneficiaries["technology"]
+
+
+def test_ranking_targeting_serves_the_ranked_smes():
+    model = SMEModel(rng=1, scale=SMALL, policy={"ranking": {"budget_usd": 1e6, "size": 400},
+                                                  "technology": {"budget_usd": 100e6, "targeting": "ranking"}})
+    f = model.firms
+    smes = np.flatnonzero((f.status == 1) & (f.size_class < LARGE))
+    expected = smes[np.argsort(-f.output_usd[smes], kind="stable")[: round(400 * SMALL)]]  # by sales at month 0
+    model.step()
+    ranked = model.levers.ranked
+    assert list(ranked) == list(expected)
+    for _ in range(5):
+        model.step()
+    upgraded = np.flatnonzero(model.firms.upgraded)
+    assert 0 < len(upgraded) <= len(ranked)
+    assert set(upgraded) <= set(ranked)
+
+
+# --- mechanisms: the direction of each effect, on averages over seeds ------------------------
+
+def test_more_clinic_budget_activates_more_units():
+    assert mean_difference({"clinics": {"budget_usd": 20e6}}, "units_activated", seeds=(1, 2, 3)) > 0
+
+
+def test_clinics_see_idle_units_and_restart_only_revivable_ones():
+    model = run({"clinics": {"budget_usd": 50e6}}, months=3)
+    seen = np.flatnonzero(model.firms.diagnosed_month > -1)
+    assert len(seen) == model.levers.beneficiaries["clinics"] > 0
+    assert (model.firms.status[seen] != UNDER_CONSTRUCTION).all()
+    still_idle_or_closed = model.firms.status[seen] >= IDLE
+    assert (model.firms.revivable[seen[~still_idle_or_closed]]).all()  # restarted: revivable
+
+
+def test_more_training_makes_more_exporters():
+    assert mean_difference({"training": {"budget_usd": 10e6}}, "exporters", seeds=range(1, 7), scale=0.2) > 0
+
+
+def test_legal_recognition_brings_more_consortium_members():
+    assert mean_difference({"consortia": {"recognition": 1.0}}, "consortium_members", seeds=(1, 2, 3)) > 0
+
+
+def test_supported_consortia_dissolve_less():
+    assert mean_difference({"consortia": {"budget_usd": 20e6}}, "consortia", seeds=(1, 2, 3), months=24) > 0
+
+
+def test_matchmaking_ties_smes_to_large_buyers():
+    base, model = run(months=3), run({"matchmaking": {"budget_usd": 10e6}}, months=3)
+    added = model.levers.beneficiaries["matchmaking"]
+    assert added > 0
+    assert model.supply_chain.n_links - base.supply_chain.n_links == added
+    assert (model.firms.size_class[model.supply_chain.buyer] == LARGE).sum() >= added
+
+
+def test_listing_support_lists_more_smes():
+    assert mean_difference({"listing": {"budget_usd": 5e6}}, "listed_smes", seeds=(1, 2, 3)) > 0
+
+
+def test_an_issuance_subsidy_places_more_sukuk():
+    subsidy = {"sukuk": {"issuance_subsidy_share": 0.8, "budget_usd": 20e6}}
+    assert mean_difference(subsidy, "sukuk_outstanding_usd", seeds=(1, 2, 3)) > 0
+
+
+def test_technology_upgrades_raise_productivity():
+    model, base = run({"technology": {"budget_usd": 50e6}}, months=2), run(months=2)
+    upgraded = model.firms.upgraded
+    assert upgraded.any()
+    gap = model.firms.log_productivity_mean[upgraded] - base.firms.log_productivity_mean[upgraded]
+    # the gain, give or take the cluster spillovers that the upgrades themselves shift a little
+    assert gap == pytest.approx(np.full(upgraded.sum(), model.params.technology_productivity_gain), abs=1e-3)
+
+
+def test_park_upgrades_raise_the_worst_parks_first():
+    model = SMEModel(rng=1, scale=SMALL, policy={"infrastructure": {"budget_usd": 36e6}})
+    before = model.parks.infrastructure.copy()
+    model.step()
+    raised = np.flatnonzero(model.parks.infrastructure > before)
+    assert len(raised) == model.levers.beneficiaries["infrastructure"] == 1  # USD 3 m a month: one park
+    assert before[raised[0]] == before.min()
+
+
+def test_rural_zones_open_after_building_and_license_units():
+    # USD 1 bn a year at scale 0.05: one zone (USD 4 m) funded in each of the first months
+    model = SMEModel(rng=1, scale=SMALL, policy={"rural_zones": {"budget_usd": 1e9, "targeting": "province", "provinces": ["Kerman"]}})
+    parks = len(model.parks)
+    for _ in range(int(model.params.rural_zone_build_months)):
+        model.step()
+    assert len(model.parks) == parks and model.counters["rural_zone_units"] == 0
+    model.step()
+    new_parks = np.arange(parks, len(model.parks))
+    assert len(new_parks) > 0
+    in_zones = np.isin(model.firms.park_id, new_parks)
+    assert in_zones.sum() == model.counters["rural_zone_units"] == len(new_parks) * model.params.rural_zone_units
+    assert (model.firms.province[in_zones] == 8).all()  # Kerman
+    assert (model.firms.status[in_zones] == UNDER_CONSTRUCTION).all()
+    assert len(model.agents) == model.firms.n
+
+
+def test_cluster_development_raises_consortium_formation_where_it_works():
+    model = SMEModel(rng=1, scale=SMALL, policy={"clusters": {"budget_usd": 2.5e6}})  # 10 projects a year
+    model.step()
+    developed = np.flatnonzero(model.clusters.development > 0)
+    assert len(developed) == 10
+    employment = model.clusters.employment(model.firms)
+    assert employment[developed].min() >= np.delete(employment, developed).max()  # the largest clusters
+
+
+def test_same_seed_same_results_with_levers():
+    a = run(PLAN, seed=5, months=3).datacollector.get_model_vars_dataframe()
+    b = run(PLAN, seed=5, months=3).datacollector.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --- shocks -------------------------------------------------------------------------------
+
+def test_a_sanctions_shock_bites_in_its_month_and_moves_exports():
+    shock = {"kind": "sanctions", "month": 3, "destination": "Iraq", "months": 6, "cut": 1.0}
+    model = SMEModel(rng=1, scale=0.2, shocks=[shock])
+    for month in range(1, 9):
+        model.step()
+        assert model.environment.sanctioned[0] == (3 <= month < 9), month
+    assert model.exports_by_destination()["Iraq"] < run(None, 1, 8, 0.2).exports_by_destination()["Iraq"]
+
+
+def test_a_fall_of_the_rial_raises_the_rate():
+    shocked = run(shocks=[{"kind": "exchange_rate", "month": 2, "depreciation": 1.0}], months=2)
+    assert shocked.environment.rial_per_usd == pytest.approx(2.0 * run(months=2).environment.rial_per_usd)
+
+
+@pytest.mark.parametrize("shock, key", [
+    ({"kind": "sanctions", "month": 0, "destination": "Iraq", "months": 3}, "shocks[0].month"),
+    ({"kind": "sanctions", "month": 2, "destination": "Mars", "months": 3}, "shocks[0].destination"),
+    ({"kind": "sanctions", "month": 2, "destination": "Iraq"}, "shocks[0].months"),
+    ({"kind": "exchange_rate", "month": 2, "depreciation": -0.95}, "shocks[0].depreciation"),
+    ({"kind": "flood", "month": 2}, "shocks[0].kind"),
+    ({"kind": "exchange_rate", "month": 2, "depreciation": 0.1, "when": 3}, "shocks[0].when"),
+])
+def test_bad_shocks_are_refused_naming_the_key(shock, key):
+    with pytest.raises(InputError) as caught:
+        SMEModel(rng=1, scale=SMALL, shocks=[shock])
+    assert caught.value.key == key
