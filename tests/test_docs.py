@@ -84,3 +84,20 @@ def test_destination_documented_with_its_values(destination_rows, row):
         except ValueError:
             pytest.fail(f"{name}: ODD's destinations table has {column} = {cell!r}, not a number")
         assert documented == pytest.approx(float(row[index])), f"{name}: ODD says {column} = {cell}, simulation/destinations.py says {row[index]}"
+
+
+# --- the lever settings (section 8.3) ------------------------------------------------------
+
+def test_every_lever_setting_documented_with_its_default():
+    from simulation.policy import LEVERS
+
+    text = ODD.read_text(encoding="utf-8")
+    section = re.search(r"^### 8\.3 .*?$(.*?)^## 9\.", text, re.S | re.M)
+    assert section, "docs/ODD.md has no '### 8.3' section (the lever settings)"
+    rows = dict(re.findall(r"^\|\s*`([a-z_]+\.[a-z_]+)`\s*\|\s*`([^`]*)`", section.group(1), re.M))
+    for lever, specs in LEVERS.items():
+        for name, setting in specs.items():
+            key = f"{lever}.{name}"
+            assert key in rows, f"lever setting {key} has no row in docs/ODD.md section 8.3"
+            default = list(setting.default) if isinstance(setting.default, tuple) else setting.default
+            assert rows[key] == repr(default), f"{key}: ODD says {rows[key]}, code says {default!r}"
