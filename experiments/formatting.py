@@ -1,0 +1,53 @@
+"""Readable numbers and plain-text tables for the terminal."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+
+def format_value(indicator: str, value: float) -> str:
+    """A value as people read it: 17.0 bn, 250.0 m (USD), 30.0% (shares), 31,500 (counts)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if indicator.endswith("_usd") and not indicator.endswith("_per_usd"):
+        for size, suffix in ((1e9, "bn"), (1e6, "m")):
+            if abs(value) >= size:
+                return f"{value / size:,.1f} {suffix}"
+        return f"{value:,.0f}"
+    if indicator.endswith("share"):
+        return f"{value:.1%}"
+    if value != round(value) and abs(value) < 100:
+        return f"{value:.3g}"
+    return f"{value:,.0f}"
+
+
+def format_change(indicator: str, value: float) -> str:
+    """A signed difference: +392.0 m, -1,200, +0.5 pp (shares change by percentage points)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if indicator.endswith("share"):
+        return f"{100 * value:+.1f} pp"
+    text = format_value(indicator, value)
+    return text if text.startswith("-") else "+" + text
+
+
+def format_range(indicator: str, values: Sequence[float], fmt: Callable[[str, float], str] = format_value) -> str:
+    """The mean, and the range when there are several values: "17.0 bn (16.1 bn to 17.9 bn)"."""
+    finite = [v for v in values if math.isfinite(v)]
+    mean = sum(finite) / len(finite) if finite else math.nan
+    text = fmt(indicator, mean)
+    if len(values) > 1 and finite:
+        text += f" ({fmt(indicator, min(finite))} to {fmt(indicator, max(finite))})"
+    return text
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """Columns padded to their widest cell; the columns in `right` are right-aligned."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells) -> str:
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header), line("-" * w for w in widths), *(line(row) for row in rows)])
