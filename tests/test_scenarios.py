@@ -1,0 +1,310 @@
+"""Scenario files and goals: the shipped ones are valid, bad ones are refused naming file and key,
+goals merge and are checked right."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import goals as goals_module
+from experiments.errors import ScenarioError
+from experiments.goals import Goal, evaluate, load_goals
+from experiments.scenario import load_scenario, parse_scenario, shipped_scenarios
+from simulation import SMEModel
+from simulation.policy import Policy
+
+VALID = """
+description = "A test scenario"
+seed = 3
+months = 12
+scale = 0.02
+"""
+LEVERS = ("training", "clinics", "consortia", "clusters", "sukuk", "listing", "infrastructure", "rural_zones",
+          "matchmaking", "technology", "credit", "ranking")
+
+
+def scenario_file(tmp_path, text: str, name: str = "test"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- shipped scenarios ------------------------------------------------------------------------
+
+
+def test_every_lever_has_a_shipped_scenario():
+    names = set(shipped_scenarios())
+    assert {f"lever_{lever}" for lever in LEVERS} | {"baseline", "ministry_plan", "sanctions_tightening",
+                                                      "rial_fall"} <= names
+
+
+@pytest.mark.parametrize("name", sorted(shipped_scenarios()))
+def test_shipped_scenario_is_valid(name):
+    scenario = load_scenario(name)
+    assert scenario.name == name
+    assert (scenario.seed, scenario.months, scenario.scale, scenario.replications) == (1, 48, 1.0, 1)
+    assert scenario.description and "\n" not in scenario.description
+    assert set(scenario.goals) == set(load_goals())
+    json.dumps(scenario.to_dict())  # plain data
+
+
+def test_baseline_is_todays_policy():
+    baseline = load_scenario("baseline")
+    assert baseline.policy == Policy.from_dict({})
+    assert baseline.policy["sukuk"]["capacity_usd"] == 10e6 and baseline.policy["sukuk"]["provinces"] == 29
+    assert not baseline.shocks and not baseline.uncertainties and not baseline.constants
+
+
+def test_ministry_plan_pulls_every_lever_of_the_lever_scenarios():
+    plan = load_scenario("ministry_plan").policy.to_dict()
+    for lever in LEVERS:
+        single = load_scenario(f"lever_{lever}").policy.to_dict()[lever]
+        changed = {k: v for k, v in single.items() if v != Policy.from_dict({}).to_dict()[lever][k]}
+        assert changed, f"lever_{lever} changes nothing"
+        assert all(plan[lever][k] == v for k, v in changed.items()), lever
+    assert plan["technology"]["targeting"] == plan["listing"]["targeting"] == "ranking"
+    assert plan["ranking"]["budget_usd"] > 0
+
+
+def test_shock_scenarios():
+    sanctions = load_scenario("sanctions_tightening")
+    assert {(s.destination, s.month, s.months, s.cut) for s in sanctions.shocks} == {("Iraq", 6, 24, 0.8),
+                                                                                      ("UAE", 6, 24, 0.8)}
+    assert sanctions.uncertainties == {"sanctions_risk_multiplier": 2.0}
+    rial = load_scenario("rial_fall")
+    assert [(s.kind, s.month, s.depreciation) for s in rial.shocks] == [("exchange_rate", 3, 1.0)]
+    assert rial.uncertainties == {"inflation_rate": 0.55}
+    assert sanctions.policy == rial.policy == Policy.from_dict({})
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+def replacing(key: str, line: str | None) -> str:
+    """The valid scenario with the line setting `key` replaced by `line` (None: removed)."""
+    lines = [l for l in VALID.splitlines() if not l.startswith(f"{key} ")]
+    return "\n".join(lines + ([line] if line else [])) + "\n"
+
+
+def adding(text: str) -> str:
+    return VALID + "\n" + text + "\n"
+
+
+BAD = [
+    # (what, scenario text, key, part of the message)
+    ("unknown top-level key", adding("sead = 4"), "sead", "did you mean 'seed'"),
+    ("unknown lever", adding("[levers.clinic]\nbudget_usd = 1"), "levers.clinic", "unknown lever"),
+    ("unknown lever setting", adding("[levers.clinics]\nbudjet_usd = 1"), "levers.clinics.budjet_usd",
+     "unknown setting"),
+    ("negative budget", adding("[levers.clinics]\nbudget_usd = -5"), "levers.clinics.budget_usd", "[0.0, inf)"),
+    ("budget of the wrong type", adding('[levers.training]\nbudget_usd = "5m"'), "levers.training.budget_usd",
+     "number"),
+    ("ranking targeting without the ranking", adding('[levers.technology]\nbudget_usd = 1e6\ntargeting = "ranking"'),
+     "levers.technology.targeting", "ranking.budget_usd > 0"),
+    ("months of the wrong type", replacing("months", 'months = "12"'), "months", "whole number in [1, 600]"),
+    ("months = 0", replacing("months", "months = 0"), "months", "whole number in [1, 600]"),
+    ("scale 0", replacing("scale", "scale = 0"), "scale", "(0, 1]"),
+    ("scale 1.5", replacing("scale", "scale = 1.5"), "scale", "(0, 1]"),
+    ("negative seed", replacing("seed", "seed = -1"), "seed", "whole number >= 0"),
+    ("fractional seed", replacing("seed", "seed = 1.5"), "seed", "whole number"),
+    ("replications = 0", adding("replications = 0"), "replications", "[1, 1000]"),
+    ("missing description", replacing("description", None), "description", "missing"),
+    ("multi-line description", replacing("description", 'description = """two\nlines"""'), "description",
+     "one-line"),
+    ("unknown uncertainty", adding("[uncertainties]\ninflation = 0.5"), "uncertainties.inflation",
+     "did you mean 'inflation_rate'"),
+    ("a constant as uncertainty", adding("[uncertainties]\nhiring_speed = 0.2"), "uncertainties.hiring_speed",
+     "give it under [constants]"),
+    ("an uncertainty as constant", adding("[constants]\ninflation_rate = 0.5"), "constants.inflation_rate",
+     "give it under [uncertainties]"),
+    ("a parameter given twice", adding("[uncertainties]\ninflation_rate = 0.5\n[constants]\ninflation_rate = 0.5"),
+     "constants.inflation_rate", "both"),
+    ("a lever-controlled parameter as constant", adding("[constants]\nsukuk_programme_capacity_usd = 5e7"),
+     "constants.sukuk_programme_capacity_usd", "levers.sukuk.capacity_usd"),
+    ("unknown constant", adding("[constants]\nhiring_sped = 0.2"), "constants.hiring_sped",
+     "did you mean 'hiring_speed'"),
+    ("constant out of range", adding("[constants]\nhiring_speed = 2.0"), "constants.hiring_speed", "[0.0, 1.0]"),
+    ("whole-number constant", adding("[constants]\nparks = 900.5"), "constants.parks", "whole number"),
+    ("inconsistent constants", adding("[constants]\ninitial_smes = 90000"), "constants.initial_smes",
+     "initial_smes <="),
+    ("constants not a table", adding("constants = 3"), "constants", "table"),
+    ("shock after the horizon", adding('[[shocks]]\nkind = "exchange_rate"\nmonth = 13\ndepreciation = 0.5'),
+     "shocks[0].month", "[1, 12]"),
+    ("bad shock destination", adding('[[shocks]]\nkind = "exchange_rate"\nmonth = 2\ndepreciation = 0.5\n'
+                                     '[[shocks]]\nkind = "sanctions"\nmonth = 2\nmonths = 3\ndestination = "Atlantis"'),
+     "shocks[1].destination", "Iraq"),
+    ("shocks as a table", adding('[shocks]\nkind = "exchange_rate"'), "shocks", "[[shocks]]"),
+    ("goal on an unknown indicator", adding('[goals.jobs]\nindicator = "jobs"\nat_least = 1'), "goals.jobs.indicator",
+     "unknown indicator"),
+    ("goal without a target", adding('[goals.jobs]\nindicator = "employment"'), "goals.jobs.at_least", "at_least"),
+    ("goal with an unknown key", adding("[goals.exports]\ntarget = 5"), "goals.exports.target", "at_least"),
+    ("goal after the horizon", adding("[goals.exports]\nmonth = 13"), "goals.exports.month", "[1, 12]"),
+    ("default goal month after the horizon", adding("[goals.exports]\nat_least = 1e9"), "goals.exports.month",
+     "from the default goals"),
+    ("goal range upside down", adding("[goals.exports]\nmonth = 12\nat_least = 2\nat_most = 1"),
+     "goals.exports.at_most", ">= at_least"),
+]
+
+
+@pytest.mark.parametrize("text, key, fragment", [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_scenario_is_refused_naming_file_and_key(tmp_path, text, key, fragment):
+    path = scenario_file(tmp_path, text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    error = caught.value
+    assert (error.file, error.key) == (str(path), key)
+    assert fragment in error.message
+    assert str(error).startswith(f"{path}: {key}: ")
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    path = scenario_file(tmp_path, VALID + "[levers\n")
+    with pytest.raises(ScenarioError, match="not valid TOML") as caught:
+        load_scenario(path)
+    assert caught.value.file == str(path) and caught.value.key is None
+
+
+def test_unknown_scenario_name():
+    with pytest.raises(ScenarioError, match="nor a shipped scenario; shipped: baseline"):
+        load_scenario("no_such_scenario")
+
+
+# --- overrides and the model's inputs ----------------------------------------------------------
+
+
+def test_overrides_are_checked_like_the_file(tmp_path):
+    scenario = load_scenario(scenario_file(tmp_path, VALID))
+    changed = scenario.with_overrides(seed=9, months=2, scale=0.05, replications=4)
+    assert (changed.seed, changed.months, changed.scale, changed.replications) == (9, 2, 0.05, 4)
+    assert changed.overrides == {"seed": 9, "months": 2, "scale": 0.05, "replications": 4}
+    assert scenario.with_overrides(months=None) == scenario
+    for setting, value, fragment in [("months", 0, "[1, 600]"), ("scale", 1.5, "(0, 1]"), ("seed", -2, ">= 0"),
+                                     ("replications", 0, "[1, 1000]")]:
+        with pytest.raises(ScenarioError) as caught:
+            scenario.with_overrides(**{setting: value})
+        assert (caught.value.file, caught.value.key) == (None, f"--{setting}") and fragment in caught.value.message
+
+
+def test_shortened_horizon_must_keep_the_shocks():
+    scenario = load_scenario("sanctions_tightening")
+    assert scenario.with_overrides(months=6).months == 6
+    with pytest.raises(ScenarioError) as caught:
+        scenario.with_overrides(months=5)
+    assert caught.value.file == scenario.file and caught.value.key == "shocks[0].month"
+    assert "--months = 5" in caught.value.message
+
+
+def test_model_gets_policy_uncertainties_constants_and_shocks(tmp_path):
+    text = VALID + """
+[levers.sukuk]
+capacity_usd = 30e6
+[uncertainties]
+inflation_rate = 0.5
+[constants]
+hiring_speed = 0.3
+[[shocks]]
+kind = "sanctions"
+destination = "Iraq"
+month = 2
+months = 3
+"""
+    scenario = load_scenario(scenario_file(tmp_path, text))
+    model = SMEModel(**scenario.model_kwargs(0))
+    assert model.params.inflation_rate == 0.5 and model.params.hiring_speed == 0.3
+    assert model.params.sukuk_programme_capacity_usd == 30e6
+    assert model.policy == scenario.policy and [s.destination for s in model.shocks] == ["Iraq"]
+
+
+def test_replication_seeds_are_spawned_from_the_seed(tmp_path):
+    scenario = load_scenario(scenario_file(tmp_path, VALID))
+    seeds = [scenario.replication_seed(r) for r in range(3)]
+    assert [s.spawn_key for s in seeds] == [(0,), (1,), (2,)] and all(s.entropy == 3 for s in seeds)
+    states = {tuple(s.generate_state(2)) for s in seeds}
+    assert len(states) == 3
+
+
+def test_scenario_records_text_and_hash(tmp_path):
+    path = scenario_file(tmp_path, VALID)
+    scenario = load_scenario(path)
+    other = parse_scenario(VALID + "# a comment\n", str(path), "test")
+    assert scenario.text == VALID and len(scenario.sha256) == 64 and other.sha256 != scenario.sha256
+
+
+# --- goals ---------------------------------------------------------------------------------------
+
+
+def test_default_goals():
+    goals = load_goals()
+    assert {name: (g.indicator, g.at_least, g.at_most, g.month) for name, g in goals.items()} == {
+        "activation": ("units_activated", 31_500, None, 48),
+        "exports": ("exports_usd", 17e9, None, 48),
+        "export_share": ("export_share", 0.30, None, 48),
+        "employment_share": ("sme_employment_share", 0.50, None, 48),
+    }
+    assert all(g.label and g.label != g.indicator for g in goals.values())
+
+
+def test_scenario_goals_override_and_add(tmp_path):
+    text = VALID.replace("months = 12", "months = 48") + """
+[goals.exports]
+at_least = 20e9
+[goals.activation]
+label = "Our own words"
+[goals.jobs]
+indicator = "employment"
+at_least = 3e6
+at_most = 4e6
+"""
+    goals = load_scenario(scenario_file(tmp_path, text)).goals
+    defaults = load_goals()
+    assert goals["exports"] == Goal("exports", "exports_usd", "exports_usd >= 20.0 bn", 20e9, None, 48)
+    assert goals["activation"] == Goal("activation", "units_activated", "Our own words", 31_500, None, 48)
+    assert goals["jobs"] == Goal("jobs", "employment", "employment 3,000,000 to 4,000,000", 3e6, 4e6, None)
+    assert goals["export_share"] == defaults["export_share"]
+    assert goals["jobs"].month_for(48) == 48
+
+
+def test_an_override_bound_replaces_the_default_bounds():
+    base = goals_module.merge({"g": {"indicator": "exporters", "at_least": 5}})
+    changed = goals_module.merge({"g": {"at_most": 9}}, base)["g"]
+    assert (changed.at_least, changed.at_most) == (None, 9)
+
+
+@pytest.mark.parametrize("value, met", [(10.0, True), (10.5, True), (9.99, False), (math.nan, False),
+                                        (math.inf, False)])
+def test_at_least(value, met):
+    assert Goal("g", "exporters", "g", at_least=10).is_met(value) is met
+
+
+@pytest.mark.parametrize("value, met", [(5.0, True), (4.0, True), (5.01, False), (math.nan, False)])
+def test_at_most(value, met):
+    assert Goal("g", "exporters", "g", at_most=5).is_met(value) is met
+
+
+@pytest.mark.parametrize("value, met", [(0.2, True), (0.3, True), (0.25, True), (0.19, False), (0.31, False)])
+def test_range(value, met):
+    assert Goal("g", "export_share", "g", at_least=0.2, at_most=0.3).is_met(value) is met
+
+
+def test_goal_checked_on_a_frame():
+    frame = pd.DataFrame({"replication": [0, 0, 1, 1, 2, 2], "month": [0, 2] * 3,
+                          "exporters": [0.0, 12.0, 0.0, 8.0, 0.0, 10.0]})
+    goal = Goal("g", "exporters", "g", at_least=10, month=2)
+    outcome = evaluate(goal, frame, horizon=2)
+    assert outcome.values == (12.0, 8.0, 10.0) and outcome.met == (True, False, True)
+    assert outcome.share_met == pytest.approx(2 / 3) and outcome.result_text() == "met in 2 of 3"
+    assert evaluate(Goal("g", "exporters", "g", at_least=0), frame, horizon=2).result_text() == "met (3 of 3)"
+    assert evaluate(Goal("g", "exporters", "g", at_most=1), frame, horizon=2).result_text() == "missed (0 of 3)"
+    one = frame[frame["replication"] == 1]
+    assert evaluate(goal, one, 2).result_text() == "missed"
+    late = evaluate(Goal("g", "exporters", "g", at_least=1, month=48), frame, horizon=2)
+    assert not late.reached and "not checked" in late.result_text() and np.isnan(late.share_met)
+
+
+def test_bad_goals_file_names_file_and_key(tmp_path):
+    path = tmp_path / "goals.toml"
+    path.write_text('[exports]\nindicator = "exports_usd"\nat_least = "a lot"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_goals(path)
+    assert (caught.value.file, caught.value.key) == (str(path), "exports.at_least")
