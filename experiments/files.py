@@ -1,19 +1,61 @@
-"""Writing result files so that a crash never leaves one that looks complete."""
+"""Writing result files so that a crash never leaves one that looks complete.
+
+Each file is written to a hidden temporary name (a leading "." and the process id) in its
+own directory, then renamed into place with `os.replace`, which is atomic on one file
+system. Readers ignore dot-files; a temporary file is removed if writing fails or is
+interrupted (only a SIGKILL can leave one behind, and it stays hidden).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a hidden temporary path beside `path`; on success rename it to `path`, else delete it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path, **to_csv) -> None:
     """Write a CSV via a hidden temporary file in the same directory, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_csv(tmp, **to_csv)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _write_atomically(path, lambda tmp: frame.to_csv(tmp, **to_csv))
+
+
+def write_parquet_atomically(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file (its schema is the table's) via a hidden temporary file."""
+    _write_atomically(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_json_atomically(data, path: Path) -> None:
+    """Write indented UTF-8 JSON via a hidden temporary file."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

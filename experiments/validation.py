@@ -570,15 +570,19 @@ def _parsed(kind, allowed: str):
     return parse
 
 
-def main(argv=None) -> int:
-    parser = _Parser(prog="python -m experiments.validation",
-                     description="Stylised facts of industrial dynamics and trade: the baseline beside the literature.")
+DESCRIPTION = "Stylised facts of industrial dynamics and trade: the baseline beside the literature."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of this command (also those of `smesim validate`)."""
     parser.add_argument("--seed", type=_parsed(int, "a non-negative integer"), default=DEFAULT_SEED)
     parser.add_argument("--scale", type=_parsed(float, "a number in (0, 1]"), default=1.0)
     parser.add_argument("--months", type=_parsed(int, f"an integer >= {MIN_MONTHS}"), default=72)
     parser.add_argument("--out", type=Path, default=None, help="directory for stylised_facts.csv")
-    args = parser.parse_args(argv)
 
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Check the options (parser.error on bad ones), run, print the report, write the CSV."""
     if args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     if not 0.0 < args.scale <= 1.0:
@@ -603,6 +607,12 @@ def main(argv=None) -> int:
         write_csv_atomically(frame, path, index=False)
         print(f"\nwritten to {path}")
     return 0
+
+
+def main(argv=None) -> int:
+    parser = _Parser(prog="python -m experiments.validation", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser, parser.parse_args(argv))
 
 
 if __name__ == "__main__":
