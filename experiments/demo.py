@@ -1,72 +1,75 @@
-"""`make demo`: the baseline at full scale for 48 months, the indicator table at months 0, 12, 24, 36, 48.
+"""`make demo`: the workshop's starting comparison, the baseline against the ministry's plan.
 
-Until the `smesim` command of a later issue exists, this is the main job. It writes the
-monthly indicators to <out>/indicators.csv (atomically: a temporary file renamed into place).
+Runs the shipped scenarios `baseline` and `ministry_plan` as `smesim run` does (3
+replications each by default, at the files' full scale and 48 months), writing
+<out>/baseline/ and <out>/ministry_plan/ (indicators.parquet, manifest.json), and prints
+the goals side by side: mean and range over replications, how many met the goal, and the
+paired difference plan - baseline (replication r of both runs with the same seed, so the
+two face the same world and the difference is the plan's effect plus model noise).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import pandas as pd
+from experiments import cli
+from experiments.formatting import format_change, format_range, format_table, format_value
+from experiments.goals import GoalOutcome, evaluate
+from experiments.runner import RunResult
 
-from experiments.files import write_csv_atomically
-from simulation import CONTRACT, SMEModel
-
-TABLE_MONTHS = (0, 12, 24, 36, 48)
+BASELINE, PLAN = "baseline", "ministry_plan"
+DEFAULT_REPLICATIONS = 3
 
 
-def format_table(frame: pd.DataFrame, months) -> str:
-    rows = frame.loc[[m for m in months if m in frame.index], list(CONTRACT)].T
-    rows.columns = [f"month {m}" for m in rows.columns]
+def paired_differences(plan: GoalOutcome, baseline: GoalOutcome) -> list[float]:
+    return [p - b for p, b in zip(plan.values, baseline.values, strict=True)]
 
-    def fmt(name, value):
-        if name.endswith("_usd"):
-            return f"{value / 1e9:,.2f} bn"
-        if name.endswith("share"):
-            return f"{value:.3f}"
-        return f"{value:,.0f}"
 
-    return rows.apply(lambda col: [fmt(name, v) for name, v in zip(rows.index, col)]).to_string()
+def format_comparison(baseline: RunResult, plan: RunResult) -> str:
+    """The baseline's goals checked on both runs, side by side, with the paired difference."""
+    rows = []
+    for base in baseline.goals:
+        other = evaluate(base.goal, plan.frame, plan.scenario.months)
+        name = base.goal.indicator
+        if not base.reached:
+            rows.append((base.goal.label, base.goal.target_text(), "n/a", base.result_text(), "n/a", "", ""))
+            continue
+        rows.append((base.goal.label, base.goal.target_text(), format_range(name, list(base.values)),
+                     base.result_text(), format_range(name, list(other.values)), other.result_text(),
+                     format_range(name, paired_differences(other, base), format_change)))
+    s = baseline.scenario
+    header = ("goal", "target", "baseline", "", "ministry plan", "", "plan - baseline")
+    spend = [format_value("policy_spend_usd", r.at_month(s.months)["policy_spend_usd"].mean()) for r in (baseline, plan)]
+    return "\n".join([
+        f"\nBaseline against the ministry's plan: seed {s.seed}, {s.replications} paired replications, "
+        f"{s.months} months, scale {s.scale}; values at each goal's month, mean (min to max)",
+        "",
+        format_table(header, rows, right=(1, 2, 4, 6)),
+        "",
+        f"Policy spending by month {s.months}: baseline {spend[0]}, plan {spend[1]} (USD).",
+    ])
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=20181001)
-    parser.add_argument("--months", type=int, default=48)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--out", type=Path, default=Path("results/demo"))
-    args = parser.parse_args(argv)
-    if args.months < 1:
-        parser.error(f"--months must be >= 1, got {args.months}")
-    try:
-        started = time.perf_counter()
-        model = SMEModel(rng=args.seed, scale=args.scale)
-    except (TypeError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"Baseline, seed {args.seed}, scale {args.scale}: {len(model.agents):,} units as Mesa agents; "
-          f"running {args.months} months...")
-    for _ in range(args.months):
-        model.step()
-    elapsed = time.perf_counter() - started
-    frame = model.datacollector.get_model_vars_dataframe()
-    frame.index.name = "month"
-    print(format_table(frame, TABLE_MONTHS))
-    print("(policy spending stays zero until the policy levers land)")
-    rate = frame["rial_per_usd"]
-    print(f"Free-market rate: {rate.iloc[0]:,.0f} rials per USD at month 0, {rate.iloc[-1]:,.0f} at month {frame.index[-1]}")
-    by_destination = model.exports_by_destination()
-    shares = (by_destination / by_destination.sum()).sort_values(ascending=False).head(6)
-    print(f"\nSME exports at month {model.month} by destination: "
-          + ", ".join(f"{name} {share:.0%}" for name, share in shares.items()))
-    path = args.out / "indicators.csv"
-    write_csv_atomically(frame, path, index_label="month")
-    print(f"\n{args.months} months in {elapsed:.1f} s; monthly indicators written to {path}")
-    return 0
+    parser = argparse.ArgumentParser(prog="python -m experiments.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("results/demo"), help="directory for both runs' results")
+    parser.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS)
+    parser.add_argument("--seed", type=int, help="instead of the scenario files' seed")
+    parser.add_argument("--months", type=int, help="instead of the scenario files' 48")
+    parser.add_argument("--scale", type=float, help="instead of the scenario files' 1.0")
+    argv = list(sys.argv[1:] if argv is None else argv)
+
+    def work() -> int:
+        args = parser.parse_args(argv)
+        settings = dict(seed=args.seed, months=args.months, scale=args.scale, replications=args.replications)
+        command = ["python", "-m", "experiments.demo", *argv]
+        baseline, plan = (cli.run(name, **settings, out=args.out / name, command=command) for name in (BASELINE, PLAN))
+        print(format_comparison(baseline, plan))
+        return 0
+
+    return cli.exit_code(work)
 
 
 if __name__ == "__main__":
