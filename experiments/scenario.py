@@ -185,9 +185,9 @@ def _check_shocks_within(shocks, months: int, source: str) -> None:
 def _goals(table, months: int) -> dict[str, Goal]:
     """The default goals changed and extended by the scenario's [goals]; the goals the file
     names must fall within its horizon."""
-    defaults = goals_module.load_goals()
+    table = _table("goals", table, "goals, one [goals.<name>] each")
     try:
-        goals = goals_module.merge(_table("goals", table, "goals, one [goals.<name>] each"), defaults)
+        goals = goals_module.merge(table, goals_module.load_goals())
     except InputError as error:
         raise error.under("goals") from None
     for name in table:

@@ -254,9 +254,10 @@ def start_long_run(out: Path) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", "baseline", "--scale", "0.3",
                                 "--months", "600", "--out", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    line = process.stderr.readline()
-    assert "baseline: replication 1/1, month" in line, line
-    return process
+    for line in process.stderr:  # skip anything printed before the first progress line (e.g. warnings)
+        if "baseline: replication 1/1, month" in line:
+            return process
+    raise AssertionError(f"the run ended without stepping (exit code {process.wait()})")
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])

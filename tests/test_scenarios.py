@@ -142,6 +142,8 @@ BAD = [
     ("goal after the horizon", adding("[goals.exports]\nmonth = 13"), "goals.exports.month", "[1, 12]"),
     ("default goal month after the horizon", adding("[goals.exports]\nat_least = 1e9"), "goals.exports.month",
      "from the default goals"),
+    ("goals not a table", adding("goals = 5"), "goals", "table"),
+    ("goal not a table", adding("[goals]\nexports = 5"), "goals.exports", "table"),
     ("goal range upside down", adding("[goals.exports]\nmonth = 12\nat_least = 2\nat_most = 1"),
      "goals.exports.at_most", ">= at_least"),
 ]
