@@ -162,8 +162,13 @@ def goal_met(runs: pd.DataFrame, goal: Goal, series: pd.DataFrame | None = None)
             at_month = series[series["month"] == goal.month].drop_duplicates("run_id").set_index("run_id")
             values = runs["run_id"].map(at_month[goal.indicator]).astype(float) if goal.indicator in at_month \
                 else pd.Series(math.nan, index=runs.index)
-    met = values.map(goal.is_met).astype(float)
-    return met.where(values.notna(), math.nan)
+    v = values.to_numpy(float)
+    met = np.isfinite(v)  # as Goal.is_met, vectorised: NaN never meets a goal
+    if goal.at_least is not None:
+        met &= v >= goal.at_least
+    if goal.at_most is not None:
+        met &= v <= goal.at_most
+    return pd.Series(np.where(np.isnan(v), np.nan, met.astype(float)), index=runs.index)
 
 
 def goals_met(runs: pd.DataFrame, goals: Mapping[str, Goal], series: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -214,7 +219,7 @@ def compare(runs: pd.DataFrame, goals: Mapping[str, Goal], baseline: str = "base
     good = pd.concat([good, met.add_prefix("met:")], axis=1)
     met_columns = [f"met:{name}" for name in met.columns]
 
-    counts = run_counts(runs).set_index("policy").reindex(policies).fillna({"runs": 0, "ok": 0, "errors": 0, "first_error": ""})
+    counts = run_counts(runs).set_index("policy").loc[policies]
     counts["pairs"] = [len(paired(good, p, baseline, [])[0]) if p != baseline else math.nan for p in policies]
     counts = counts.reset_index()
 
@@ -222,10 +227,11 @@ def compare(runs: pd.DataFrame, goals: Mapping[str, Goal], baseline: str = "base
     for policy in policies[1:]:
         base, other = paired(good, policy, baseline, indicators)
         for name in indicators:
-            n, mean, se, low, high = mean_interval(other[name] - base[name], confidence)
-            base_mean = float(base[name].mean()) if n else math.nan
+            both = base[name].notna() & other[name].notna()
+            n, mean, se, low, high = mean_interval(other.loc[both, name] - base.loc[both, name], confidence)
+            base_mean = float(base.loc[both, name].mean()) if n else math.nan
             diff_rows.append({"policy": policy, "indicator": name, "pairs": n, "baseline": base_mean,
-                              "value": float(other[name].mean()) if n else math.nan, "difference": mean,
+                              "value": float(other.loc[both, name].mean()) if n else math.nan, "difference": mean,
                               "std_error": se, "ci_low": low, "ci_high": high,
                               "relative": mean / base_mean if base_mean else math.nan})
         cost_rows.append(_costs(good, policy, baseline, confidence, n_bootstrap, seed))
@@ -265,18 +271,15 @@ COST_COLUMNS = ["policy", "pairs", "extra_spend_usd", "extra_jobs", "extra_expor
                 "cost_per_export_usd_high", "note"]
 
 
-def _ratio_interval(num: np.ndarray, den: np.ndarray, confidence: float, n_bootstrap: int,
-                    rng: np.random.Generator) -> tuple[float, float]:
-    n = len(num)
-    if n < 2 or n_bootstrap < 1:
-        return math.nan, math.nan
-    picks = rng.integers(0, n, size=(n_bootstrap, n))
-    top, bottom = num[picks].mean(axis=1), den[picks].mean(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(bottom > 0, top / bottom, np.inf)
-    alpha = 1 - confidence
-    low, high = np.quantile(ratio, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
-    return float(low), float(high)
+def _resample_counts(rng: np.random.Generator, n: int, n_bootstrap: int, rows: int | None = None,
+                     budget: int = 2_000_000):
+    """Bootstrap resamples as counts: batches of arrays (b, n), each row how many times each of
+    n units is drawn in one resample of n with replacement; b * max(n, rows) <= budget (memory)."""
+    batch = max(1, budget // max(rows or n, n, 1))
+    for start in range(0, n_bootstrap, batch):
+        b = min(batch, n_bootstrap - start)
+        picks = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+        yield np.bincount(picks.ravel(), minlength=b * n).reshape(b, n).astype(float)
 
 
 def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_bootstrap: int, seed: int) -> dict:
@@ -289,20 +292,30 @@ def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_
     row["pairs"] = n = len(d)
     if n == 0:
         return row | {"note": "n/a: no pair of finished runs"}
-    spend, jobs, exports = (d[c].to_numpy(float) for c in needed)
-    row.update(extra_spend_usd=spend.mean(), extra_jobs=jobs.mean(), extra_exports_usd=exports.mean())
-    rng = np.random.default_rng(seed)
+    values = d[needed].to_numpy(float)  # (n, 3): extra spending, jobs, exports per pair
+    spend, jobs, exports = values.mean(axis=0)
+    row.update(extra_spend_usd=spend, extra_jobs=jobs, extra_exports_usd=exports)
+    if n >= 2 and n_bootstrap >= 1:  # one set of resamples of the pairs for both ratios
+        means = np.concatenate([counts @ values / n for counts in
+                                _resample_counts(np.random.default_rng(seed), n, n_bootstrap)])
+    else:
+        means = np.full((0, 3), np.nan)
+    alpha = 1 - confidence
     notes = []
-    for column, den, what in (("cost_per_job", jobs, "employment"), ("cost_per_export_usd", exports, "exports")):
-        low, high = _ratio_interval(spend, den, confidence, n_bootstrap, rng)
-        if den.mean() > 0:
-            row.update({column: spend.mean() / den.mean(), f"{column}_low": low, f"{column}_high": high})
+    for column, i, what in (("cost_per_job", 1, "employment"), ("cost_per_export_usd", 2, "exports")):
+        if values[:, i].mean() > 0:
+            low = high = math.nan
+            if len(means):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(means[:, i] > 0, means[:, 0] / means[:, i], np.inf)
+                low, high = np.quantile(ratio, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
+            row.update({column: spend / values[:, i].mean(), f"{column}_low": float(low), f"{column}_high": float(high)})
             if np.isinf(high):
                 notes.append(f"{what} gain uncertain (upper bound infinite)")
         else:
             row.update({column: math.nan, f"{column}_low": math.nan, f"{column}_high": math.nan})
-            unit = JOBS if what == "employment" else EXPORTS
-            notes.append(f"{what} did not rise ({format_change(unit, den.mean())}): no cost per unit gained")
+            notes.append(f"{what} did not rise ({format_change(needed[i], values[:, i].mean())}): "
+                         "no cost per unit gained")
     row["note"] = "; ".join(notes)
     return row
 
@@ -448,9 +461,9 @@ def sensitivity(runs: pd.DataFrame, factors: Sequence[str], outcome: str, n_boot
         samples, which = np.unique(design["sample"], return_inverse=True)
         if n_bootstrap > 0 and len(samples) > 1:
             rng = np.random.default_rng(seed)
-            picks = rng.integers(0, len(samples), size=(n_bootstrap, len(samples)))
-            counts = np.stack([np.bincount(p, minlength=len(samples)) for p in picks]).astype(float)
-            boot_first, boot_total = _saltelli(counts[:, which], f_a, f_b, f_ab)
+            boot = [_saltelli(counts[:, which], f_a, f_b, f_ab)
+                    for counts in _resample_counts(rng, len(samples), n_bootstrap, rows=len(which))]
+            boot_first, boot_total = (np.concatenate(parts) for parts in zip(*boot))
             first_ci = np.quantile(boot_first, [alpha / 2, 1 - alpha / 2], axis=0)
             total_ci = np.quantile(boot_total, [alpha / 2, 1 - alpha / 2], axis=0)
         else:
