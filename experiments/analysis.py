@@ -740,19 +740,33 @@ def _write(frames: Mapping[str, pd.DataFrame], out: Path) -> list[Path]:
     return written
 
 
-def compare_command(sweep_dir: Path | str, baseline: str = "baseline", confidence: float = 0.95,
+def default_baseline(runs: pd.DataFrame, manifest: Mapping) -> str:
+    """"baseline" if the sweep has a policy of that name, else the spec's first policy (else the
+    first by name)."""
+    policies = sorted(runs["policy"].unique())
+    spec = manifest.get("spec") if isinstance(manifest, Mapping) else None
+    declared = spec.get("policies") if isinstance(spec, Mapping) else None
+    if "baseline" in policies or not policies:
+        return "baseline"
+    return next((p for p in (declared or ()) if p in policies), policies[0])
+
+
+def compare_command(sweep_dir: Path | str, baseline: str | None = None, confidence: float = 0.95,
                     n_bootstrap: int = 1000, out: Path | str | None = None) -> int:
     """`smesim compare DIR [--baseline NAME]`: print the comparison of every policy with the
-    baseline and write compare.csv, goals.csv and costs.csv to `out` (default: DIR)."""
+    baseline (default: `default_baseline`) and write compare.csv, goals.csv and costs.csv to
+    `out` (default: DIR)."""
     sweep_dir = Path(sweep_dir)
     runs = read_runs(sweep_dir)
     manifest = read_manifest(sweep_dir)
+    baseline = default_baseline(runs, manifest) if baseline is None else baseline
     goals = sweep_goals(manifest, str(sweep_dir / MANIFEST))
     series = read_series_at(sweep_dir, goals)
     try:
         result = compare(runs, goals, baseline, confidence, series=series, n_bootstrap=n_bootstrap)
     except ScenarioError as error:
         raise ScenarioError(str(sweep_dir), error.key, error.message) from None
+    print(f"{sweep_dir}: {len(runs):,} runs of {runs['policy'].nunique()} policies; baseline {baseline!r}\n")
     print(format_compare(result, baseline, confidence))
     written = _write({k: result[k] for k in ("compare", "goals", "costs")}, Path(out) if out else sweep_dir)
     print("\nwritten: " + ", ".join(str(p) for p in written))

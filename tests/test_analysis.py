@@ -332,6 +332,19 @@ def test_compare_command_reads_the_store_prints_and_writes_csv(tmp_path, capsys)
         analysis.compare_command(tmp_path / "missing")
 
 
+def test_compare_command_default_baseline(tmp_path, capsys):
+    runs, _ = two_policies(n=3)
+    runs["policy"] = runs["policy"].map({"baseline": "today", "plan": "ministry_plan"})
+    write_sweep(tmp_path / "two", runs, {"policies": {"today": {}, "ministry_plan": {}}})
+    assert analysis.compare_command(tmp_path / "two") == 0
+    assert "baseline 'today'" in capsys.readouterr().out  # the spec's first policy
+    assert set(pd.read_csv(tmp_path / "two" / "compare.csv")["policy"]) == {"ministry_plan"}
+    write_sweep(tmp_path / "one", runs[runs["policy"] == "today"].assign(policy="base"), {})
+    assert analysis.compare_command(tmp_path / "one") == 0  # one policy: its goals, nothing to compare
+    assert pd.read_csv(tmp_path / "one" / "compare.csv").empty
+    assert set(pd.read_csv(tmp_path / "one" / "goals.csv")["policy"]) == {"base"}
+
+
 def test_compare_command_reads_goal_months_from_the_series(tmp_path, capsys):
     runs = runs_table([run_row("baseline", j, exports_usd=20e9) for j in range(4)]
                       + [run_row("plan", j, exports_usd=21e9) for j in range(4)])
