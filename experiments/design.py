@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
 
 from experiments.sweep_spec import Factor, SweepSpec, canonical_json, sha256_text
 
@@ -71,6 +69,8 @@ class Run:
 
 
 def design_points(spec: SweepSpec) -> list[DesignPoint]:
+    from scipy.stats import qmc  # here: workers import this module for Run only, and scipy.stats is slow to import
+
     factors = spec.factors
     if spec.design == "factorial":
         combos = itertools.product(*(f.values for f in factors))
@@ -103,6 +103,8 @@ def factor_values(factor: Factor, u: np.ndarray) -> list[float | int]:
     elif factor.distribution == "loguniform":
         values = np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
     else:  # normal, truncated to [low, high] (the allowed range when not given)
+        from scipy import stats
+
         a = -np.inf if lo is None else (lo - factor.mean) / factor.sd
         b = np.inf if hi is None else (hi - factor.mean) / factor.sd
         values = stats.truncnorm.ppf(u, a, b, loc=factor.mean, scale=factor.sd)
