@@ -175,10 +175,11 @@ def _unknown_keys(prefix: str, table: Mapping, allowed: tuple[str, ...], what: s
             raise InputError(f"{prefix}.{key}" if prefix else key, unknown_name(key, allowed, what))
 
 
-def _number(key: str, value) -> float:
+def _number(key: str, value) -> int | float:
+    """A finite number, as given (so that messages quote it as written)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InputError(key, f"must be a finite number, got {value!r}")
-    return float(value)
+    return value
 
 
 def _description(key: str, value) -> str:
