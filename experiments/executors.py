@@ -120,7 +120,8 @@ class ClusterProfile:
     def cluster_kwargs(self) -> dict:
         """Keyword arguments of the dask-jobqueue class: one single-threaded worker process per core."""
         kwargs = {key: value for key, value in self.settings.items() if key != "jobs"}
-        return {**kwargs, "processes": self.settings["cores"], "dashboard_address": None}
+        return {**kwargs, "processes": self.settings["cores"],
+                "scheduler_options": {"dashboard_address": ":0"}}
 
 
 def _profile_value(key: str, value):
@@ -260,6 +261,6 @@ def open_executor(options: ExecutorOptions) -> Iterator[SerialExecutor | DaskExe
                 yield DaskExecutor(client, f"{options.cluster} jobs ({profile.file})", expected_threads=profile.threads)
         return
     workers = options.workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield DaskExecutor(client, f"embedded Dask cluster, {workers} worker processes")
+        yield DaskExecutor(client, f"embedded Dask cluster, {workers} worker processes, dashboard {client.dashboard_link}")

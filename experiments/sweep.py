@@ -285,6 +285,9 @@ def _run_chunks(spec, store: Store, todo: list[Run], total: int, chunk_seconds: 
         session["executor"] = running.description
         write_json_atomically(manifest, store.manifest_path)  # before any result: the directory is this spec's
         planner = ChunkPlanner(spec, todo, chunk_seconds, running.parallelism)
+        if progress:
+            print(f"{spec.name}: {len(todo)} runs to do, {total - len(todo)} already done; on {running.description}",
+                  file=sys.stderr, flush=True)
         with SweepProgress(spec.name, total, total - len(todo), enabled=progress) as bar:
             for result in running.results(planner.next_chunk):
                 store.write_chunk(result.name, result.runs, result.series)

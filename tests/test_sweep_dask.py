@@ -1,6 +1,7 @@
 """Sweeps on real Dask clusters: a worker killed mid-sweep, the whole sweep killed and resumed
 with another chunk size, an external scheduler with its own workers. Every case must give the
-same runs and series as an undisturbed sweep, each run exactly once."""
+same runs and series as an undisturbed sweep, each run exactly once. And a run that kills its
+worker every time is found by splitting its chunk, and recorded as an error row."""
 
 import json
 import os
@@ -11,12 +12,15 @@ import threading
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
 from experiments import cli
 from experiments.adapter import run_model
+from experiments.chunk import Chunk
+from experiments.design import RunPlan
 from experiments.executors import DaskExecutor
 from experiments.store import read_runs
 from experiments.sweep import run_sweep
@@ -79,7 +83,7 @@ def spec_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def executor():
     """A real embedded cluster: two worker processes, one thread each (as `smesim sweep --workers 2`)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         yield DaskExecutor(client, "test cluster, 2 worker processes")
 
@@ -178,3 +182,34 @@ def test_an_external_scheduler_gives_the_same_results(spec_path, reference, exte
     assert_same_results(reference, out)
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert len(manifest["versions"]["workers"]) == 2
+
+
+# A run the model accepts but that grows without bound: 20 million applications a month (400,000
+# new units a month at scale 0.02) exhaust a worker's 450 MB within seconds and its nanny kills it.
+MEMORY_HOG = """
+description = "A run that kills its worker"
+seed = 1
+months = 3
+scale = 0.02
+[factors.applications_per_month]
+values = [1600, 2e7]
+"""
+
+
+def test_a_run_that_kills_its_worker_is_found_and_recorded_as_an_error(tmp_path):
+    spec = load_sweep_spec(write_text(tmp_path / "hog.toml", MEMORY_HOG))
+    good, hog = RunPlan(spec).runs
+    chunks = iter([Chunk(spec, (good, hog))])
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="450MB", dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        results = list(DaskExecutor(client, "one small worker").results(lambda: next(chunks, None)))
+    assert [r.runs.num_rows for r in results] == [1, 1]  # the chunk was split and each run ran alone
+    rows = {row["run_id"]: row for r in results for row in r.runs.to_pylist()}
+    assert rows[good.run_id]["status"] == "ok"
+    assert rows[hog.run_id]["status"] == "error" and "KilledWorker" in rows[hog.run_id]["error"]
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
