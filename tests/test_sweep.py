@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -18,8 +17,9 @@ from experiments.errors import ScenarioError
 from experiments.executors import ExecutorOptions, SerialExecutor, jobqueue_cluster, load_profile
 from experiments.store import SERIES_SCHEMA, Store, read_runs, read_series, runs_schema
 from experiments.sweep import Shard, SweepProgress, merge_shards, run_sweep, sweep_status
-from experiments.sweep_spec import load_sweep_spec, parse_sweep_spec
+from experiments.sweep_spec import load_sweep_spec
 from simulation import INDICATORS
+from sweep_helpers import assert_same_results
 
 # 3 x 2 design points x 2 policies x 2 replicates = 24 runs; idling_rate 0.001 is below the
 # young units' excess hazard, so the model refuses those 12 runs at construction: error rows.
@@ -40,7 +40,6 @@ values = [0.0045, 0.001]
 at_least = 20e9
 month = 3
 """
-VARYING = ["wall_seconds", "worker"]  # the only columns that may differ between equal sweeps
 
 
 def write_spec(tmp_path: Path, text: str = SPEC, name: str = "tests") -> Path:
@@ -51,21 +50,6 @@ def write_spec(tmp_path: Path, text: str = SPEC, name: str = "tests") -> Path:
 
 def sweep_here(spec_path: Path, out: Path, **kwargs):
     return run_sweep(load_sweep_spec(spec_path), out, executor=SerialExecutor(), progress=False, **kwargs)
-
-
-def results(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The runs (without the columns that legitimately vary) and series, in a canonical order."""
-    runs = read_runs(out).drop(columns=VARYING).sort_values("run_id").reset_index(drop=True)
-    series = read_series(out).sort_values(["run_id", "month"]).reset_index(drop=True)
-    return runs, series
-
-
-def assert_same_results(a: Path, b: Path) -> None:
-    runs_a, series_a = results(a)
-    runs_b, series_b = results(b)
-    assert runs_a["run_id"].is_unique and series_a[["run_id", "month"]].duplicated().sum() == 0
-    pd.testing.assert_frame_equal(runs_a, runs_b)
-    pd.testing.assert_frame_equal(series_a, series_b)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from experiments.store import read_runs
 from experiments.sweep import run_sweep
 from experiments.sweep_spec import load_sweep_spec
 from simulation import INDICATORS
-from tests.test_sweep import assert_same_results
+from sweep_helpers import assert_same_results
 
 # 2 policies x 3 inflation rates x 2 idling rates x 6 replicates = 72 runs of 12 months at a
 # tenth of the population (about 0.08 s each); the 36 at idling_rate 0.001 are error rows.
