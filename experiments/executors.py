@@ -38,6 +38,7 @@ from experiments.runner import package_versions
 IN_FLIGHT_PER_THREAD = 4
 CHUNK_RETRIES = 2  # exceptions raised by a chunk outside its runs (infrastructure), not worker deaths
 CLUSTERS = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
+CONNECT_TIMEOUT = "20s"
 SWEEP_PACKAGES = ("dask", "distributed")
 
 
@@ -240,6 +241,15 @@ class DaskExecutor:
             flight.add(future)
 
 
+def _connect(client_class, address: str):
+    """A client of the scheduler at `address`; one that cannot be reached is bad input."""
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise ScenarioError(None, "--scheduler", f"cannot reach a Dask scheduler at {address} "
+                                                 f"within {CONNECT_TIMEOUT}: {error}") from None
+
+
 @contextmanager
 def open_executor(options: ExecutorOptions) -> Iterator[SerialExecutor | DaskExecutor]:
     """The executor the options ask for, started here and stopped on leaving."""
@@ -250,7 +260,7 @@ def open_executor(options: ExecutorOptions) -> Iterator[SerialExecutor | DaskExe
     from distributed import Client, LocalCluster
 
     if options.scheduler is not None:
-        with Client(options.scheduler, timeout="30s") as client:
+        with _connect(Client, options.scheduler) as client:
             yield DaskExecutor(client, f"Dask scheduler {options.scheduler}")
         return
     if options.cluster is not None:

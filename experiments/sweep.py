@@ -267,7 +267,6 @@ def run_sweep(spec: SweepSpec, out: Path | None = None, *, options: ExecutorOpti
     else:
         manifest["resumed"].append(session["started"])
     manifest["sessions"].append(session)
-    store.directory.mkdir(parents=True, exist_ok=True)
     errors, description = 0, "nothing to run"
     if todo:
         errors, description = _run_chunks(spec, store, todo, len(runs), chunk_seconds, options, executor,

@@ -21,7 +21,7 @@ from experiments import cli
 from experiments.adapter import run_model
 from experiments.chunk import Chunk
 from experiments.design import RunPlan
-from experiments.executors import DaskExecutor
+from experiments.executors import DaskExecutor, SerialExecutor
 from experiments.store import read_runs
 from experiments.sweep import run_sweep
 from experiments.sweep_spec import load_sweep_spec
@@ -106,6 +106,12 @@ def test_runs_on_workers_equal_the_model_run_here(spec_path, reference):
         here = run_model({**levers, **{f.key: row[f.key] for f in spec.factors}}, seed=np.random.SeedSequence(int(row["seed"])),
                          months=spec.months, scale=spec.scale, base=spec.base, outcomes=INDICATORS)
         assert here == {name: row[name] for name in INDICATORS}
+
+
+def test_two_workers_give_what_one_process_gives(spec_path, reference, tmp_path):
+    report = run_sweep(load_sweep_spec(spec_path), tmp_path / "here", executor=SerialExecutor(), progress=False)
+    assert report.run_now == RUNS
+    assert_same_results(reference, tmp_path / "here")
 
 
 def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(spec_path, executor, reference, tmp_path):
