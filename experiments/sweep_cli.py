@@ -5,6 +5,8 @@
     smesim status DIR
     smesim merge OUT SHARD_DIRS...
     smesim sweeps
+    smesim compare DIR [--baseline NAME] [--confidence C] [--bootstrap N]
+    smesim sensitivity DIR [--outcome NAME] [--confidence C] [--bootstrap N]
 
 SPEC is a sweep spec file or the name of a shipped one (`smesim sweeps` lists them). A sweep
 resumes by default: finished runs are kept and skipped. Bad input (a bad spec or profile, a
@@ -17,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments import analysis
 from experiments.executors import CLUSTERS, ExecutorOptions
 from experiments.sweep import (DEFAULT_CHUNK_SECONDS, Shard, default_out, format_report, merge_shards, run_sweep,
                                sweep_status)
@@ -58,6 +61,46 @@ def add_sweep_commands(commands) -> None:
 
     sweeps = commands.add_parser("sweeps", help="list the shipped sweep specs", description="List the shipped sweep specs.")
     sweeps.set_defaults(handler=lambda args, argv: print(list_sweeps()) or 0)
+
+    compare = commands.add_parser("compare", help="policies against the baseline: paired differences, goals, costs",
+                                  description="Paired differences of each policy against the baseline over common "
+                                              "seeds with confidence intervals, the probability of meeting each goal, "
+                                              "cost per job and per export dollar; tables on screen, CSV files in DIR.")
+    compare.add_argument("directory", type=Path, metavar="DIR", help="a sweep's results directory")
+    compare.add_argument("--baseline", metavar="NAME", help="default: the policy named baseline, else the spec's first")
+    _add_interval_flags(compare, bootstrap=1000)
+    compare.set_defaults(handler=lambda args, argv: analysis.compare_command(
+        args.directory, baseline=args.baseline, confidence=args.confidence, n_bootstrap=args.bootstrap))
+
+    sensitivity = commands.add_parser("sensitivity", help="Sobol indices, replication noise, what decides each goal",
+                                      description="First-order and total Sobol indices with bootstrap intervals "
+                                                  "(Sobol designs), the share of variance that is replication noise, "
+                                                  "and which factor ranges decide whether each goal is met.")
+    sensitivity.add_argument("directory", type=Path, metavar="DIR", help="a sweep's results directory")
+    sensitivity.add_argument("--outcome", metavar="NAME", help="an indicator (default: each goal's indicator)")
+    _add_interval_flags(sensitivity, bootstrap=500)
+    sensitivity.set_defaults(handler=lambda args, argv: analysis.sensitivity_command(
+        args.directory, outcome=args.outcome, confidence=args.confidence, n_bootstrap=args.bootstrap))
+
+
+def _add_interval_flags(parser: argparse.ArgumentParser, bootstrap: int) -> None:
+    parser.add_argument("--confidence", type=_share, default=0.95, metavar="C", help="confidence level (default 0.95)")
+    parser.add_argument("--bootstrap", type=_count, default=bootstrap, metavar="N",
+                        help=f"bootstrap resamples for the intervals (default {bootstrap})")
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
 
 
 def list_sweeps() -> str:
