@@ -12,7 +12,7 @@ CANDIDATES := $(PYTHON) python3.13 python3.12 python3 \
 # The first candidate that really runs (pyenv shims exist for versions that are not active) and is >= 3.12.
 FOUND_PYTHON = $(firstword $(foreach c,$(CANDIDATES),$(shell $(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: demo test bench validate clean
+.PHONY: demo test bench bench-sweep validate clean
 
 $(VENV)/.installed: pyproject.toml
 	@py="$(FOUND_PYTHON)"; \
@@ -35,6 +35,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(VPY) tests/benchmarks/bench_model.py
+
+bench-sweep: $(VENV)/.installed
+	$(VPY) tests/benchmarks/bench_sweep.py
 
 validate: $(VENV)/.installed
 	$(VPY) -m experiments.validation --out results/validation

@@ -3,6 +3,7 @@
     smesim run SCENARIO [--seed N] [--months M] [--scale S] [--replications R] [--out DIR]
     smesim validate [--seed N] [--scale S] [--months M] [--out DIR]
     smesim scenarios
+    smesim sweep SPEC [...] / status DIR / merge OUT SHARD_DIRS... / sweeps   (experiments/sweep_cli.py)
 
 SCENARIO is a TOML file or the name of a shipped scenario (`smesim scenarios` lists them).
 Exit codes: 0 done; 2 bad input (one line on stderr: `smesim: error: <file>: <key>: <what
@@ -23,6 +24,7 @@ from experiments.errors import ScenarioError
 from experiments.formatting import format_range, format_table
 from experiments.runner import INDICATORS_FILE, MANIFEST_FILE, RunResult, run_scenario
 from experiments.scenario import load_scenario, shipped_scenarios
+from experiments.sweep_cli import add_sweep_commands
 from simulation import CONTRACT
 
 PROG = "smesim"
@@ -93,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     scenarios_parser = commands.add_parser("scenarios", help="list the shipped scenarios",
                                            description="List the shipped scenarios.")
     scenarios_parser.set_defaults(handler=lambda args, argv: print(list_scenarios()) or 0)
+    add_sweep_commands(commands)
     return parser
 
 

@@ -118,7 +118,8 @@ def _policy(levers) -> Policy:
         raise error.under("levers") from None
 
 
-def _parameter(key: str, name: str, value) -> float | int:
+def parameter_value(key: str, name: str, value) -> float | int:
+    """A model parameter's value checked against its type and allowed range (InputError naming `key`)."""
     meta = parameter_metadata()[name]
     lo, hi = meta["allowed"]
     span = f"[{lo}, {'inf' if hi is None else hi}]"
@@ -147,7 +148,7 @@ def _parameters(section: str, table: Mapping, other: Mapping) -> dict[str, float
             raise InputError(key, f"is a constant, not an uncertainty: give it under [constants] (uncertainties: {', '.join(UNCERTAINTIES)})")
         if not is_uncertainty and name in UNCERTAINTIES:
             raise InputError(key, "is an uncertainty, not a constant: give it under [uncertainties]")
-        values[name] = _parameter(key, name, value)
+        values[name] = parameter_value(key, name, value)
     return values
 
 

@@ -1,0 +1,221 @@
+"""Sweeps on real Dask clusters: a worker killed mid-sweep, the whole sweep killed and resumed
+with another chunk size, an external scheduler with its own workers. Every case must give the
+same runs and series as an undisturbed sweep, each run exactly once. And a run that kills its
+worker every time is found by splitting its chunk, and recorded as an error row."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dask
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+from experiments import cli
+from experiments.adapter import run_model
+from experiments.chunk import Chunk
+from experiments.design import RunPlan
+from experiments.executors import DaskExecutor, SerialExecutor
+from experiments.store import read_runs
+from experiments.sweep import run_sweep
+from experiments.sweep_spec import load_sweep_spec
+from simulation import INDICATORS
+from sweep_helpers import assert_same_results
+
+# 2 policies x 3 inflation rates x 2 idling rates x 6 replicates = 72 runs of 12 months at a
+# tenth of the population (about 0.08 s each); the 36 at idling_rate 0.001 are error rows.
+SPEC = """
+description = "Dask tests"
+seed = 5
+months = 6
+scale = 0.05
+replications = 6
+[policies.baseline]
+[policies.clinics]
+scenario = "lever_clinics"
+[factors."uncertainties.inflation_rate"]
+values = [0.3, 0.4, 0.55]
+[factors.idling_rate]
+values = [0.0045, 0.001]
+"""
+RUNS = 72
+TIMEOUT = 120.0
+
+
+def finished_files(out: Path) -> int:
+    folder = out / "runs"
+    return len([p for p in folder.iterdir() if not p.name.startswith(".")]) if folder.is_dir() else 0
+
+
+def wait_for(condition, what: str, timeout: float = TIMEOUT, process: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process ended (exit {process.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started with start_new_session=True and everything it started."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def spec_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "dask_tests.toml"
+    path.write_text(SPEC, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def executor():
+    """A real embedded cluster: two worker processes, one thread each (as `smesim sweep --workers 2`)."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        yield DaskExecutor(client, "test cluster, 2 worker processes")
+
+
+@pytest.fixture(scope="module")
+def reference(spec_path, executor, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reference") / "out"
+    report = run_sweep(load_sweep_spec(spec_path), out, executor=executor, progress=False)
+    assert report.run_now == RUNS and report.errors_now == RUNS // 2
+    return out
+
+
+def test_runs_on_workers_equal_the_model_run_here(spec_path, reference):
+    spec = load_sweep_spec(spec_path)
+    runs = read_runs(reference)
+    assert len(runs) == RUNS and runs["run_id"].is_unique and runs["worker"].nunique() == 2
+    for _, row in runs[runs["status"] == "ok"].iloc[[0, 7, 17]].iterrows():
+        levers = {f"levers.{lever}.{name}": value for lever, settings in spec.policies[row["policy"]].to_dict().items()
+                  for name, value in settings.items()}
+        here = run_model({**levers, **{f.key: row[f.key] for f in spec.factors}}, seed=np.random.SeedSequence(int(row["seed"])),
+                         months=spec.months, scale=spec.scale, base=spec.base, outcomes=INDICATORS)
+        assert here == {name: row[name] for name in INDICATORS}
+
+
+def test_two_workers_give_what_one_process_gives(spec_path, reference, tmp_path):
+    report = run_sweep(load_sweep_spec(spec_path), tmp_path / "here", executor=SerialExecutor(), progress=False)
+    assert report.run_now == RUNS
+    assert_same_results(reference, tmp_path / "here")
+
+
+def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(spec_path, executor, reference, tmp_path):
+    out = tmp_path / "out"
+    pids = list(executor.client.run(os.getpid).values())
+    killed_at = []
+
+    def kill_one_worker():
+        killed_at.append(wait_for(lambda: finished_files(out) >= 4, "the first runs"))
+        os.kill(pids[0], signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_one_worker, daemon=True)
+    killer.start()
+    report = run_sweep(load_sweep_spec(spec_path), out, executor=executor, chunk_seconds=1e-6, progress=False)
+    killer.join(timeout=TIMEOUT)
+    assert killed_at and killed_at[0] < RUNS, "the worker was killed after the sweep had finished"
+    assert report.run_now == RUNS
+    assert_same_results(reference, out)  # every run exactly once, the same values
+    assert pids[0] not in executor.client.run(os.getpid).values()
+
+
+def test_a_killed_sweep_resumes_with_another_chunk_size(spec_path, executor, reference, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "experiments.cli", "sweep", str(spec_path), "--out", str(out),
+               "--workers", "2", "--chunk-seconds", "0.000001"]
+    sweep = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: finished_files(out) >= 6, "the first runs", process=sweep)
+    finally:
+        kill_group(sweep)  # the driver and its cluster's workers
+    done = len(read_runs(out))
+    assert 0 < done < RUNS, "the sweep was not killed mid-way"
+    report = run_sweep(load_sweep_spec(spec_path), out, executor=executor, chunk_seconds=30.0, progress=False)
+    assert report.done_before == done and report.run_now == RUNS - done
+    assert_same_results(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert len(manifest["sessions"]) == 2 and "finished" not in manifest["sessions"][0]
+
+
+@pytest.fixture
+def external_scheduler(tmp_path):
+    """`dask scheduler` and `dask worker --nworkers 2 --nthreads 1` as separate processes."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    address_file = tmp_path / "scheduler.json"
+    quiet = dict(start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
+                                  "--scheduler-file", str(address_file)], **quiet)
+    processes = [scheduler]
+    try:
+        wait_for(lambda: address_file.exists() and address_file.stat().st_size > 0, "the scheduler", process=scheduler)
+        address = wait_for(lambda: _address(address_file), "the scheduler's address", process=scheduler)
+        processes.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                           "--no-dashboard"], **quiet))
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=TIMEOUT)
+        yield address
+    finally:
+        for process in reversed(processes):
+            kill_group(process)
+
+
+def _address(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text("utf-8")).get("address")
+    except json.JSONDecodeError:  # still being written
+        return None
+
+
+def test_an_external_scheduler_gives_the_same_results(spec_path, reference, external_scheduler, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(spec_path), "--out", str(out), "--scheduler", external_scheduler,
+                     "--chunk-seconds", "0.5"]) == 0
+    assert f"Dask scheduler {external_scheduler}" in capsys.readouterr().out
+    assert_same_results(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert len(manifest["versions"]["workers"]) == 2
+
+
+# A run the model accepts but that grows without bound: 20 million applications a month (400,000
+# new units a month at scale 0.02) exhaust a worker's 450 MB within seconds and its nanny kills it.
+MEMORY_HOG = """
+description = "A run that kills its worker"
+seed = 1
+months = 3
+scale = 0.02
+[factors.applications_per_month]
+values = [1600, 2e7]
+"""
+
+
+def test_a_run_that_kills_its_worker_is_found_and_recorded_as_an_error(tmp_path):
+    spec = load_sweep_spec(write_text(tmp_path / "hog.toml", MEMORY_HOG))
+    good, hog = RunPlan(spec).runs
+    chunks = iter([Chunk(spec, (good, hog))])
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="450MB", dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        results = list(DaskExecutor(client, "one small worker").results(lambda: next(chunks, None)))
+    assert [r.runs.num_rows for r in results] == [1, 1]  # the chunk was split and each run ran alone
+    rows = {row["run_id"]: row for r in results for row in r.runs.to_pylist()}
+    assert rows[good.run_id]["status"] == "ok"
+    assert rows[hog.run_id]["status"] == "error" and "KilledWorker" in rows[hog.run_id]["error"]
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
