@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.errors import ScenarioError
+
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
@@ -59,3 +61,22 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def find_toml(source: str | Path, shipped: dict[str, Path], what: str) -> Path:
+    """`source` itself if it is a file, else the shipped file of that name (`what`: "scenario", "sweep spec")."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(source)
+    if name in shipped:
+        return shipped[name]
+    raise ScenarioError(str(source), None, f"no such {what} file, nor a shipped {what}; shipped: {', '.join(shipped)}")
+
+
+def read_toml_text(path: Path) -> str:
+    """The file's text, or a ScenarioError naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(str(path), None, f"cannot read the file: {error}") from None

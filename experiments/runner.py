@@ -186,7 +186,7 @@ class Progress:
         self.enabled = enabled
         self.done = 0
         self.bar = None
-        if enabled and _is_terminal(self.stream):
+        if enabled and is_terminal(self.stream):
             self.bar = tqdm(total=self.total, desc=name, unit="month", file=self.stream, dynamic_ncols=True)
 
     def advance(self, replication: int, month: int) -> None:
@@ -206,7 +206,8 @@ class Progress:
             self.bar.close()
 
 
-def _is_terminal(stream) -> bool:
+def is_terminal(stream) -> bool:
+    """Whether progress goes to a terminal (a bar) or to a log (plain lines)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

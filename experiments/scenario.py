@@ -44,6 +44,7 @@ import numpy as np
 
 from experiments import goals as goals_module
 from experiments.errors import ScenarioError, unknown_name
+from experiments.files import find_toml, read_toml_text
 from experiments.goals import Goal
 from simulation.environment import Shock
 from simulation.errors import InputError
@@ -315,21 +316,11 @@ def shipped_scenarios() -> dict[str, Path]:
 
 def scenario_path(source: str | Path) -> Path:
     """A scenario file: `source` itself if it is a file, else the shipped scenario of that name."""
-    path = Path(source)
-    if path.is_file():
-        return path
-    shipped = shipped_scenarios()
-    name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(source)
-    if name in shipped:
-        return shipped[name]
-    raise ScenarioError(str(source), None, f"no such scenario file, nor a shipped scenario; shipped: {', '.join(shipped)}")
+    return find_toml(source, shipped_scenarios(), "scenario")
 
 
 def load_scenario(source: str | Path) -> Scenario:
     """Read and validate a scenario file (a path, or the name of a shipped scenario)."""
     path = scenario_path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(str(path), None, f"cannot read the file: {error}") from None
+    text = read_toml_text(path)
     return parse_scenario(text, str(path), path.stem)

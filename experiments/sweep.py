@@ -42,7 +42,7 @@ from experiments.errors import ScenarioError
 from experiments.executors import ExecutorOptions, open_executor, versions
 from experiments.files import atomic_path, write_json_atomically
 from experiments.formatting import format_table
-from experiments.runner import git_state
+from experiments.runner import git_state, is_terminal
 from experiments.store import ERROR, MANIFEST_FILE, OK, Store, read_runs
 from experiments.sweep_spec import SweepSpec
 
@@ -126,7 +126,7 @@ class SweepProgress:
         self.enabled, self.started, self.first = enabled, time.monotonic(), done
         self.last_line = self.started
         self.bar = None
-        if enabled and _is_terminal(self.stream):
+        if enabled and is_terminal(self.stream):
             self.bar = tqdm(total=total, initial=done, desc=name, unit="run", file=self.stream, dynamic_ncols=True)
 
     def advance(self, runs: int, errors: int) -> None:
@@ -154,13 +154,6 @@ class SweepProgress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _is_terminal(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # --- manifest -------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from pathlib import Path
 from experiments import goals as goals_module
 from experiments.adapter import FlatKey, ModelInputs, check_run_settings, model_inputs, parse_key, plain_value
 from experiments.errors import ScenarioError, unknown_name
+from experiments.files import find_toml, read_toml_text
 from experiments.goals import Goal
 from experiments.scenario import CHECKS, Scenario, load_scenario
 from simulation.errors import InputError
@@ -479,23 +480,13 @@ def shipped_sweeps() -> dict[str, Path]:
 
 def sweep_spec_path(source: str | Path) -> Path:
     """A spec file: `source` itself if it is a file, else the shipped spec of that name."""
-    path = Path(source)
-    if path.is_file():
-        return path
-    shipped = shipped_sweeps()
-    name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(source)
-    if name in shipped:
-        return shipped[name]
-    raise ScenarioError(str(source), None, f"no such sweep spec file, nor a shipped spec; shipped: {', '.join(shipped)}")
+    return find_toml(source, shipped_sweeps(), "sweep spec")
 
 
 def load_sweep_spec(source: str | Path) -> SweepSpec:
     """Read and validate a sweep spec (a path, or the name of a shipped spec)."""
     path = sweep_spec_path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(str(path), None, f"cannot read the file: {error}") from None
+    text = read_toml_text(path)
     return parse_sweep_spec(text, str(path), path.stem)
 
 
