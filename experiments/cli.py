@@ -22,6 +22,7 @@ from pathlib import Path
 from experiments import validation
 from experiments.errors import ScenarioError
 from experiments.formatting import format_range, format_table
+from experiments.report_cli import add_report_commands
 from experiments.runner import INDICATORS_FILE, MANIFEST_FILE, RunResult, run_scenario
 from experiments.scenario import load_scenario, shipped_scenarios
 from experiments.sweep_cli import add_sweep_commands
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
                                            description="List the shipped scenarios.")
     scenarios_parser.set_defaults(handler=lambda args, argv: print(list_scenarios()) or 0)
     add_sweep_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -1,0 +1,57 @@
+"""The report and replay commands of `smesim`:
+
+    smesim report DIR [--lang en|fa] [--digits latin|persian] [--out FILE]
+    smesim replay DIR
+
+DIR is a run directory (`smesim run`), a directory holding several run directories (a
+comparison, like the demo's results/demo/), or, for `report`, a sweep directory. Bad input
+exits with 2 and one line; `replay` exits with 1 when a run is not reproduced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPORT_DESCRIPTION = """Write one self-contained HTML report (figures embedded) of a run, a comparison directory
+(several run directories; the one named baseline, else the first, is the reference) or a sweep directory,
+with the figures as PNG files beside it (default DIR/report/report.html)."""
+REPLAY_DESCRIPTION = """Re-run a stored run (or each run of a comparison directory) from its manifest into a
+temporary directory and check the indicators are identical. Exit 0 identical, 1 different, 2 bad input."""
+
+
+def add_report_commands(commands) -> None:
+    """Add report and replay to the `smesim` sub-command parsers."""
+    if _has_report():
+        report = commands.add_parser("report", help="an HTML report of a run, comparison or sweep",
+                                     description=REPORT_DESCRIPTION)
+        report.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
+        report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
+        report.add_argument("--digits", choices=("latin", "persian"), default="latin",
+                            help="digits of the text (default latin)")
+        report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report/report.html)")
+        report.set_defaults(handler=_report_command)
+
+    replay = commands.add_parser("replay", help="re-run a stored run and check it is reproduced exactly",
+                                 description=REPLAY_DESCRIPTION)
+    replay.add_argument("directory", metavar="DIR", type=Path, help="a run directory or a comparison directory")
+    replay.set_defaults(handler=_replay_command)
+
+
+def _has_report() -> bool:
+    try:
+        import experiments.report  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _report_command(args, argv) -> int:
+    from experiments.report import report_command
+
+    return report_command(args.directory, lang=args.lang, digits=args.digits, out=args.out)
+
+
+def _replay_command(args, argv) -> int:
+    from experiments.replay import replay_command
+
+    return replay_command(args.directory)

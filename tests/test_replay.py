@@ -1,0 +1,76 @@
+"""smesim replay: a stored run is reproduced exactly; a changed value is reported by column."""
+
+import json
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from experiments import cli
+
+SETTINGS = ["--scale", "0.02", "--months", "4", "--replications", "2"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A comparison directory: baseline/ and ministry_plan/, small and short."""
+    root = tmp_path_factory.mktemp("replay")
+    for name in ("baseline", "ministry_plan"):
+        assert cli.main(["run", name, *SETTINGS, "--out", str(root / name)]) == 0
+    return root
+
+
+def test_replay_of_a_stored_run_is_identical(runs, capsys):
+    assert cli.main(["replay", str(runs / "baseline")]) == 0
+    out = capsys.readouterr().out
+    assert "identical" in out and "DIFFERENT" not in out
+
+
+def test_replay_of_a_comparison_directory_replays_each_run(runs, capsys):
+    assert cli.main(["replay", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert "baseline: identical" in out and "ministry_plan: identical" in out
+    assert "2 run(s) reproduced exactly" in out
+
+
+def test_tampered_parquet_is_reported_different_naming_the_column(runs, tmp_path, capsys):
+    run = tmp_path / "baseline"
+    shutil.copytree(runs / "baseline", run)
+    table = pq.read_table(run / "indicators.parquet")
+    frame = table.to_pandas()
+    frame.loc[(frame["replication"] == 1) & (frame["month"] == 3), "exports_usd"] += 12345.0
+    pq.write_table(table.from_pandas(frame, schema=table.schema, preserve_index=False), run / "indicators.parquet")
+    assert cli.main(["replay", str(run)]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERENT" in out and "REPLAY DIFFERS" in out
+    assert "column exports_usd: differs at months 3 (replications 1), largest difference 12345" in out
+    assert "does not match the sha256 in the manifest" in out
+
+
+def test_changed_package_version_is_named_as_a_reason(runs, tmp_path, capsys):
+    run = tmp_path / "baseline"
+    shutil.copytree(runs / "baseline", run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["versions"]["numpy"] = "0.0.1"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    table = pq.read_table(run / "indicators.parquet")
+    frame = table.to_pandas()
+    frame.loc[frame["month"] == 2, "employment"] *= 2
+    pq.write_table(table.from_pandas(frame, schema=table.schema, preserve_index=False), run / "indicators.parquet")
+    assert cli.main(["replay", str(run)]) == 1
+    out = capsys.readouterr().out
+    assert "column employment" in out and "numpy: 0.0.1 in the manifest" in out
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "no_manifest", "bad_manifest"])
+def test_bad_input_exits_2_with_one_line(runs, tmp_path, capsys, make):
+    target = tmp_path / "dir"
+    if make != "missing":
+        target.mkdir()
+    if make in ("no_manifest", "bad_manifest"):
+        shutil.copy(runs / "baseline" / "indicators.parquet", target)
+    if make == "bad_manifest":
+        (target / "manifest.json").write_text("{not json")
+    assert cli.main(["replay", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("smesim: error:")
