@@ -1,0 +1,119 @@
+"""smesim report: one self-contained HTML file with every figure embedded, in English and Persian,
+for a run, a comparison directory and a sweep directory."""
+
+import re
+import shutil
+
+import matplotlib.image
+import pytest
+
+from experiments import cli
+from experiments.report import PIXELS
+
+SETTINGS = ["--scale", "0.02", "--months", "4", "--replications", "2"]
+IMG = re.compile(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"')
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    for name in ("baseline", "ministry_plan"):
+        assert cli.main(["run", name, *SETTINGS, "--out", str(root / name)]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "quick"
+    assert cli.main(["sweep", "quick", "--workers", "0", "--out", str(out)]) == 0
+    return out
+
+
+def report(directory, *flags, out=None) -> str:
+    args = ["report", str(directory), *flags] + (["--out", str(out)] if out else [])
+    assert cli.main(args) == 0
+    path = out or directory / "report" / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+def figures(directory):
+    return sorted(directory.glob("fig-*.png"))
+
+
+def assert_self_contained(text: str) -> None:
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text)
+    assert "<link" not in text and "<script" not in text
+
+
+def assert_png_sizes(paths) -> None:
+    assert paths
+    for path in paths:
+        image = matplotlib.image.imread(path)
+        assert image.shape[:2] == (PIXELS[1], PIXELS[0])
+        assert image.std() > 0  # something drawn
+
+
+def test_comparison_report_embeds_every_figure_and_the_goal_table(comparison, capsys):
+    text = report(comparison)
+    pngs = figures(comparison / "report")
+    assert {p.name for p in pngs} == {"fig-trajectories.png", "fig-comparison.png"}
+    assert len(IMG.findall(text)) == len(pngs)
+    assert_png_sizes(pngs)
+    assert_self_contained(text)
+    assert "<h2>Goals</h2>" in text and "<table>" in text
+    assert "compared with baseline" in text and "ministry_plan" in text
+    assert "cannot be checked, the runs end at month 4, before month 48" in text
+    assert 'lang="en"' in text and "rtl" not in text
+    assert "<code>git</code>" in text and "versions" in text and "scenario sha256" in text
+    assert "written:" in capsys.readouterr().out
+
+
+def test_run_report_with_goals_met_and_missed(comparison, tmp_path):
+    scenario = tmp_path / "short.toml"
+    scenario.write_text('description = "short"\nseed = 2\nmonths = 4\nscale = 0.02\nreplications = 2\n'
+                        '[goals.employment_share]\nmonth = 3\n[goals.exports]\nmonth = 4\n[levers.clinics]\n'
+                        'budget_usd = 20e6\n')
+    run = tmp_path / "run"
+    assert cli.main(["run", str(scenario), "--out", str(run)]) == 0
+    text = report(run)
+    pngs = figures(run / "report")
+    assert {p.name for p in pngs} == {"fig-trajectories.png", "fig-goals.png"}
+    assert len(IMG.findall(text)) == 2
+    assert_png_sizes(pngs)
+    assert "of 2 replications" in text and "clinics.budget_usd = 20000000.0" in text
+    assert "Export USD 17 bn a year" in text
+
+
+def test_persian_report_is_right_to_left_with_persian_digits(comparison, tmp_path):
+    out = tmp_path / "fa" / "report.html"
+    text = report(comparison, "--lang", "fa", "--digits", "persian", out=out)
+    assert '<html lang="fa" dir="rtl">' in text
+    assert "هدف‌ها" in text and "خلاصه" in text
+    body = re.sub(r"<style.*?</style>|<code.*?</code>|<[^>]*>", "", text, flags=re.S)
+    assert re.search("[۰-۹]", body) and not re.search("[0-9]", body.replace("S1", ""))
+    pngs = figures(out.parent)
+    assert len(pngs) == len(IMG.findall(text)) == 2
+    assert_png_sizes(pngs)
+    assert_self_contained(text)
+
+
+def test_persian_report_with_latin_digits(comparison, tmp_path):
+    text = report(comparison, "--lang", "fa", out=tmp_path / "r.html")
+    assert 'dir="rtl"' in text and "ماه 4" in text
+
+
+def test_sweep_report_uses_the_analysis(sweep):
+    text = report(sweep)
+    pngs = figures(sweep / "report")
+    assert {p.name for p in pngs} == {"fig-trajectories.png", "fig-comparison.png"}
+    assert len(IMG.findall(text)) == 2
+    assert_png_sizes(pngs)
+    assert_self_contained(text)
+    assert "sweep quick" in text and "clinics" in text and "Comparison at month 3" in text
+
+
+@pytest.mark.parametrize("flags", [[], ["--lang", "de"]])
+def test_bad_input_exits_2(tmp_path, capsys, flags):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["report", str(tmp_path / "empty"), *flags]) == 2
+    assert capsys.readouterr().err.strip().startswith("smesim: error:") or flags
