@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from experiments import validation
+from experiments.dashboard_cli import add_dashboard_command
 from experiments.errors import ScenarioError
 from experiments.formatting import format_range, format_table
 from experiments.report_cli import add_report_commands
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
                                            description="List the shipped scenarios.")
     scenarios_parser.set_defaults(handler=lambda args, argv: print(list_scenarios()) or 0)
     add_sweep_commands(commands)
+    add_dashboard_command(commands)
     add_report_commands(commands)
     return parser
 

@@ -1,0 +1,49 @@
+"""`smesim dashboard [SCENARIO] [--scale S] [--port P] [--host H]`: serve experiments/dashboard.py
+with `solara run` in a subprocess (solara is imported only there, so the CLI stays quick)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from experiments.errors import ScenarioError
+from experiments.scenario import shipped_scenarios
+
+APP = Path(__file__).with_name("dashboard.py")
+DEFAULT_SCALE = 0.1  # experiments.dashboard.DEFAULT_SCALE (not imported: it loads solara)
+DEFAULT_PORT = 8765
+
+
+def add_dashboard_command(commands) -> None:
+    parser = commands.add_parser("dashboard", help="the model in the browser (SolaraViz)",
+                                 description="Serve the dashboard: pick a scenario, move levers, step or play, "
+                                             "watch the goals against their targets beside the baseline.")
+    parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                        help="a shipped scenario's name (default: baseline)")
+    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE,
+                        help=f"share of the units simulated, in (0, 1] (default {DEFAULT_SCALE})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--host", default="127.0.0.1", help="host (default 127.0.0.1)")
+    parser.set_defaults(handler=lambda args, argv: serve(args.scenario, args.scale, args.port, args.host))
+
+
+def server_command(scenario: str, scale: float, port: int, host: str) -> tuple[list[str], dict]:
+    """The `solara run` command line and environment that serve the dashboard (checked inputs)."""
+    if scenario not in shipped_scenarios():
+        raise ScenarioError(None, "SCENARIO", f"must be one of {', '.join(shipped_scenarios())}, got {scenario!r}")
+    if not 0.0 < scale <= 1.0:
+        raise ScenarioError(None, "--scale", f"must lie in (0, 1], got {scale}")
+    if not 0 < port < 65536:
+        raise ScenarioError(None, "--port", f"must lie in [1, 65535], got {port}")
+    env = {**os.environ, "SMESIM_DASHBOARD_SCENARIO": scenario, "SMESIM_DASHBOARD_SCALE": str(scale)}
+    command = [sys.executable, "-m", "solara", "run", str(APP), "--host", host, "--port", str(port),
+               "--production", "--no-open"]
+    return command, env
+
+
+def serve(scenario: str, scale: float, port: int, host: str) -> int:
+    command, env = server_command(scenario, scale, port, host)
+    print(f"dashboard: http://{host}:{port}/  (scenario {scenario}, scale {scale}; Ctrl-C stops)", flush=True)
+    return subprocess.call(command, env=env)

@@ -1,0 +1,94 @@
+"""WorkshopModel: the dashboard's controls build the right policy, the baseline shadow runs on
+the same seed, a step is quick; `smesim dashboard` checks its inputs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("solara")
+
+from experiments.cli import main  # noqa: E402
+from experiments.dashboard import BUDGETS, UNCERTAINTY_CONTROLS, WorkshopModel, budget_key, model_params  # noqa: E402
+from experiments.dashboard_cli import server_command  # noqa: E402
+from experiments.scenario import load_scenario  # noqa: E402
+from simulation import SMEModel  # noqa: E402
+
+SCALE = 0.1
+
+
+def test_controls_build_the_policy():
+    model = WorkshopModel(scale=SCALE, seed=7, clinics_budget_musd=20.0, credit_grants_musd=5.0,
+                          ranking_budget_musd=0.5, technology_targeting="ranking",
+                          listing_targeting="province", target_province="Isfahan", inflation_rate=0.5)
+    assert model.policy["clinics"]["budget_usd"] == 20e6
+    assert model.policy["credit"]["grants_usd"] == 5e6
+    assert model.policy["technology"]["targeting"] == "ranking"
+    assert model.policy["listing"]["targeting"] == "province"
+    assert model.policy["listing"]["provinces"] == ("Isfahan",)
+    assert model.params.inflation_rate == 0.5
+    assert model.params.grant_budget_usd == 5e6 / 12
+    assert model.notes == []
+
+
+def test_ranking_targeting_without_a_ranking_falls_back_with_a_note():
+    model = WorkshopModel(scale=SCALE, technology_targeting="ranking")
+    assert model.policy["technology"]["targeting"] == "all"
+    assert "ranking" in model.notes[0]
+
+
+def test_scenario_settings_ignore_the_controls():
+    model = WorkshopModel(scenario_name="ministry_plan", settings_from="scenario", scale=SCALE, clinics_budget_musd=1.0)
+    assert model.policy == load_scenario("ministry_plan").policy
+    controlled = WorkshopModel(scenario_name="rial_fall", scale=SCALE, inflation_rate=0.3)
+    assert controlled.params.inflation_rate == 0.3 and controlled.shocks == load_scenario("rial_fall").shocks
+
+
+def test_every_budget_and_uncertainty_has_a_control_with_units():
+    params = model_params()
+    for lever, setting in BUDGETS:
+        assert "(USD m a year)" in params[budget_key(lever, setting)]["label"]
+    for name in UNCERTAINTY_CONTROLS:
+        assert name in params
+
+
+def test_baseline_shadow_runs_on_the_same_seed_and_a_step_is_quick():
+    model = WorkshopModel(scenario_name="lever_clinics", settings_from="scenario", scale=SCALE, seed="3")  # the UI's text seed
+    assert model.baseline.seed == model.seed
+    assert model.baseline.policy == load_scenario("baseline").policy
+    started = time.perf_counter()
+    for _ in range(3):
+        model.step()
+    per_step = (time.perf_counter() - started) / 3
+    assert per_step < 0.5, f"a dashboard step (run and baseline) took {per_step:.2f} s at scale {SCALE}"
+    alone = SMEModel(**{**model.run_scenario.model_kwargs(0), "policy": load_scenario("baseline").policy})
+    for _ in range(3):
+        alone.step()
+    pd.testing.assert_frame_equal(alone.datacollector.get_model_vars_dataframe(), model.baseline_history())
+    assert model.indicators()["policy_spend_usd"] > 0 == model.baseline.indicators()["policy_spend_usd"]
+
+
+def test_write_run_directory(tmp_path):
+    model = WorkshopModel(scale=SCALE, clinics_budget_musd=10.0, with_baseline=False)
+    model.step()
+    model.step()
+    out = model.write_run(tmp_path)
+    frame = pd.read_parquet(out / "indicators.parquet")
+    assert list(frame["month"]) == [0, 1, 2]
+    np.testing.assert_allclose(frame["units_activated"].iloc[-1], model.indicators()["units_activated"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["months"] == 2 and manifest["scale"] == SCALE
+    assert manifest["scenario"]["validated"]["levers"]["clinics"]["budget_usd"] == 10e6
+
+
+def test_dashboard_command_checks_its_inputs(capsys):
+    command, env = server_command("ministry_plan", 0.25, 8800, "0.0.0.0")
+    assert command[1:4] == ["-m", "solara", "run"] and "8800" in command and "0.0.0.0" in command
+    assert env["SMESIM_DASHBOARD_SCENARIO"] == "ministry_plan" and env["SMESIM_DASHBOARD_SCALE"] == "0.25"
+    assert main(["dashboard", "no_such_scenario"]) == 2
+    assert "SCENARIO" in capsys.readouterr().err
+    assert main(["dashboard", "--scale", "2"]) == 2

@@ -1,0 +1,113 @@
+"""The dashboard in a real browser: serve it (`smesim dashboard`), open it in headless Chromium
+(Playwright), raise the clinics budget, reset, step, and check that the goals changed.
+
+Needs /usr/bin/chromium (Debian's `chromium` package; .ci/run installs it). Without it the
+test is skipped, unless SMESIM_REQUIRE_BROWSER=1 (CI), where it fails."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+REPOSITORY = Path(__file__).resolve().parents[1]
+SCREENSHOT = REPOSITORY / "results" / "dashboard" / "screenshot.png"
+
+
+def _browser_or_skip():
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing (install Debian's chromium: apt-get install -y chromium)"
+        if os.environ.get("SMESIM_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + "; SMESIM_REQUIRE_BROWSER=1 requires the browser test")
+        pytest.skip(message)
+    return pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard_url(tmp_path):
+    port = _free_port()
+    log = open(tmp_path / "server.log", "wb")
+    server = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", "baseline", "--scale", "0.1",
+                               "--port", str(port)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"the dashboard server did not start:\n{(tmp_path / 'server.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _units_activated(page) -> tuple[float, float]:
+    """This run's and the baseline's units activated (thousand) from the goals table."""
+    row = page.locator("tr", has_text="Activate 31,500").first.inner_text()
+    numbers = [float(x.replace(",", "")) for x in re.findall(r"[\d,]+\.\d+", row)]
+    return numbers[0], numbers[1]
+
+
+def test_dashboard_in_browser(dashboard_url, tmp_path):
+    playwright = _browser_or_skip()
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1800})
+            page.goto(dashboard_url)
+            page.get_by_text("Month 0").wait_for(timeout=90_000)
+            goal_chart = page.locator("img").first
+            first_src = goal_chart.get_attribute("src")
+
+            # the clinics budget to about half its range (USD 50 m a year), then reset to apply it
+            slider = page.get_by_role("slider", name="Clinics budget (USD m a year)")
+            track = page.locator(".v-input", has_text="Clinics budget (USD m a year)").locator(".v-slider").first
+            box = track.bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+            page.wait_for_function("s => Number(s.getAttribute('aria-valuenow')) > 0", arg=slider.element_handle())
+            budget = float(slider.get_attribute("aria-valuenow"))
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("Month 0").wait_for()
+
+            for month in (1, 2, 3):
+                page.get_by_role("button", name="Step").click()
+                page.get_by_text(f"Month {month} ").wait_for(timeout=30_000)
+            page.wait_for_timeout(500)
+            run, baseline = _units_activated(page)
+            assert goal_chart.get_attribute("src") != first_src, "the goal chart did not change after stepping"
+            assert budget > 0
+            assert run > baseline, f"clinics at USD {budget} m a year activated {run} thousand units, baseline {baseline}"
+
+            page.screenshot(path=str(tmp_path / "screenshot.png"), full_page=True)
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp_path / "screenshot.png", SCREENSHOT)
+        finally:
+            browser.close()
