@@ -21,28 +21,19 @@ temporary directory and check the indicators are identical. Exit 0 identical, 1 
 
 def add_report_commands(commands) -> None:
     """Add report and replay to the `smesim` sub-command parsers."""
-    if True:
-        report = commands.add_parser("report", help="an HTML report of a run, comparison or sweep",
-                                     description=REPORT_DESCRIPTION)
-        report.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
-        report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
-        report.add_argument("--digits", choices=("latin", "persian"), default="latin",
-                            help="digits of the text (default latin)")
-        report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report/report.html)")
-        report.set_defaults(handler=_report_command)
+    report = commands.add_parser("report", help="an HTML report of a run, comparison or sweep",
+                                 description=REPORT_DESCRIPTION)
+    report.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
+    report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
+    report.add_argument("--digits", choices=("latin", "persian"), default="latin",
+                        help="digits of the text (default latin)")
+    report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report/report.html)")
+    report.set_defaults(handler=_report_command)
 
     replay = commands.add_parser("replay", help="re-run a stored run and check it is reproduced exactly",
                                  description=REPLAY_DESCRIPTION)
     replay.add_argument("directory", metavar="DIR", type=Path, help="a run directory or a comparison directory")
     replay.set_defaults(handler=_replay_command)
-
-
-def _has_report() -> bool:
-    try:
-        import experiments.report  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _report_command(args, argv) -> int:
