@@ -145,25 +145,37 @@ class WorkshopModel(SMEModel):
         return None if self.baseline is None else self.baseline.datacollector.get_model_vars_dataframe()
 
     def write_run(self, out_dir: Path = OUT_DIR) -> Path:
-        """The current run as a run directory (indicators.parquet, manifest.json last), the format
-        of `smesim run` with the months run so far as the horizon."""
-        frame = self.history()[list(INDICATORS)].astype("float64").reset_index(drop=True)
-        frame.insert(0, "month", range(len(frame)))
-        frame.insert(0, "seed", self.run_scenario.seed)
-        frame.insert(0, "replication", 0)
-        months = max(self.steps, 1)
-        scenario = dataclasses.replace(self.run_scenario, months=months,
-                                       name=f"{self.run_scenario.name}-dashboard",
-                                       overrides={"settings_from": self.settings_from})
-        out = Path(out_dir) / f"{scenario.name}-seed{scenario.seed}-month{self.steps}"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / MANIFEST_FILE).unlink(missing_ok=True)
-        goals = tuple(evaluate(goal, frame, months) for goal in scenario.goals.values())
-        write_parquet_atomically(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), out / INDICATORS_FILE)
-        scenario = dataclasses.replace(scenario, months=self.steps)  # rows = months + 1 in the manifest
-        manifest = _manifest(scenario, out, ["smesim", "dashboard"], _now(), 0.0, [self.seed], goals)
-        write_json_atomically(manifest, out / MANIFEST_FILE)
+        """The run so far as a comparison directory of run directories in the format of
+        `smesim run` (indicators.parquet, manifest.json last), the months run so far as the
+        horizon: `<scenario>-dashboard/` and, with the shadow, `baseline/` (the reference)."""
+        out = Path(out_dir) / f"{self.run_scenario.name}-seed{self.run_scenario.seed}-month{self.steps}"
+        name = f"{self.run_scenario.name}-dashboard"
+        scenario = dataclasses.replace(self.run_scenario, name=name, overrides={"settings_from": self.settings_from})
+        _write_run_directory(self, scenario, out / name)
+        if self.baseline is not None:
+            base = dataclasses.replace(self.run_scenario, name=BASELINE, policy=load_scenario(BASELINE).policy)
+            _write_run_directory(self.baseline, base, out / BASELINE)
         return out
+
+    def write_report(self, out_dir: Path = OUT_DIR) -> Path:
+        """Write the run directories (write_run) and their HTML report (experiments.report); its path."""
+        from experiments.report import build_report
+
+        return build_report(self.write_run(out_dir))
+
+
+def _write_run_directory(model: SMEModel, scenario, out: Path) -> None:
+    frame = model.datacollector.get_model_vars_dataframe()[list(INDICATORS)].astype("float64").reset_index(drop=True)
+    frame.insert(0, "month", range(len(frame)))
+    frame.insert(0, "seed", scenario.seed)
+    frame.insert(0, "replication", 0)
+    scenario = dataclasses.replace(scenario, months=model.steps)  # manifest rows: months + 1
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST_FILE).unlink(missing_ok=True)
+    goals = tuple(evaluate(goal, frame, max(model.steps, 1)) for goal in scenario.goals.values())
+    write_parquet_atomically(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), out / INDICATORS_FILE)
+    write_json_atomically(_manifest(scenario, out, ["smesim", "dashboard"], _now(), 0.0, [model.seed], goals),
+                          out / MANIFEST_FILE)
 
 
 # --- model parameters (the controls) ---------------------------------------------------------
@@ -320,10 +332,12 @@ def Report(model: WorkshopModel):
     written, set_written = solara.use_state("")
 
     def write():
-        out = model.write_run()
-        set_written(f"written: {out / INDICATORS_FILE}, {out / MANIFEST_FILE}")
+        try:
+            set_written(f"report written: {model.write_report()}")
+        except Exception as error:  # noqa: BLE001 - shown on the page, not a crash of the session
+            set_written(f"could not write the report: {error}")
 
-    solara.Button("Write run directory", on_click=write, color="primary")
+    solara.Button("Write report", on_click=write, color="primary")
     if written:
         solara.Text(written, classes=["run-written"])
 

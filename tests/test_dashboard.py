@@ -72,17 +72,22 @@ def test_baseline_shadow_runs_on_the_same_seed_and_a_step_is_quick():
     assert model.indicators()["policy_spend_usd"] > 0 == model.baseline.indicators()["policy_spend_usd"]
 
 
-def test_write_run_directory(tmp_path):
-    model = WorkshopModel(scale=SCALE, clinics_budget_musd=10.0, with_baseline=False)
+def test_write_report(tmp_path):
+    model = WorkshopModel(scale=SCALE, clinics_budget_musd=10.0)
     model.step()
     model.step()
-    out = model.write_run(tmp_path)
-    frame = pd.read_parquet(out / "indicators.parquet")
+    report = model.write_report(tmp_path)
+    out = report.parents[1]
+    frame = pd.read_parquet(out / "baseline-dashboard" / "indicators.parquet")
     assert list(frame["month"]) == [0, 1, 2]
     np.testing.assert_allclose(frame["units_activated"].iloc[-1], model.indicators()["units_activated"])
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "baseline-dashboard" / "manifest.json").read_text())
     assert manifest["months"] == 2 and manifest["scale"] == SCALE
     assert manifest["scenario"]["validated"]["levers"]["clinics"]["budget_usd"] == 10e6
+    base = pd.read_parquet(out / "baseline" / "indicators.parquet")
+    pd.testing.assert_series_equal(base["units_activated"], model.baseline_history()["units_activated"].reset_index(drop=True),
+                                   check_names=False)
+    assert report.exists() and "<html" in report.read_text()[:500].lower()
 
 
 def test_dashboard_command_checks_its_inputs(capsys):

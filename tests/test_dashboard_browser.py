@@ -106,6 +106,10 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             assert budget > 0
             assert run > baseline, f"clinics at USD {budget} m a year activated {run} thousand units, baseline {baseline}"
 
+            page.get_by_role("button", name="Write report").click()
+            page.get_by_text("report written:").wait_for(timeout=60_000)
+            assert list(tmp_path.glob("results/dashboard/*/report/report.html"))  # the server runs in tmp_path
+
             page.screenshot(path=str(tmp_path / "screenshot.png"), full_page=True)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(tmp_path / "screenshot.png", SCREENSHOT)
