@@ -245,6 +245,7 @@ def Goals(model: WorkshopModel):
         ax.set_title(goal.label, fontsize=8)
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.ticklabel_format(axis="y", useOffset=False)
         value = float(run[goal.indicator].iloc[-1])
         base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
         lines.append(f"| {goal.label} | {value / unit:,.2f} {label} | {base_value / unit:,.2f} | "
@@ -254,7 +255,7 @@ def Goals(model: WorkshopModel):
     solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
     solara.Markdown(f"**Month {model.steps}** ({model.scenario_name}, scale {model.scale}, seed {model.run_scenario.seed}; "
                     f"last step with baseline {model.step_seconds * 1000:.0f} ms)\n\n"
-                    "| goal | this run | baseline | target |\n|---|---|---|---|\n" + "\n".join(lines))
+                    "| goal | this run | baseline | target met |\n|---|---|---|---|\n" + "\n".join(lines))
     solara.Text(f"units activated: {run['units_activated'].iloc[-1]:.0f}", classes=["units-activated"])
     for note in model.notes:
         solara.Warning(note)
