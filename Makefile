@@ -12,7 +12,7 @@ CANDIDATES := $(PYTHON) python3.13 python3.12 python3 \
 # The first candidate that really runs (pyenv shims exist for versions that are not active) and is >= 3.12.
 FOUND_PYTHON = $(firstword $(foreach c,$(CANDIDATES),$(shell $(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: demo test bench bench-sweep validate clean
+.PHONY: demo test bench bench-sweep bench-dashboard validate clean
 
 $(VENV)/.installed: pyproject.toml
 	@py="$(FOUND_PYTHON)"; \
@@ -38,6 +38,9 @@ bench: $(VENV)/.installed
 
 bench-sweep: $(VENV)/.installed
 	$(VPY) tests/benchmarks/bench_sweep.py
+
+bench-dashboard: $(VENV)/.installed
+	$(VPY) tests/benchmarks/bench_dashboard.py
 
 validate: $(VENV)/.installed
 	$(VPY) -m experiments.validation --out results/validation

@@ -5,15 +5,22 @@ then step, play, pause and reset (SolaraViz's controls; a change of the controls
 effect on Reset). The page shows the four goals of experiments/goals.toml against their
 targets beside the baseline scenario run on the same seed (a shadow `SMEModel` stepped in
 lock-step), and aggregate views that suit 85,000 firms: units by status, exports by
-destination, the firm-size histogram, active units by province and consortia. "Write run
-directory" writes the current run as `indicators.parquet` + `manifest.json` (the format of
-`smesim run`) under results/dashboard/.
+destination, the firm-size histogram, active units by province and consortia. "Write report"
+writes the run and its baseline as `smesim run` directories and their HTML report under
+results/dashboard/.
+
+The charts are SVG drawn by the browser (experiments.svg_charts): a step's page update stays
+within half a second at full scale, and Persian text is shaped correctly. Every browser
+session gets its own model, so two people with the page open do not step each other's run.
+Words: English or Persian (`--lang fa`, right to left; `--digits persian`), except Mesa's own
+controls (Step, Reset, play, the intervals) and the names of provinces and destinations.
 
 Settings from: "controls" takes lever budgets, targeting and the four uncertainties from the
 controls (the scenario supplies shocks, constants and the levers' other settings);
 "scenario" runs the scenario file as it is and ignores the controls.
-Launch: `smesim dashboard [SCENARIO] [--scale S] [--port P] [--host H]`, or
-`solara run experiments/dashboard.py` (SMESIM_DASHBOARD_SCENARIO / _SCALE in the environment).
+Launch: `smesim dashboard [SCENARIO] [--scale S] [--lang en|fa] [--digits latin|persian]
+[--port P] [--host H]`, or `solara run experiments/dashboard.py` (SMESIM_DASHBOARD_SCENARIO,
+_SCALE, _LANG and _DIGITS in the environment).
 """
 
 from __future__ import annotations
@@ -21,19 +28,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import solara
-from matplotlib.figure import Figure
 
+from experiments.errors import ScenarioError
 from experiments.files import write_json_atomically, write_parquet_atomically
-from experiments.goals import load_goals
+from experiments.goals import evaluate, load_goals
+from experiments.report_text import CONTROL_NAMES, DASHBOARD_TEXT, Words, persian_digits
 from experiments.runner import INDICATORS_FILE, MANIFEST_FILE, SCHEMA, _manifest, _now
-from experiments.goals import evaluate
 from experiments.scenario import load_scenario, shipped_scenarios
+from experiments.svg_charts import Series, Target, bar_chart, line_chart, plain_number
 from simulation import INDICATORS, SMEModel
 from simulation.geography import PROVINCE_NAMES
 from simulation.parameters import parameter_metadata
@@ -44,22 +53,15 @@ DEFAULT_SCALE = 0.1
 BASELINE = "baseline"
 OUT_DIR = Path("results") / "dashboard"
 MUSD = 1e6
+DIGITS = ("latin", "persian")
 
-# Budget controls: (lever, setting) -> (label, maximum in USD m a year)
+# Budget controls: (lever, setting) -> maximum of the slider in USD m a year (names: CONTROL_NAMES)
 BUDGETS = {
-    ("training", "budget_usd"): ("Training and fairs budget", 50),
-    ("clinics", "budget_usd"): ("Clinics budget", 100),
-    ("consortia", "budget_usd"): ("Consortia budget", 50),
-    ("clusters", "budget_usd"): ("Cluster projects budget", 100),
-    ("sukuk", "budget_usd"): ("Sukuk issuance subsidy budget", 20),
-    ("listing", "budget_usd"): ("Listing support budget", 20),
-    ("infrastructure", "budget_usd"): ("Park infrastructure budget", 300),
-    ("rural_zones", "budget_usd"): ("Rural zones budget", 200),
-    ("matchmaking", "budget_usd"): ("Matchmaking budget", 50),
-    ("technology", "budget_usd"): ("Technology budget", 100),
-    ("credit", "grants_usd"): ("Grants", 200),
-    ("credit", "subsidised_credit_usd"): ("Subsidised credit line", 500),
-    ("ranking", "budget_usd"): ("Ranking budget", 5),
+    ("training", "budget_usd"): 50, ("clinics", "budget_usd"): 100, ("consortia", "budget_usd"): 50,
+    ("clusters", "budget_usd"): 100, ("sukuk", "budget_usd"): 20, ("listing", "budget_usd"): 20,
+    ("infrastructure", "budget_usd"): 300, ("rural_zones", "budget_usd"): 200, ("matchmaking", "budget_usd"): 50,
+    ("technology", "budget_usd"): 100, ("credit", "grants_usd"): 200, ("credit", "subsidised_credit_usd"): 500,
+    ("ranking", "budget_usd"): 5,
 }
 UNCERTAINTY_CONTROLS = ("inflation_rate", "real_exchange_rate_drift", "foreign_demand_growth", "sanctions_risk_multiplier")
 # Targeting offered on the page: cluster targeting needs lists of sector x province names, left to scenario files.
@@ -74,18 +76,37 @@ def targeting_choices(lever: str) -> list[str]:
     return [c for c in LEVERS[lever]["targeting"].allowed if c != "cluster"]
 
 
+class PageWords(Words):
+    """Words (goals, indicators, values) plus the dashboard's own; `html` applies the digits."""
+
+    def __init__(self, lang: str = "en", digits: str = "latin"):
+        super().__init__(lang)
+        if digits not in DIGITS:
+            raise ScenarioError(None, "--digits", f"must be one of {', '.join(DIGITS)}, got {digits!r}")
+        self.digits = digits
+        self.page, self.names = DASHBOARD_TEXT[lang], CONTROL_NAMES[lang]
+
+    def say(self, key: str, **fields) -> str:
+        return self.page[key].format(**fields)
+
+    def html(self, markup: str) -> str:
+        """Markup (HTML or SVG) with Persian digits in its text when asked for (never in tags)."""
+        return persian_digits(markup) if self.digits == "persian" else markup
+
+
 class WorkshopModel(SMEModel):
     """SMEModel built from the dashboard's flat controls, with a shadow baseline run.
 
     Keyword parameters: scenario_name, settings_from ("controls" or "scenario"), seed, scale,
     one `<lever>_<setting>_musd` per budget (USD m a year), `<lever>_targeting` per targeted
-    lever, target_province (for "province" targeting), and the four uncertainties. The run and
+    lever, target_province (for "province" targeting), the four uncertainties, and the page's
+    lang ("en", "fa") and digits ("latin", "persian"). The run and
     its baseline use the scenario runner's seed for replication 0, so a dashboard run matches
     `smesim run` of the same settings."""
 
     def __init__(self, *, scenario_name: str = BASELINE, settings_from: str = "controls", seed: int = 1,
                  scale: float = DEFAULT_SCALE, target_province: str = PROVINCE_NAMES[0], with_baseline: bool = True,
-                 scenario=None, **controls):
+                 lang: str = "en", digits: str = "latin", scenario=None, **controls):
         # `scenario`: Mesa's Scenario object, which SolaraViz's reset passes to a model taking
         # **kwargs; ours is `scenario_name`, so it is ignored.
         known = {budget_key(*k) for k in BUDGETS} | {f"{lever}_targeting" for lever in TARGETED} | set(UNCERTAINTY_CONTROLS)
@@ -93,6 +114,7 @@ class WorkshopModel(SMEModel):
         if unknown:
             raise TypeError(f"unknown dashboard control(s) {unknown}")
         scenario = load_scenario(scenario_name)
+        self.words = PageWords(lang, digits)
         self.notes: list[str] = []
         self.scenario_name, self.settings_from = scenario_name, settings_from
         seed, scale = int(seed), float(scale)
@@ -122,7 +144,7 @@ class WorkshopModel(SMEModel):
         for lever in TARGETED:
             rule = controls.get(f"{lever}_targeting", levers[lever]["targeting"])
             if rule == "ranking" and levers["ranking"]["budget_usd"] <= 0:
-                self.notes.append(f"{lever}: ranking targeting needs a ranking budget > 0; using all")
+                self.notes.append(self.words.say("ranking_note", lever=self.words.names[lever]))
                 rule = "all"
             levers[lever]["targeting"] = rule
             if "provinces" in levers[lever]:
@@ -161,7 +183,7 @@ class WorkshopModel(SMEModel):
         """Write the run directories (write_run) and their HTML report (experiments.report); its path."""
         from experiments.report import build_report
 
-        return build_report(self.write_run(out_dir))
+        return build_report(self.write_run(out_dir), lang=self.words.lang, digits=self.words.digits)
 
 
 def _write_run_directory(model: SMEModel, scenario, out: Path) -> None:
@@ -181,44 +203,43 @@ def _write_run_directory(model: SMEModel, scenario, out: Path) -> None:
 # --- model parameters (the controls) ---------------------------------------------------------
 
 
-def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE) -> dict:
-    meta = parameter_metadata()
+def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en",
+                 digits: str = "latin") -> dict:
+    meta, w = parameter_metadata(), PageWords(lang, digits)
     params: dict = {
-        "scenario_name": {"type": "Select", "value": scenario, "values": list(shipped_scenarios()), "label": "Scenario"},
+        "scenario_name": {"type": "Select", "value": scenario, "values": list(shipped_scenarios()),
+                          "label": w.say("scenario")},
         "settings_from": {"type": "Select", "value": "controls", "values": ["controls", "scenario"],
-                          "label": "Levers and uncertainties from"},
-        "seed": {"type": "InputText", "value": "1", "label": "Seed"},
-        "scale": {"type": "SliderFloat", "value": scale, "min": 0.05, "max": 1.0, "step": 0.05,
-                  "label": "Scale (share of the 85,000 units simulated)"},
+                          "label": w.say("settings_from")},
+        "seed": {"type": "InputText", "value": "1", "label": w.say("seed")},
+        "scale": {"type": "SliderFloat", "value": scale, "min": 0.05, "max": 1.0, "step": 0.05, "label": w.say("scale")},
     }
-    for (lever, setting), (label, top) in BUDGETS.items():
+    for (lever, setting), top in BUDGETS.items():
         params[budget_key(lever, setting)] = {"type": "SliderFloat", "value": 0.0, "min": 0.0, "max": float(top),
-                                              "step": 0.5, "label": f"{label} (USD m a year)"}
+                                              "step": 0.5, "label": w.say("budget", lever=w.names[lever, setting])}
     for lever in TARGETED:
         params[f"{lever}_targeting"] = {"type": "Select", "value": "all", "values": targeting_choices(lever),
-                                        "label": f"{lever.replace('_', ' ').capitalize()} targeting"}
+                                        "label": w.say("targeting", lever=w.names[lever])}
     params["target_province"] = {"type": "Select", "value": PROVINCE_NAMES[0], "values": list(PROVINCE_NAMES),
-                                 "label": "Province for province targeting"}
+                                 "label": w.say("province")}
     for name in UNCERTAINTY_CONTROLS:
         lo, hi = meta[name]["plausible"]
         span = hi - lo
         params[name] = {"type": "SliderFloat", "value": float(meta[name]["default"]), "min": lo - 0.5 * span,
                         "max": hi + 0.5 * span, "step": round(span / 40, 4),
-                        "label": f"{name.replace('_', ' ')} ({meta[name]['unit']})"}
+                        "label": f"{w.names[name]} ({w.names.get(meta[name]['unit'], meta[name]['unit'])})"}
+    params["lang"], params["digits"] = lang, digits  # fixed: no control, kept by Reset
     return params
 
 
 # --- views ----------------------------------------------------------------------------------
 
-GOAL_SCALE = {"units_activated": (1e3, "thousand units"), "exports_usd": (1e9, "USD bn a year"),
-              "export_share": (1e-2, "%"), "sme_employment_share": (1e-2, "%")}
-
-
-def _figure(width: float = 6.0, height: float = 3.2) -> Figure:
-    # No layout engine and 72 dpi: a render of the four goal panels costs about half as much.
-    fig = Figure(figsize=(width, height), dpi=72)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.9, wspace=0.3, hspace=0.45)
-    return fig
+# indicator -> (divisor, unit key) on the goal charts and in the goal table
+GOAL_UNITS = {"units_activated": (1e3, "unit_thousand_units"), "exports_usd": (1e9, "unit_usd_bn_year"),
+              "export_share": (1e-2, "unit_percent"), "sme_employment_share": (1e-2, "unit_percent")}
+RUN_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
+STATUS_COLOURS = ("#ff7f0e", "#1f77b4", "#9467bd", "#7f7f7f")
+SIZE_EDGES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # employees: 1, 2-4, ..., 1,000+
 
 
 def _render_counter():
@@ -226,137 +247,161 @@ def _render_counter():
     return update_counter.get()
 
 
-@solara.component
-def Goals(model: WorkshopModel):
-    _render_counter()
-    run, base = model.history(), model.baseline_history()
-    fig = _figure(7.5, 5.0)
-    axes = fig.subplots(2, 2).ravel()
-    lines = []
-    for ax, goal in zip(axes, model.goals.values()):
-        unit, label = GOAL_SCALE.get(goal.indicator, (1.0, ""))
-        ax.plot(run.index, run[goal.indicator] / unit, color="tab:blue", label="this run")
+def _show(model: WorkshopModel, markup: str, classes: list[str]) -> None:
+    """Markup in a div, right to left for Persian; the charts inside keep a left-to-right time axis."""
+    direction = "rtl" if model.words.lang == "fa" else "ltr"
+    solara.HTML(tag="div", unsafe_innerHTML=model.words.html(f"<div dir='{direction}'>{markup}</div>"), classes=classes)
+
+
+def _charts(svgs: list[str]) -> str:
+    return "<div dir='ltr' style='display:flex;flex-wrap:wrap;gap:6px'>" + "".join(svgs) + "</div>"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    cells = "".join(f"<th style='padding:2px 8px'>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td style='padding:2px 8px'>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table class='goal-table' style='border-collapse:collapse'><tr>{cells}</tr>{body}</table>"
+
+
+def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], list[list[str]]]:
+    """The four goal charts (SVG; none with charts=False) and the goal table's rows at the current month."""
+    w, run, base = model.words, model.history(), model.baseline_history()
+    svgs, rows = [], []
+    for goal in model.goals.values():
+        unit, unit_key = GOAL_UNITS.get(goal.indicator, (1.0, None))
+        unit_label = w.say(unit_key) if unit_key else ""
+        series = [Series(w.say("this_run"), run[goal.indicator] / unit, RUN_COLOUR)]
         if base is not None:
-            ax.plot(base.index, base[goal.indicator] / unit, color="grey", ls="--", label="baseline")
-        for bound in (goal.at_least, goal.at_most):
-            if bound is not None:
-                ax.axhline(bound / unit, color="tab:red", lw=1, label="target")
-        ax.axvline(goal.month_for(48), color="tab:red", lw=0.6, ls=":")
-        ax.set_title(goal.label, fontsize=8)
-        ax.set_ylabel(label, fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.ticklabel_format(axis="y", useOffset=False)
+            series.append(Series(w.say("baseline"), base[goal.indicator] / unit, BASELINE_COLOUR, dashed=True))
+        targets = [Target(bound / unit, w.say("target", value=plain_number(bound / unit)))
+                   for bound in (goal.at_least, goal.at_most) if bound is not None]
+        if charts:
+            svgs.append(line_chart(w.goal(goal), run.index, series, targets=targets, marker_x=goal.month_for(48),
+                                   x_label=w.say("axis_month"), y_label=unit_label, width=410, height=210))
         value = float(run[goal.indicator].iloc[-1])
         base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
-        lines.append(f"| {goal.label} | {value / unit:,.2f} {label} | {base_value / unit:,.2f} | "
-                     f"{'met' if goal.is_met(value) else 'not yet'} |")
-    axes[0].legend(fontsize=7)
-    axes[-1].set_xlabel("month", fontsize=8)
-    solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
-    solara.Markdown(f"**Month {model.steps}** ({model.scenario_name}, scale {model.scale}, seed {model.run_scenario.seed}; "
-                    f"last step with baseline {model.step_seconds * 1000:.0f} ms)\n\n"
-                    "| goal | this run | baseline | target met |\n|---|---|---|---|\n" + "\n".join(lines))
-    solara.Text(f"units activated: {run['units_activated'].iloc[-1]:.0f}", classes=["units-activated"])
+        rows.append([w.goal(goal), f"{value / unit:,.2f} {unit_label}", f"{base_value / unit:,.2f}",
+                     w.say("met") if goal.is_met(value) else w.say("not_yet")])
+    return svgs, rows
+
+
+@solara.component
+def Goals(model: WorkshopModel):
+    """The four goal charts (left half of page 0)."""
+    _render_counter()
+    _show(model, _charts(goal_charts(model)[0]), ["goal-charts"])
+
+
+@solara.component
+def GoalTable(model: WorkshopModel):
+    """The month, the goal table at this month, notes, and the report button (right half of page 0)."""
+    _render_counter()
+    w = model.words
+    status = w.say("status", scenario=model.scenario_name, scale=model.scale, seed=model.run_scenario.seed,
+                   ms=f"{model.step_seconds * 1000:.0f}")
+    header = [w.say("col_goal"), w.say("col_run"), w.say("col_baseline"), w.say("col_met")]
+    _show(model, f"<p><b class='month'>{escape(w.say('month', month=model.steps))}</b> ({escape(status)})</p>"
+                 + _table(header, goal_charts(model, charts=False)[1]), ["goal-status"])
     for note in model.notes:
         solara.Warning(note)
+    Report(model)
 
 
 @solara.component
 def Units(model: WorkshopModel):
     _render_counter()
-    run = model.history()
-    fig = _figure()
-    ax = fig.subplots()
-    for name in ("active_units", "idle_units", "under_construction_units", "closed_units"):
-        ax.plot(run.index, run[name] / 1e3, label=name.removesuffix("_units").replace("_", " "))
-    ax.set_title("Units by status (thousand)", fontsize=9)
-    ax.set_xlabel("month", fontsize=8)
-    ax.legend(fontsize=7)
-    solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
+    w, run = model.words, model.history()
+    series = [Series(w.names[name], run[f"{name}_units"] / 1e3, colour)
+              for name, colour in zip(STATUS_NAMES, STATUS_COLOURS)]
+    _show(model, _charts([line_chart(w.say("units_title"), run.index, series, x_label=w.say("axis_month"),
+                                     width=480, height=260)]), ["units-chart"])
 
 
 @solara.component
 def Exports(model: WorkshopModel):
     _render_counter()
+    w = model.words
     run = model.exports_by_destination() / 1e9
-    fig = _figure()
-    ax = fig.subplots()
-    y = np.arange(len(run))
-    ax.barh(y + 0.2, run.values, height=0.4, label="this run")
+    groups = [Series(w.say("this_run"), run, RUN_COLOUR)]
     if model.baseline is not None:
-        ax.barh(y - 0.2, model.baseline.exports_by_destination().values / 1e9, height=0.4, color="grey", label="baseline")
-    ax.set_yticks(y, run.index, fontsize=7)
-    ax.set_title("SME exports by destination (USD bn a year)", fontsize=9)
-    ax.legend(fontsize=7)
-    solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
+        groups.append(Series(w.say("baseline"), model.baseline.exports_by_destination().reindex(run.index) / 1e9,
+                             BASELINE_COLOUR))
+    largest = pd.concat([g.values for g in groups], axis=1).max(axis=1).sort_values(ascending=False)
+    shown = largest.index[largest > 0][:12]
+    groups = [Series(g.label, g.values.reindex(shown).to_numpy(), g.colour) for g in groups]
+    _show(model, _charts([bar_chart(w.say("exports_title"), list(shown), groups, horizontal=True,
+                                    value_label=w.say("unit_usd_bn_year"), width=480, height=320)]), ["exports-chart"])
 
 
 @solara.component
 def Firms(model: WorkshopModel):
     _render_counter()
-    f = model.firms
+    w, f = model.words, model.firms
     active = f.status == ACTIVE
-    fig = _figure(7.5, 3.2)
-    left, right = fig.subplots(1, 2, width_ratios=[1, 1.6])
-    fig.subplots_adjust(bottom=0.3)
-    employees = f.employees[active]
-    bins = np.geomspace(1, max(float(employees.max()) if employees.size else 2.0, 2.0), 30)
-    left.hist(np.maximum(employees, 1), bins=bins, weights=np.full(employees.size, 1 / model.scale))
-    left.set_xscale("log")
-    left.set_title("Active units by employees", fontsize=9)
-    left.tick_params(labelsize=7)
+    counts, _ = np.histogram(np.maximum(f.employees[active], 1), bins=[*SIZE_EDGES, np.inf])
+    sizes = [f"{a:,}" if b - a == 1 else f"{a:,}–{b - 1:,}" for a, b in zip(SIZE_EDGES, SIZE_EDGES[1:])]
+    sizes.append(f"{SIZE_EDGES[-1]:,}+")
     by_province = np.bincount(f.province[active], minlength=len(PROVINCE_NAMES)) / model.scale
-    order = np.argsort(by_province)[::-1][:15]
-    right.bar(range(len(order)), by_province[order])
-    right.set_xticks(range(len(order)), [PROVINCE_NAMES[i] for i in order], rotation=60, fontsize=6, ha="right")
-    right.set_title("Active units, top 15 provinces", fontsize=9)
-    right.tick_params(labelsize=7)
-    solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
+    top = np.argsort(by_province, kind="stable")[::-1][:15]
+    size_chart = bar_chart(w.say("size_title"), sizes, [Series(w.say("size_axis"), counts / model.scale, RUN_COLOUR)],
+                           value_label=w.say("size_axis"), width=420, height=260)
+    province_chart = bar_chart(w.say("province_title"), [PROVINCE_NAMES[i] for i in top],
+                               [Series(w.say("size_axis"), by_province[top], RUN_COLOUR)],
+                               value_label=w.say("size_axis"), width=480, height=300)
+    _show(model, _charts([size_chart, province_chart]), ["firm-charts"])
 
 
 @solara.component
 def Consortia(model: WorkshopModel):
     _render_counter()
-    run, base = model.history(), model.baseline_history()
-    fig = _figure(6.0, 2.6)
-    ax = fig.subplots()
-    ax.plot(run.index, run["consortia"], label="this run")
+    w, run, base = model.words, model.history(), model.baseline_history()
+    series = [Series(w.say("this_run"), run["consortia"], RUN_COLOUR)]
     if base is not None:
-        ax.plot(base.index, base["consortia"], color="grey", ls="--", label="baseline")
-    ax.set_title("Export consortia", fontsize=9)
-    ax.legend(fontsize=7)
-    solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
-    counts = pd.Series(model.firms.status).value_counts()
-    solara.Markdown("Units now (national scale): " + ", ".join(
-        f"{STATUS_NAMES[i].replace('_', ' ')} {n / model.scale:,.0f}" for i, n in sorted(counts.items())))
+        series.append(Series(w.say("baseline"), base["consortia"], BASELINE_COLOUR, dashed=True))
+    counts = np.bincount(model.firms.status, minlength=len(STATUS_NAMES)) / model.scale
+    now = ", ".join(f"{w.names[name]} {n:,.0f}" for name, n in zip(STATUS_NAMES, counts))
+    _show(model, _charts([line_chart(w.say("consortia_title"), run.index, series, x_label=w.say("axis_month"),
+                                     y_label=w.say("consortia_axis"), width=480, height=240)])
+          + f"<p>{escape(w.say('units_now'))}: {escape(now)}</p>", ["consortia-chart"])
 
 
 @solara.component
 def Report(model: WorkshopModel):
     _render_counter()
+    w = model.words
     written, set_written = solara.use_state("")
 
     def write():
         try:
-            set_written(f"report written: {model.write_report()}")
+            set_written(w.say("report_written", path=model.write_report()))
         except Exception as error:  # noqa: BLE001 - shown on the page, not a crash of the session
-            set_written(f"could not write the report: {error}")
+            set_written(w.say("report_failed", error=error))
 
-    solara.Button("Write report", on_click=write, color="primary")
+    solara.Button(w.say("write_report"), on_click=write, color="primary")
     if written:
         solara.Text(written, classes=["run-written"])
 
 
-def make_page(scenario: str = BASELINE, scale: float = DEFAULT_SCALE):
+def make_page(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en", digits: str = "latin"):
+    """The page component: SolaraViz over a WorkshopModel made for each browser session."""
     from mesa.visualization import SolaraViz
 
-    model = WorkshopModel(scenario_name=scenario, scale=scale)
-    # Page 0: the goals (rendered at every step); page 1: the aggregate views (rendered only
-    # while their tab is shown: each matplotlib figure costs ~0.2-0.4 s on a small machine).
-    return SolaraViz(model, components=[(Goals, 0), (Report, 0), (Units, 1), (Exports, 1), (Firms, 1), (Consortia, 1)],
-                     model_params=model_params(scenario, scale), name="Iran's small industry: policy workshop",
-                     play_interval=50)
+    params = model_params(scenario, scale, lang, digits)
+    title = PageWords(lang, digits).say("title")
+
+    @solara.component
+    def Page():
+        # One model per session (use_memo runs once per session): people with the page open
+        # in two browsers do not step each other's run.
+        model = solara.use_memo(lambda: WorkshopModel(scenario_name=scenario, scale=scale, lang=lang, digits=digits), [])
+        # Page 0: the goal charts, and the goal table with the report button; page 1: the aggregate views.
+        SolaraViz(model, components=[(Goals, 0), (GoalTable, 0), (Units, 1), (Exports, 1), (Firms, 1), (Consortia, 1)],
+                  model_params=params, name=title, play_interval=50)
+
+    return Page
 
 
-page = make_page(os.environ.get("SMESIM_DASHBOARD_SCENARIO", BASELINE),
-                 float(os.environ.get("SMESIM_DASHBOARD_SCALE", DEFAULT_SCALE)))
+Page = make_page(os.environ.get("SMESIM_DASHBOARD_SCENARIO", BASELINE),
+                 float(os.environ.get("SMESIM_DASHBOARD_SCALE", DEFAULT_SCALE)),
+                 os.environ.get("SMESIM_DASHBOARD_LANG", "en"), os.environ.get("SMESIM_DASHBOARD_DIGITS", "latin"))

@@ -1,4 +1,5 @@
-"""`smesim dashboard [SCENARIO] [--scale S] [--port P] [--host H]`: serve experiments/dashboard.py
+"""`smesim dashboard [SCENARIO] [--scale S] [--lang en|fa] [--digits latin|persian] [--port P] [--host H]`:
+serve experiments/dashboard.py
 with `solara run` in a subprocess (solara is imported only there, so the CLI stays quick)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from experiments.errors import ScenarioError
+from experiments.report_text import LANGUAGES
 from experiments.scenario import shipped_scenarios
 
 APP = Path(__file__).with_name("dashboard.py")
@@ -24,12 +26,16 @@ def add_dashboard_command(commands) -> None:
                         help="a shipped scenario's name (default: baseline)")
     parser.add_argument("--scale", type=float, default=DEFAULT_SCALE,
                         help=f"share of the units simulated, in (0, 1] (default {DEFAULT_SCALE})")
+    parser.add_argument("--lang", default="en", help=f"the page's language: {' or '.join(LANGUAGES)} (default en)")
+    parser.add_argument("--digits", default="latin", help="latin or persian digits (default latin)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--host", default="127.0.0.1", help="host (default 127.0.0.1)")
-    parser.set_defaults(handler=lambda args, argv: serve(args.scenario, args.scale, args.port, args.host))
+    parser.set_defaults(handler=lambda args, argv: serve(args.scenario, args.scale, args.port, args.host,
+                                                         args.lang, args.digits))
 
 
-def server_command(scenario: str, scale: float, port: int, host: str) -> tuple[list[str], dict]:
+def server_command(scenario: str, scale: float, port: int, host: str, lang: str = "en",
+                   digits: str = "latin") -> tuple[list[str], dict]:
     """The `solara run` command line and environment that serve the dashboard (checked inputs)."""
     if scenario not in shipped_scenarios():
         raise ScenarioError(None, "SCENARIO", f"must be one of {', '.join(shipped_scenarios())}, got {scenario!r}")
@@ -37,13 +43,18 @@ def server_command(scenario: str, scale: float, port: int, host: str) -> tuple[l
         raise ScenarioError(None, "--scale", f"must lie in (0, 1], got {scale}")
     if not 0 < port < 65536:
         raise ScenarioError(None, "--port", f"must lie in [1, 65535], got {port}")
-    env = {**os.environ, "SMESIM_DASHBOARD_SCENARIO": scenario, "SMESIM_DASHBOARD_SCALE": str(scale)}
+    if lang not in LANGUAGES:
+        raise ScenarioError(None, "--lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if digits not in ("latin", "persian"):
+        raise ScenarioError(None, "--digits", f"must be latin or persian, got {digits!r}")
+    env = {**os.environ, "SMESIM_DASHBOARD_SCENARIO": scenario, "SMESIM_DASHBOARD_SCALE": str(scale),
+           "SMESIM_DASHBOARD_LANG": lang, "SMESIM_DASHBOARD_DIGITS": digits}
     command = [sys.executable, "-m", "solara", "run", str(APP), "--host", host, "--port", str(port),
                "--production", "--no-open"]
     return command, env
 
 
-def serve(scenario: str, scale: float, port: int, host: str) -> int:
-    command, env = server_command(scenario, scale, port, host)
-    print(f"dashboard: http://{host}:{port}/  (scenario {scenario}, scale {scale}; Ctrl-C stops)", flush=True)
+def serve(scenario: str, scale: float, port: int, host: str, lang: str = "en", digits: str = "latin") -> int:
+    command, env = server_command(scenario, scale, port, host, lang, digits)
+    print(f"dashboard: http://{host}:{port}/  (scenario {scenario}, scale {scale}, {lang}; Ctrl-C stops)", flush=True)
     return subprocess.call(command, env=env)

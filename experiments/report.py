@@ -39,10 +39,9 @@ import pandas as pd  # noqa: E402
 from experiments import analysis  # noqa: E402
 from experiments.errors import ScenarioError  # noqa: E402
 from experiments.files import atomic_path  # noqa: E402
-from experiments.formatting import format_change, format_value  # noqa: E402
 from experiments.goals import Goal, load_goals, merge  # noqa: E402
 from experiments.replay import is_run_directory, read_run_manifest, run_directories  # noqa: E402
-from experiments.report_text import INDICATOR_NAMES, TEXT, persian_digits  # noqa: E402
+from experiments.report_text import Words, persian_digits  # noqa: E402
 from experiments.runner import INDICATORS_FILE  # noqa: E402
 from simulation.errors import InputError  # noqa: E402
 from simulation.policy import Policy  # noqa: E402
@@ -254,56 +253,6 @@ def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
             text = _compact(value)
             rows.append((name, text if len(text) <= 400 else text[:400] + " …"))
     return rows
-
-
-# --- numbers in words ----------------------------------------------------------------------------
-
-
-class Words:
-    def __init__(self, lang: str):
-        if lang not in TEXT:
-            raise ScenarioError(None, "--lang", f"must be one of {', '.join(TEXT)}, got {lang!r}")
-        self.lang, self.t = lang, TEXT[lang]
-
-    def __call__(self, key: str, **fields) -> str:
-        return self.t[key].format(**fields) if fields else self.t[key]
-
-    def _localise(self, text: str) -> str:
-        if self.lang == "en":
-            return text
-        for suffix in ("bn", "m", "pp"):
-            if text.endswith(" " + suffix):
-                return text[: -len(suffix)] + self.t[suffix]
-        return self.t["na"] if text == "n/a" else text
-
-    def value(self, indicator: str, value: float) -> str:
-        return self._localise(format_value(indicator, value))
-
-    def change(self, indicator: str, value: float) -> str:
-        return self._localise(format_change(indicator, value))
-
-    def percent(self, p: float) -> str:
-        return self.t["na"] if p is None or not math.isfinite(p) else f"{p:.0%}"
-
-    def indicator(self, name: str) -> str:
-        return INDICATOR_NAMES[self.lang].get(name, name)
-
-    def goal(self, goal: Goal) -> str:
-        return goal.label if self.lang == "en" else f"{self.indicator(goal.indicator)} {self.target(goal)}"
-
-    def target(self, goal: Goal) -> str:
-        low, high = (None if b is None else self.value(goal.indicator, b) for b in (goal.at_least, goal.at_most))
-        if low is not None and high is not None:
-            return f"{low} {self.t['to']} {high}"
-        return f"≥ {low}" if low is not None else f"≤ {high}"
-
-    def range(self, indicator: str, mean: float, low: float, high: float, fmt=None) -> str:
-        fmt = fmt or self.value
-        if not math.isfinite(mean):
-            return self.t["na"]
-        if low == high or not (math.isfinite(low) and math.isfinite(high)):
-            return fmt(indicator, mean)
-        return f"{fmt(indicator, mean)} ({fmt(indicator, low)} {self.t['to']} {fmt(indicator, high)})"
 
 
 # --- figures -------------------------------------------------------------------------------------

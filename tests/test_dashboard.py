@@ -13,7 +13,9 @@ import pytest
 pytest.importorskip("solara")
 
 from experiments.cli import main  # noqa: E402
-from experiments.dashboard import BUDGETS, UNCERTAINTY_CONTROLS, WorkshopModel, budget_key, model_params  # noqa: E402
+from experiments.dashboard import (BUDGETS, UNCERTAINTY_CONTROLS, PageWords, WorkshopModel, budget_key,  # noqa: E402
+                                   goal_charts, model_params)
+from experiments.errors import ScenarioError  # noqa: E402
 from experiments.dashboard_cli import server_command  # noqa: E402
 from experiments.scenario import load_scenario  # noqa: E402
 from simulation import SMEModel  # noqa: E402
@@ -51,7 +53,7 @@ def test_scenario_settings_ignore_the_controls():
 def test_every_budget_and_uncertainty_has_a_control_with_units():
     params = model_params()
     for lever, setting in BUDGETS:
-        assert "(USD m a year)" in params[budget_key(lever, setting)]["label"]
+        assert "(USD m/year)" in params[budget_key(lever, setting)]["label"]
     for name in UNCERTAINTY_CONTROLS:
         assert name in params
 
@@ -97,3 +99,37 @@ def test_dashboard_command_checks_its_inputs(capsys):
     assert main(["dashboard", "no_such_scenario"]) == 2
     assert "SCENARIO" in capsys.readouterr().err
     assert main(["dashboard", "--scale", "2"]) == 2
+    assert main(["dashboard", "--lang", "de"]) == 2
+    assert "--lang" in capsys.readouterr().err
+    assert main(["dashboard", "--digits", "roman"]) == 2
+    command, env = server_command("baseline", 0.1, 8800, "127.0.0.1", "fa", "persian")
+    assert env["SMESIM_DASHBOARD_LANG"] == "fa" and env["SMESIM_DASHBOARD_DIGITS"] == "persian"
+
+
+def test_goal_charts_and_table_follow_the_model():
+    model = WorkshopModel(scale=SCALE, clinics_budget_musd=30.0)
+    for _ in range(2):
+        model.step()
+    charts, rows = goal_charts(model)
+    assert len(charts) == len(rows) == 4 and all(c.startswith("<svg") for c in charts)
+    assert "Activate 31,500" in rows[0][0]
+    run, base = model.indicators()["units_activated"], model.baseline.indicators()["units_activated"]
+    assert rows[0][1] == f"{run / 1e3:,.2f} thousand units" and rows[0][2] == f"{base / 1e3:,.2f}"
+    assert "target 31.5" in charts[0]  # the target line, in thousand units
+
+
+def test_the_page_in_persian():
+    model = WorkshopModel(scale=SCALE, lang="fa", digits="persian", technology_targeting="ranking")
+    model.step()
+    charts, rows = goal_charts(model)
+    assert rows[0][0].startswith("واحدهای فعال‌شده") and rows[0][3] in ("محقق", "هنوز نه")
+    assert "رتبه‌بندی" in model.notes[0]  # the fallback note is Persian too
+    page = model.words.html("<p class='x1'>Month 12: 31,500.5</p>")
+    assert page == "<p class='x1'>Month ۱۲: ۳۱٬۵۰۰٫۵</p>"  # digits in text only, never in tags
+    params = model_params(lang="fa", digits="persian")
+    assert params["lang"] == "fa" and params["digits"] == "persian"  # fixed values: Reset keeps them
+    assert params["clinics_budget_musd"]["label"] == "کلینیک صنعتی (میلیون دلار/سال)"
+    with pytest.raises(ScenarioError, match="--digits"):
+        PageWords("fa", "arabic")
+    with pytest.raises(ScenarioError, match="--lang"):
+        PageWords("de")

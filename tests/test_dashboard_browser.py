@@ -1,5 +1,6 @@
 """The dashboard in a real browser: serve it (`smesim dashboard`), open it in headless Chromium
-(Playwright), raise the clinics budget, reset, step, and check that the goals changed.
+(Playwright), raise the clinics budget, reset, step, and check that the goals changed; a second
+session has a model of its own; the Persian page is right to left with Persian digits.
 
 Needs /usr/bin/chromium (Debian's `chromium` package; .ci/run installs it). Without it the
 test is skipped, unless SMESIM_REQUIRE_BROWSER=1 (CI), where it fails."""
@@ -39,11 +40,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dashboard_url(tmp_path):
+@pytest.fixture(params=[["baseline"]], ids=["en"])
+def dashboard_url(request, tmp_path):
     port = _free_port()
     log = open(tmp_path / "server.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", "baseline", "--scale", "0.1",
+    server = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", *request.param, "--scale", "0.1",
                                "--port", str(port)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
     url = f"http://127.0.0.1:{port}/"
@@ -76,20 +77,34 @@ def _units_activated(page) -> tuple[float, float]:
     return numbers[0], numbers[1]
 
 
+def _step(page) -> float:
+    """Click Step and wait until the page shows the next month; the seconds it took."""
+    month = page.locator("b.month").inner_text()
+    started = time.perf_counter()
+    page.get_by_role("button", name="Step").click()
+    page.wait_for_function("old => document.querySelector('b.month').innerText !== old", arg=month, timeout=30_000)
+    return time.perf_counter() - started
+
+
+def _launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+
+
 def test_dashboard_in_browser(dashboard_url, tmp_path):
     playwright = _browser_or_skip()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = _launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1800})
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
             page.goto(dashboard_url)
             page.get_by_text("Month 0").wait_for(timeout=90_000)
-            goal_chart = page.locator("img").first
-            first_src = goal_chart.get_attribute("src")
+            goal_charts = page.locator(".goal-charts")
+            assert goal_charts.locator("svg").count() == 4
+            first_charts = goal_charts.inner_html()
 
             # the clinics budget to about half its range (USD 50 m a year), then reset to apply it
-            slider = page.get_by_role("slider", name="Clinics budget (USD m a year)")
-            track = page.locator(".v-input", has_text="Clinics budget (USD m a year)").locator(".v-slider").first
+            slider = page.get_by_role("slider", name="Clinics (USD m/year)")
+            track = page.locator(".v-input", has_text="Clinics (USD m/year)").locator(".v-slider").first
             box = track.bounding_box()
             page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
             page.wait_for_function("s => Number(s.getAttribute('aria-valuenow')) > 0", arg=slider.element_handle())
@@ -97,14 +112,26 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("Month 0").wait_for()
 
-            for month in (1, 2, 3):
-                page.get_by_role("button", name="Step").click()
-                page.get_by_text(f"Month {month} ").wait_for(timeout=30_000)
-            page.wait_for_timeout(500)
+            seconds = [_step(page) for _ in range(3)]
+            print(f"click on Step to updated page at scale 0.1: {[round(s, 3) for s in seconds]} s")
+            assert page.locator("b.month").inner_text() == "Month 3"
             run, baseline = _units_activated(page)
-            assert goal_chart.get_attribute("src") != first_src, "the goal chart did not change after stepping"
+            assert goal_charts.inner_html() != first_charts, "the goal charts did not change after stepping"
+            assert goal_charts.locator("polyline.series").count() >= 8  # this run and the baseline, four goals
             assert budget > 0
             assert run > baseline, f"clinics at USD {budget} m a year activated {run} thousand units, baseline {baseline}"
+
+            # another session (a second browser window) has a model of its own, at month 0
+            other = browser.new_context().new_page()
+            other.goto(dashboard_url)
+            other.get_by_text("Month 0").wait_for(timeout=90_000)
+            _step(other)
+            assert page.locator("b.month").inner_text() == "Month 3"
+
+            page.get_by_role("tab", name="Page 1").click()
+            for view in (".units-chart", ".exports-chart", ".firm-charts", ".consortia-chart"):
+                page.locator(f"{view} svg").first.wait_for(timeout=30_000)
+            page.get_by_role("tab", name="Page 0").click()
 
             page.get_by_role("button", name="Write report").click()
             page.get_by_text("report written:").wait_for(timeout=60_000)
@@ -113,5 +140,26 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             page.screenshot(path=str(tmp_path / "screenshot.png"), full_page=True)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(tmp_path / "screenshot.png", SCREENSHOT)
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("dashboard_url", [["ministry_plan", "--lang", "fa", "--digits", "persian"]], ids=["fa"],
+                         indirect=True)
+def test_persian_dashboard_in_browser(dashboard_url):
+    playwright = _browser_or_skip()
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
+            page.goto(dashboard_url)
+            page.get_by_text("ماه ۰").wait_for(timeout=90_000)
+            _step(page)
+            assert page.locator("b.month").inner_text() == "ماه ۱"
+            table = page.locator(".goal-status div[dir='rtl']")
+            assert table.count() == 1 and "واحدهای فعال‌شده" in table.inner_text()
+            assert not re.search(r"[0-9]", page.locator(".goal-table").inner_text())  # Persian digits only
+            assert page.get_by_role("button", name="نوشتن گزارش").count() == 1
+            page.screenshot(path=str(SCREENSHOT.with_name("screenshot-fa.png")), full_page=True)
         finally:
             browser.close()

@@ -1,0 +1,119 @@
+"""The dashboard's SVG charts: well-formed SVG whose geometry matches the data."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given, strategies as st
+
+from experiments.svg_charts import Series, Target, bar_chart, line_chart, nice_ticks, plain_number
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def _points(polyline: ET.Element) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in polyline.get("points").split()]
+
+
+def test_nice_ticks_examples():
+    assert nice_ticks(0, 31.5) == [0, 10, 20, 30, 40]
+    assert nice_ticks(0.52, 0.56) == pytest.approx([0.52, 0.53, 0.54, 0.55, 0.56])
+    assert nice_ticks(0, 48, 6) == [0, 10, 20, 30, 40, 50]
+    assert nice_ticks(5, 5)[0] < 5 < nice_ticks(5, 5)[-1]  # a flat series still gets a range
+    assert nice_ticks(0, 0)[0] < 0 < nice_ticks(0, 0)[-1]
+    with pytest.raises(ValueError, match="finite"):
+        nice_ticks(0, math.inf)
+
+
+@given(st.floats(-1e9, 1e9), st.floats(1e-6, 1e9))
+def test_nice_ticks_span_the_range_in_round_equal_steps(low, relative_width):
+    high = low + relative_width * max(1.0, abs(low))  # ranges wider than float noise
+    ticks = nice_ticks(low, high)
+    steps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert ticks[0] <= low + 1e-6 * steps[0] and ticks[-1] >= high - 1e-6 * steps[0]  # float noise aside
+    assert 3 <= len(ticks) <= 12
+    assert max(steps) - min(steps) <= 1e-6 * steps[0]
+    mantissa = steps[0] / 10 ** math.floor(math.log10(steps[0]))
+    assert min(abs(mantissa - m) for m in (1, 2, 5, 10)) < 1e-6
+
+
+def test_plain_number():
+    assert plain_number(31500) == "31,500"
+    assert plain_number(0.55) == "0.55"
+    assert plain_number(2.5) == "2.5"
+    assert plain_number(20.0) == "20"
+    assert plain_number(0) == "0"
+
+
+def test_line_chart_geometry():
+    x = list(range(5))
+    run = Series("this run", [1.0, 2.0, float("nan"), 4.0, 5.0])
+    base = Series("baseline", [1.0, 1.5, 2.0, 2.5, 3.0], colour="grey", dashed=True)
+    svg = line_chart("Units & <more>", x, [run, base], targets=[Target(8.0, "target 8")], marker_x=10,
+                     x_label="month", y_label="thousand units")
+    root = _parse(svg)
+    assert root.find(f"{SVG}title").text == "Units & <more>"
+    lines = root.findall(f".//{SVG}polyline")
+    assert len(lines) == 3  # the run is broken at its NaN
+    assert [len(_points(p)) for p in lines] == [2, 2, 5]
+    target = root.find(f".//{SVG}line[@class='target']")
+    target_y = float(target.get("y1"))
+    assert all(y > target_y for p in lines for _, y in _points(p))  # 8 lies above every value
+    marker = root.find(f".//{SVG}line[@class='marker']")
+    assert float(marker.get("x1")) > max(x for p in lines for x, _ in _points(p))  # month 10 after month 4
+    # larger values are higher on the page; equal x share a pixel column
+    (x0, y0), (x1, y1) = _points(lines[0])
+    assert x1 > x0 and y1 < y0
+    assert _points(lines[0])[0] == pytest.approx(_points(lines[2])[0])
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"this run", "baseline", "target 8", "month", "thousand units"} <= set(texts)
+
+
+def test_line_chart_persian_text_and_digits():
+    persian = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+    svg = line_chart("واحدهای فعال‌شده", [0, 1, 2], [Series("این اجرا", [1, 2, 3])],
+                     number=lambda v: plain_number(v).translate(persian))
+    root = _parse(svg)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    # Persian runs are isolated right to left, so "%" or a number keeps its place at the end
+    assert "\u2067واحدهای فعال‌شده\u2069" in texts and "\u2067این اجرا\u2069" in texts
+    assert "۲" in texts and "2" not in texts
+
+
+def test_line_chart_without_data_is_still_a_chart():
+    root = _parse(line_chart("empty", [], [Series("run", [])]))
+    assert root.findall(f".//{SVG}polyline") == []
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+def test_bar_chart_geometry(horizontal):
+    run = Series("this run", [4.0, 2.0, 0.0])
+    base = Series("baseline", [1.0, 2.0, 3.0], colour="grey")
+    root = _parse(bar_chart("Exports", ["EU", "Iraq", "China"], [run, base], horizontal=horizontal,
+                            value_label="USD bn a year"))
+    bars = root.findall(f".//{SVG}rect[@class='bar']")
+    assert len(bars) == 6
+    size = [float(b.get("width" if horizontal else "height")) for b in bars]
+    # bars in category order, series within a category: run EU, baseline EU, run Iraq, ...
+    assert size[0] == pytest.approx(4 * size[1]) and size[2] == pytest.approx(size[3])
+    assert size[4] == 0 and size[5] == pytest.approx(3 * size[1])
+    assert {"EU", "Iraq", "China", "USD bn a year", "this run", "baseline"} <= {t.text for t in root.iter(f"{SVG}text")}
+
+
+def test_long_category_names_are_shortened_under_vertical_bars():
+    root = _parse(bar_chart("Provinces", ["Sistan and Baluchestan", "Fars"], [Series("units", [2.0, 1.0])]))
+    texts = {t.text for t in root.iter(f"{SVG}text")}
+    assert "Fars" in texts and "Sistan and Balu…" in texts
+
+
+def test_bar_chart_refuses_negative_or_missing_values():
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        bar_chart("x", ["a"], [Series("s", [-1.0])])
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        bar_chart("x", ["a"], [Series("s", [float("nan")])])
