@@ -46,7 +46,7 @@ from experiments.svg_charts import Series, Target, bar_chart, line_chart, plain_
 from simulation import INDICATORS, SMEModel
 from simulation.geography import PROVINCE_NAMES
 from simulation.parameters import parameter_metadata
-from simulation.policy import LEVERS, Policy
+from simulation.policy import CLUSTER_NAMES, LEVERS, Policy
 from simulation.state import ACTIVE, STATUS_NAMES
 
 DEFAULT_SCALE = 0.1
@@ -64,7 +64,8 @@ BUDGETS = {
     ("ranking", "budget_usd"): 5,
 }
 UNCERTAINTY_CONTROLS = ("inflation_rate", "real_exchange_rate_drift", "foreign_demand_growth", "sanctions_risk_multiplier")
-# Targeting offered on the page: cluster targeting needs lists of sector x province names, left to scenario files.
+# Levers with targeting on the page; "province" and "cluster" targeting serve the one province and
+# the one cluster picked on the page (scenario files can list several).
 TARGETED = tuple(lever for lever, specs in LEVERS.items() if "targeting" in specs)
 
 
@@ -73,7 +74,7 @@ def budget_key(lever: str, setting: str) -> str:
 
 
 def targeting_choices(lever: str) -> list[str]:
-    return [c for c in LEVERS[lever]["targeting"].allowed if c != "cluster"]
+    return list(LEVERS[lever]["targeting"].allowed)
 
 
 class PageWords(Words):
@@ -99,13 +100,14 @@ class WorkshopModel(SMEModel):
 
     Keyword parameters: scenario_name, settings_from ("controls" or "scenario"), seed, scale,
     one `<lever>_<setting>_musd` per budget (USD m a year), `<lever>_targeting` per targeted
-    lever, target_province (for "province" targeting), the four uncertainties, and the page's
+    lever, target_province and target_cluster (for "province" and "cluster" targeting), the four uncertainties, and the page's
     lang ("en", "fa") and digits ("latin", "persian"). The run and
     its baseline use the scenario runner's seed for replication 0, so a dashboard run matches
     `smesim run` of the same settings."""
 
     def __init__(self, *, scenario_name: str = BASELINE, settings_from: str = "controls", seed: int = 1,
-                 scale: float = DEFAULT_SCALE, target_province: str = PROVINCE_NAMES[0], with_baseline: bool = True,
+                 scale: float = DEFAULT_SCALE, target_province: str = PROVINCE_NAMES[0],
+                 target_cluster: str = CLUSTER_NAMES[0], with_baseline: bool = True,
                  lang: str = "en", digits: str = "latin", scenario=None, **controls):
         # `scenario`: Mesa's Scenario object, which SolaraViz's reset passes to a model taking
         # **kwargs; ours is `scenario_name`, so it is ignored.
@@ -121,7 +123,7 @@ class WorkshopModel(SMEModel):
         if settings_from == "scenario":
             policy, uncertainties = scenario.policy, dict(scenario.uncertainties)
         else:
-            policy = self._policy_from_controls(scenario.policy, controls, target_province)
+            policy = self._policy_from_controls(scenario.policy, controls, target_province, target_cluster)
             uncertainties = {**scenario.uncertainties,
                              **{name: float(controls[name]) for name in UNCERTAINTY_CONTROLS if name in controls}}
         self.run_scenario = dataclasses.replace(scenario, seed=seed, scale=scale, policy=policy,
@@ -135,7 +137,7 @@ class WorkshopModel(SMEModel):
             self.baseline = SMEModel(**{**kwargs, "policy": base.policy})
         self.step_seconds = 0.0
 
-    def _policy_from_controls(self, policy: Policy, controls: dict, province: str) -> Policy:
+    def _policy_from_controls(self, policy: Policy, controls: dict, province: str, cluster: str) -> Policy:
         levers = policy.to_dict()
         for (lever, setting), _ in BUDGETS.items():
             key = budget_key(lever, setting)
@@ -149,8 +151,8 @@ class WorkshopModel(SMEModel):
             levers[lever]["targeting"] = rule
             if "provinces" in levers[lever]:
                 levers[lever]["provinces"] = [province] if rule == "province" else []
-            if "clusters" in levers[lever] and rule != "cluster":
-                levers[lever]["clusters"] = []
+            if "clusters" in levers[lever] and (rule != "cluster" or f"{lever}_targeting" in controls):
+                levers[lever]["clusters"] = [cluster] if rule == "cluster" else []
         return Policy.from_dict(levers)
 
     def step(self) -> None:
@@ -222,6 +224,8 @@ def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: s
                                         "label": w.say("targeting", lever=w.names[lever])}
     params["target_province"] = {"type": "Select", "value": PROVINCE_NAMES[0], "values": list(PROVINCE_NAMES),
                                  "label": w.say("province")}
+    params["target_cluster"] = {"type": "Select", "value": CLUSTER_NAMES[0], "values": list(CLUSTER_NAMES),
+                                "label": w.say("cluster")}
     for name in UNCERTAINTY_CONTROLS:
         lo, hi = meta[name]["plausible"]
         span = hi - lo

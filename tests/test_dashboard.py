@@ -37,6 +37,21 @@ def test_controls_build_the_policy():
     assert model.notes == []
 
 
+def test_cluster_targeting_serves_the_picked_cluster():
+    from simulation.policy import CLUSTER_NAMES
+
+    cluster = CLUSTER_NAMES[17]
+    model = WorkshopModel(scale=SCALE, clusters_budget_musd=10.0, clusters_targeting="cluster", target_cluster=cluster,
+                          consortia_targeting="province", target_province="Fars")
+    assert model.policy["clusters"]["targeting"] == "cluster" and model.policy["clusters"]["clusters"] == (cluster,)
+    assert model.policy["consortia"]["clusters"] == () and model.policy["consortia"]["provinces"] == ("Fars",)
+    assert "cluster" in model_params()["clusters_targeting"]["values"]
+    for _ in range(2):
+        model.step()
+    developed = np.flatnonzero(model.clusters.development)
+    assert developed.tolist() == [17]  # the budget pays for projects in the picked cluster only
+
+
 def test_ranking_targeting_without_a_ranking_falls_back_with_a_note():
     model = WorkshopModel(scale=SCALE, technology_targeting="ranking")
     assert model.policy["technology"]["targeting"] == "all"
