@@ -112,6 +112,52 @@ def test_sweep_report_uses_the_analysis(sweep):
     assert "sweep quick" in text and "clinics" in text and "Comparison at month 3" in text
 
 
+SOBOL_SPEC = """
+description = "tiny Sobol design for the report test"
+base = "baseline"
+seed = 3
+months = 3
+scale = 0.01
+replications = 1
+[design]
+kind = "sobol"
+samples = 8
+[policies.baseline]
+[factors."uncertainties.inflation_rate"]
+low = 0.25
+high = 0.55
+[factors."uncertainties.completion_rate"]
+low = 0.002
+high = 0.015
+"""
+
+
+def test_sobol_sweep_report_has_the_sensitivity_bars_and_table(tmp_path):
+    spec = tmp_path / "tiny_sobol.toml"
+    spec.write_text(SOBOL_SPEC)
+    out = tmp_path / "tiny_sobol"
+    assert cli.main(["sweep", str(spec), "--workers", "0", "--out", str(out)]) == 0  # 8 x (2 + 2) = 32 runs
+    text = report(out)
+    pngs = figures(out / "report")
+    assert "fig-sensitivity.png" in {p.name for p in pngs}
+    assert len(IMG.findall(text)) == len(pngs)
+    assert_png_sizes(pngs)
+    assert_self_contained(text)
+    table = text[text.index("<h2>Sensitivity</h2>"):]
+    table = table[:table.index("</table>")]
+    for factor in ("uncertainties.inflation_rate", "uncertainties.completion_rate"):
+        assert factor in table
+    # first-order and total indices with intervals for each goal indicator and factor
+    rows = re.findall(r"<tr><td>baseline</td>.*?</tr>", table)
+    assert len(rows) == 2 * 4
+    for row in rows:
+        first, total = re.findall(r"(-?\d+\.\d\d) \((-?\d+\.\d\d) to (-?\d+\.\d\d)\)", row)
+        for _, low, high in (first, total):  # 8 samples: estimates are rough, even above 1
+            assert float(low) <= float(high)
+    fa = report(out, "--lang", "fa", out=tmp_path / "fa.html")
+    assert "<h2>حساسیت</h2>" in fa and "fig-sensitivity" in fa
+
+
 @pytest.mark.parametrize("flags", [[], ["--lang", "de"]])
 def test_bad_input_exits_2(tmp_path, capsys, flags):
     (tmp_path / "empty").mkdir()
