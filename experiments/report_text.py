@@ -152,12 +152,14 @@ _SKIP = re.compile(r"(<style.*?</style>|<code.*?</code>|<[^>]*>)", re.S)
 
 
 def persian_digits(html: str) -> str:
-    """0-9 as ۰-۹ in the text of an HTML document (decimal point ٫, thousands separator ٬);
-    tags, <style> and <code> (hashes, versions, file names) are left as they are."""
+    """0-9 as ۰-۹ in the text of an HTML document (decimal point ٫, thousands separator ٬,
+    a percent sign after a number ٪); tags, <style> and <code> (hashes, versions, file names)
+    are left as they are."""
     parts = _SKIP.split(html)
     for i in range(0, len(parts), 2):  # even parts are text
         text = re.sub(r"(?<=\d)\.(?=\d)", "٫", parts[i])
         text = re.sub(r"(?<=\d),(?=\d)", "٬", text)
+        text = re.sub(r"(?<=\d) ?%", "٪", text)
         parts[i] = text.translate(PERSIAN)
     return "".join(parts)
 

@@ -141,6 +141,7 @@ def test_the_page_in_persian():
     assert "رتبه‌بندی" in model.notes[0]  # the fallback note is Persian too
     page = model.words.html("<p class='x1'>Month 12: 31,500.5</p>")
     assert page == "<p class='x1'>Month ۱۲: ۳۱٬۵۰۰٫۵</p>"  # digits in text only, never in tags
+    assert model.words.html("<td>52.5 %</td>") == "<td>۵۲٫۵٪</td>"  # the Persian percent sign
     params = model_params(lang="fa", digits="persian")
     assert params["lang"] == "fa" and params["digits"] == "persian"  # fixed values: Reset keeps them
     assert params["clinics_budget_musd"]["label"] == "کلینیک صنعتی (میلیون دلار/سال)"
