@@ -1,10 +1,10 @@
 """The report and replay commands of `smesim`:
 
     smesim report DIR [--lang en|fa] [--digits latin|persian] [--out FILE]
-    smesim replay DIR
+    smesim replay DIR [--runs N|all]
 
 DIR is a run directory (`smesim run`), a directory holding several run directories (a
-comparison, like the demo's results/demo/), or, for `report`, a sweep directory. Bad input
+comparison, like the demo's results/demo/), or a sweep directory. Bad input
 exits with 2 and one line; `replay` exits with 1 when a run is not reproduced.
 """
 
@@ -16,7 +16,8 @@ REPORT_DESCRIPTION = """Write one self-contained HTML report (figures embedded) 
 (several run directories; the one named baseline, else the first, is the reference) or a sweep directory,
 with the figures as PNG files beside it (default DIR/report/report.html)."""
 REPLAY_DESCRIPTION = """Re-run a stored run (or each run of a comparison directory) from its manifest into a
-temporary directory and check the indicators are identical. Exit 0 identical, 1 different, 2 bad input."""
+temporary directory and check the indicators are identical; for a sweep directory, re-run some of its runs
+(--runs) from the stored spec and check their monthly series. Exit 0 identical, 1 different, 2 bad input."""
 
 
 def add_report_commands(commands) -> None:
@@ -32,8 +33,20 @@ def add_report_commands(commands) -> None:
 
     replay = commands.add_parser("replay", help="re-run a stored run and check it is reproduced exactly",
                                  description=REPLAY_DESCRIPTION)
-    replay.add_argument("directory", metavar="DIR", type=Path, help="a run directory or a comparison directory")
+    replay.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
+    replay.add_argument("--runs", type=_run_count, default=10, metavar="N|all",
+                        help="sweeps: how many stored runs to re-run, spread over the sweep (default 10)")
     replay.set_defaults(handler=_replay_command)
+
+
+def _run_count(text: str) -> int | None:
+    import argparse
+
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 or 'all', got {text!r}")
+    return int(text)
 
 
 def _report_command(args, argv) -> int:
@@ -45,4 +58,4 @@ def _report_command(args, argv) -> int:
 def _replay_command(args, argv) -> int:
     from experiments.replay import replay_command
 
-    return replay_command(args.directory)
+    return replay_command(args.directory, args.runs)

@@ -74,3 +74,51 @@ def test_bad_input_exits_2_with_one_line(runs, tmp_path, capsys, make):
     assert cli.main(["replay", str(target)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("smesim: error:")
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("replay_sweep") / "quick"
+    assert cli.main(["sweep", "quick", "--workers", "0", "--out", str(out)]) == 0
+    return out
+
+
+def test_replay_of_a_sweep_reruns_some_runs_identically(sweep, capsys):
+    assert cli.main(["replay", str(sweep), "--runs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "quick: identical (3 of " in out and "stored runs re-run" in out
+
+
+def test_tampered_sweep_series_is_reported_naming_the_run(sweep, tmp_path, capsys):
+    from experiments.replay import evenly_spread
+    from experiments.store import read_runs
+
+    copy = tmp_path / "quick"
+    shutil.copytree(sweep, copy)
+    first = evenly_spread(sorted(read_runs(copy)["run_id"]), 2)[0]  # the first run replayed
+    for part in sorted((copy / "series").glob("part-*.parquet")):
+        table = pq.read_table(part)
+        frame = table.to_pandas()
+        hit = (frame["run_id"] == first) & (frame["month"] == 2)
+        if hit.any():
+            frame.loc[hit, "exports_usd"] += 99.0
+            pq.write_table(table.from_pandas(frame, schema=table.schema, preserve_index=False), part)
+    assert cli.main(["replay", str(copy), "--runs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert f"column exports_usd: differs at months 2 (runs {first}), largest difference 99" in out
+
+
+def test_sweep_whose_design_changed_is_reported(sweep, tmp_path, capsys):
+    copy = tmp_path / "quick"
+    shutil.copytree(sweep, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["spec_text"] = manifest["spec_text"].replace("seed = 1", "seed = 2", 1)  # other seeds: other run ids
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert cli.main(["replay", str(copy), "--runs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "not in the spec's run plan" in out
+
+
+@pytest.mark.parametrize("runs", ["0", "-1", "some"])
+def test_bad_run_count_exits_2(sweep, capsys, runs):
+    assert cli.main(["replay", str(sweep), "--runs", runs]) == 2
