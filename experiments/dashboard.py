@@ -100,10 +100,10 @@ class WorkshopModel(SMEModel):
 
     Keyword parameters: scenario_name, settings_from ("controls" or "scenario"), seed, scale,
     one `<lever>_<setting>_musd` per budget (USD m a year), `<lever>_targeting` per targeted
-    lever, target_province and target_cluster (for "province" and "cluster" targeting), the four uncertainties, and the page's
-    lang ("en", "fa") and digits ("latin", "persian"). The run and
-    its baseline use the scenario runner's seed for replication 0, so a dashboard run matches
-    `smesim run` of the same settings."""
+    lever, target_province and target_cluster (for "province" and "cluster" targeting), the
+    four uncertainties, and the page's lang ("en", "fa") and digits ("latin", "persian"). The
+    run and its baseline use the scenario runner's seed for replication 0, so a dashboard run
+    matches `smesim run` of the same settings."""
 
     def __init__(self, *, scenario_name: str = BASELINE, settings_from: str = "controls", seed: int = 1,
                  scale: float = DEFAULT_SCALE, target_province: str = PROVINCE_NAMES[0],
@@ -244,6 +244,7 @@ GOAL_UNITS = {"units_activated": (1e3, "unit_thousand_units"), "exports_usd": (1
 RUN_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
 STATUS_COLOURS = ("#ff7f0e", "#1f77b4", "#9467bd", "#7f7f7f")
 SIZE_EDGES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # employees: 1, 2-4, ..., 1,000+
+GOALS_MONTH = 48  # the goals' four years: the charts' time axis reaches it (a goal without a month of its own)
 
 
 def _render_counter():
@@ -281,7 +282,7 @@ def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], l
         targets = [Target(bound / unit, w.say("target", value=plain_number(bound / unit)))
                    for bound in (goal.at_least, goal.at_most) if bound is not None]
         if charts:
-            svgs.append(line_chart(w.goal(goal), run.index, series, targets=targets, marker_x=goal.month_for(48),
+            svgs.append(line_chart(w.goal(goal), run.index, series, targets=targets, marker_x=goal.month_for(GOALS_MONTH),
                                    x_label=w.say("axis_month"), y_label=unit_label, width=410, height=210))
         value = float(run[goal.indicator].iloc[-1])
         base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
