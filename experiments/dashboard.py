@@ -63,7 +63,8 @@ BUDGETS = {
     ("technology", "budget_usd"): 100, ("credit", "grants_usd"): 200, ("credit", "subsidised_credit_usd"): 500,
     ("ranking", "budget_usd"): 5,
 }
-UNCERTAINTY_CONTROLS = ("inflation_rate", "real_exchange_rate_drift", "foreign_demand_growth", "sanctions_risk_multiplier")
+UNCERTAINTY_CONTROLS = ("inflation_rate", "real_exchange_rate_drift", "foreign_demand_growth",
+                        "sanctions_risk_multiplier")
 # Levers with targeting on the page; "province" and "cluster" targeting serve the one province and
 # the one cluster picked on the page (scenario files can list several).
 TARGETED = tuple(lever for lever, specs in LEVERS.items() if "targeting" in specs)
@@ -111,7 +112,8 @@ class WorkshopModel(SMEModel):
                  lang: str = "en", digits: str = "latin", scenario=None, **controls):
         # `scenario`: Mesa's Scenario object, which SolaraViz's reset passes to a model taking
         # **kwargs; ours is `scenario_name`, so it is ignored.
-        known = {budget_key(*k) for k in BUDGETS} | {f"{lever}_targeting" for lever in TARGETED} | set(UNCERTAINTY_CONTROLS)
+        known = ({budget_key(*k) for k in BUDGETS} | {f"{lever}_targeting" for lever in TARGETED}
+                 | set(UNCERTAINTY_CONTROLS))
         unknown = sorted(set(controls) - known)
         if unknown:
             raise TypeError(f"unknown dashboard control(s) {unknown}")
@@ -214,7 +216,8 @@ def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: s
         "settings_from": {"type": "Select", "value": "controls", "values": ["controls", "scenario"],
                           "label": w.say("settings_from")},
         "seed": {"type": "InputText", "value": "1", "label": w.say("seed")},
-        "scale": {"type": "SliderFloat", "value": scale, "min": 0.05, "max": 1.0, "step": 0.05, "label": w.say("scale")},
+        "scale": {"type": "SliderFloat", "value": scale, "min": 0.05, "max": 1.0, "step": 0.05,
+                  "label": w.say("scale")},
     }
     for (lever, setting), top in BUDGETS.items():
         params[budget_key(lever, setting)] = {"type": "SliderFloat", "value": 0.0, "min": 0.0, "max": float(top),
@@ -282,8 +285,9 @@ def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], l
         targets = [Target(bound / unit, w.say("target", value=plain_number(bound / unit)))
                    for bound in (goal.at_least, goal.at_most) if bound is not None]
         if charts:
-            svgs.append(line_chart(w.goal(goal), run.index, series, targets=targets, marker_x=goal.month_for(GOALS_MONTH),
-                                   x_label=w.say("axis_month"), y_label=unit_label, width=410, height=210))
+            svgs.append(line_chart(w.goal(goal), run.index, series, targets=targets,
+                                   marker_x=goal.month_for(GOALS_MONTH), x_label=w.say("axis_month"),
+                                   y_label=unit_label, width=410, height=210))
         value = float(run[goal.indicator].iloc[-1])
         base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
         rows.append([w.goal(goal), f"{value / unit:,.2f} {unit_label}", f"{base_value / unit:,.2f}",
