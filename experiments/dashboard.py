@@ -290,7 +290,8 @@ def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], l
                                    y_label=unit_label, width=410, height=210))
         value = float(run[goal.indicator].iloc[-1])
         base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
-        rows.append([w.goal(goal), f"{value / unit:,.2f} {unit_label}", f"{base_value / unit:,.2f}",
+        spaced_unit = unit_label if unit_label in ("%", "") else " " + unit_label
+        rows.append([w.goal(goal), f"{value / unit:,.2f}{spaced_unit}", f"{base_value / unit:,.2f}",
                      w.say("met") if goal.is_met(value) else w.say("not_yet")])
     return svgs, rows
 
