@@ -10,18 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from dashboard_server import CHROMIUM, REPOSITORY, open_page, served_dashboard, step
 
-CHROMIUM = "/usr/bin/chromium"
-REPOSITORY = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPOSITORY / "results" / "dashboard" / "screenshot.png"
 
 
@@ -34,40 +27,13 @@ def _browser_or_skip():
     return pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(params=[["baseline"]], ids=["en"])
 def dashboard_url(request, tmp_path):
-    port = _free_port()
-    log = open(tmp_path / "server.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", *request.param, "--scale", "0.1",
-                               "--port", str(port)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
-    url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(f"the dashboard server did not start:\n{(tmp_path / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.5)
-        yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+        with served_dashboard([*request.param, "--scale", "0.1"], tmp_path, tmp_path / "server.log") as url:
+            yield url
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 def _units_activated(page) -> tuple[float, float]:
@@ -77,27 +43,11 @@ def _units_activated(page) -> tuple[float, float]:
     return numbers[0], numbers[1]
 
 
-def _step(page) -> float:
-    """Click Step and wait until the page shows the next month; the seconds it took."""
-    month = page.locator("b.month").inner_text()
-    started = time.perf_counter()
-    page.get_by_role("button", name="Step").click()
-    page.wait_for_function("old => document.querySelector('b.month').innerText !== old", arg=month, timeout=30_000)
-    return time.perf_counter() - started
-
-
-def _launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-
-
 def test_dashboard_in_browser(dashboard_url, tmp_path):
     playwright = _browser_or_skip()
     with playwright.sync_playwright() as p:
-        browser = _launch(p)
+        browser, page = open_page(p, dashboard_url, "Month 0")
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.goto(dashboard_url)
-            page.get_by_text("Month 0").wait_for(timeout=90_000)
             goal_charts = page.locator(".goal-charts")
             assert goal_charts.locator("svg").count() == 4
             first_charts = goal_charts.inner_html()
@@ -112,7 +62,7 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("Month 0").wait_for()
 
-            seconds = [_step(page) for _ in range(3)]
+            seconds = [step(page) for _ in range(3)]
             print(f"click on Step to updated page at scale 0.1: {[round(s, 3) for s in seconds]} s")
             assert page.locator("b.month").inner_text() == "Month 3"
             run, baseline = _units_activated(page)
@@ -125,7 +75,7 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             other = browser.new_context().new_page()
             other.goto(dashboard_url)
             other.get_by_text("Month 0").wait_for(timeout=90_000)
-            _step(other)
+            step(other)
             assert page.locator("b.month").inner_text() == "Month 3"
 
             page.get_by_role("tab", name="Page 1").click()
@@ -149,12 +99,9 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
 def test_persian_dashboard_in_browser(dashboard_url):
     playwright = _browser_or_skip()
     with playwright.sync_playwright() as p:
-        browser = _launch(p)
+        browser, page = open_page(p, dashboard_url, "ماه ۰")
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.goto(dashboard_url)
-            page.get_by_text("ماه ۰").wait_for(timeout=90_000)
-            _step(page)
+            step(page)
             assert page.locator("b.month").inner_text() == "ماه ۱"
             table = page.locator(".goal-status div[dir='rtl']")
             assert table.count() == 1 and "واحدهای فعال‌شده" in table.inner_text()

@@ -18,30 +18,20 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from dashboard_server import CHROMIUM, open_page, served_dashboard, step  # noqa: E402
 from experiments.dashboard import GOAL_UNITS, WorkshopModel, goal_charts  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 BUDGET_SECONDS = 0.5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _matplotlib_goals_png(model: WorkshopModel) -> bytes:
@@ -80,43 +70,20 @@ def chart_times(scale: float, repeats: int = 10) -> dict:
 
 
 def click_times(scale: float, steps: int) -> tuple[list[float], list[float]]:
+    """Seconds from each click on Step to the updated page, and the model step the page reports."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", "baseline", "--scale", str(scale),
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the dashboard server did not start")
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.goto(url)
-            page.get_by_text("Month 0").wait_for(timeout=180_000)
-            clicks, model_steps = [], []
-            for _ in range(steps):
-                month = page.locator("b.month").inner_text()
-                started = time.perf_counter()
-                page.get_by_role("button", name="Step").click()
-                page.wait_for_function("old => document.querySelector('b.month').innerText !== old", arg=month,
-                                       timeout=60_000)
-                clicks.append(time.perf_counter() - started)
-                status = page.locator(".goal-status p").first.inner_text()
-                model_steps.append(float(re.search(r"last step with baseline (\d+) ms", status).group(1)) / 1000)
-            browser.close()
-        return clicks, model_steps
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp, \
+            served_dashboard(["baseline", "--scale", str(scale)], Path(tmp), Path(tmp) / "server.log") as url, \
+            sync_playwright() as p:
+        browser, page = open_page(p, url, "Month 0")
+        clicks, model_steps = [], []
+        for _ in range(steps):
+            clicks.append(step(page))
+            status = page.locator(".goal-status p").first.inner_text()
+            model_steps.append(float(re.search(r"last step with baseline (\d+) ms", status).group(1)) / 1000)
+        browser.close()
+    return clicks, model_steps
 
 
 def main(argv=None) -> int:
