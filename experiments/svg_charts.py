@@ -5,7 +5,8 @@ build and encode on a 2-core machine, most of the half-second budget; an SVG str
 hundred elements costs about a millisecond, and the browser shapes Persian text, which
 matplotlib cannot. The reports keep matplotlib: they need PNG files.
 
-Numbers on the axes go through `number` (a callable), so a caller can write Persian digits.
+Tick labels have as many decimals as the step between ticks needs; a caller wanting Persian
+digits converts the finished markup (experiments.report_text.persian_digits).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class Target:
 
 
 def plain_number(value: float) -> str:
-    """Tick labels: thousands separators, no more decimals than the step between ticks needs."""
+    """One value as a label: thousands separators, a few significant decimals below 100."""
     if value == 0:
         return "0"
     if abs(value) >= 100 or float(value).is_integer():
@@ -75,6 +76,13 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
         ticks.append(round(value / step) * step)
         value += step
     return ticks
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """Labels of equally spaced ticks: the decimals their step needs (0.05 apart: 2), separators."""
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+    return [f"{t if round(t, decimals) else 0.0:,.{decimals}f}" for t in ticks]  # no "-0.0"
 
 
 def _finite(values) -> list[float]:
@@ -117,10 +125,10 @@ def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
     return parts
 
 
-def _y_axis(frame: _Frame, ticks: list[float], y: Callable[[float], float], number, label: str) -> list[str]:
+def _y_axis(frame: _Frame, ticks: list[float], y: Callable[[float], float], label: str) -> list[str]:
     parts = [f"<text x='{frame.x0 - 5}' y='{y(t) + 3.5:.1f}' text-anchor='end' font-size='10' fill='{TEXT_COLOUR}'>"
-             f"{escape(number(t))}</text><line x1='{frame.x0}' x2='{frame.x1}' y1='{y(t):.1f}' y2='{y(t):.1f}' "
-             f"stroke='{GRID_COLOUR}'/>" for t in ticks]
+             f"{escape(text)}</text><line x1='{frame.x0}' x2='{frame.x1}' y1='{y(t):.1f}' y2='{y(t):.1f}' "
+             f"stroke='{GRID_COLOUR}'/>" for t, text in zip(ticks, tick_labels(ticks))]
     if label:
         middle = (frame.y0 + frame.y1) / 2
         parts.append(f"<text transform='translate(11 {middle:.1f}) rotate(-90)' text-anchor='middle' font-size='10' "
@@ -130,7 +138,7 @@ def _y_axis(frame: _Frame, ticks: list[float], y: Callable[[float], float], numb
 
 def line_chart(title: str, x: Sequence[float], series: Sequence[Series], *, targets: Sequence[Target] = (),
                marker_x: float | None = None, x_label: str = "", y_label: str = "", width: int = 380,
-               height: int = 230, number: Callable[[float], str] = plain_number) -> str:
+               height: int = 230) -> str:
     """Lines over a shared x, with optional horizontal target lines and a dotted vertical
     marker (a goal's month; the x range extends to include it). NaN values leave gaps."""
     frame = _Frame(width, height, left=58, top=44)
@@ -142,10 +150,12 @@ def line_chart(title: str, x: Sequence[float], series: Sequence[Series], *, targ
     y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
     y_ticks = nice_ticks(y_low, y_high)
     x_ticks = [t for t in nice_ticks(x_low, x_high, 6) if x_low <= t <= x_high]
+    if all(v.is_integer() for v in xs):  # months: no tick between two of them
+        x_ticks = [t for t in x_ticks if float(t).is_integer()]
     X, Y = frame.x_map(x_low, x_high), frame.y_map(y_ticks[0], y_ticks[-1])
-    body = _y_axis(frame, y_ticks, Y, number, y_label)
+    body = _y_axis(frame, y_ticks, Y, y_label)
     body += [f"<text x='{X(t):.1f}' y='{frame.y1 + 13}' text-anchor='middle' font-size='10' fill='{TEXT_COLOUR}'>"
-             f"{escape(number(t))}</text>" for t in x_ticks]
+             f"{escape(text)}</text>" for t, text in zip(x_ticks, tick_labels(x_ticks))]
     if x_label:
         body.append(f"<text x='{(frame.x0 + frame.x1) / 2:.1f}' y='{height - 5}' text-anchor='middle' "
                     f"font-size='10' fill='{TEXT_COLOUR}'>{escape(x_label)}</text>")
@@ -180,8 +190,7 @@ def _polylines(x: Sequence[float], s: Series, X, Y) -> list[str]:
 
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *, horizontal: bool = False,
-              value_label: str = "", width: int = 380, height: int = 230,
-              number: Callable[[float], str] = plain_number) -> str:
+              value_label: str = "", width: int = 380, height: int = 230) -> str:
     """Grouped bars: one group per category, one bar per series. Values must be finite and
     >= 0 (counts and amounts). Horizontal bars suit long category names."""
     values = [v for s in series for v in s.values]
@@ -194,8 +203,8 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
         band = (frame.y1 - frame.y0) / max(len(categories), 1)
         V = frame.x_map(0.0, ticks[-1])
         body = [f"<text x='{V(t):.1f}' y='{frame.y1 + 13}' text-anchor='middle' font-size='10' fill='{TEXT_COLOUR}'>"
-                f"{escape(number(t))}</text><line x1='{V(t):.1f}' x2='{V(t):.1f}' y1='{frame.y0}' y2='{frame.y1}' "
-                f"stroke='{GRID_COLOUR}'/>" for t in ticks]
+                f"{escape(text)}</text><line x1='{V(t):.1f}' x2='{V(t):.1f}' y1='{frame.y0}' y2='{frame.y1}' "
+                f"stroke='{GRID_COLOUR}'/>" for t, text in zip(ticks, tick_labels(ticks))]
         if value_label:
             body.append(f"<text x='{(frame.x0 + frame.x1) / 2:.1f}' y='{height - 3}' text-anchor='middle' "
                         f"font-size='10' fill='{TEXT_COLOUR}'>{escape(value_label)}</text>")
@@ -211,7 +220,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
         frame = _Frame(width, height, left=58, top=44, bottom=56)
         band = (frame.x1 - frame.x0) / max(len(categories), 1)
         V = frame.y_map(0.0, ticks[-1])
-        body = _y_axis(frame, ticks, V, number, value_label)
+        body = _y_axis(frame, ticks, V, value_label)
         thickness = 0.8 * band / max(len(series), 1)
         for i, name in enumerate(categories):
             left = frame.x0 + i * band + 0.1 * band

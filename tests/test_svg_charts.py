@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, strategies as st
 
-from experiments.svg_charts import Series, Target, bar_chart, line_chart, nice_ticks, plain_number
+from experiments.report_text import persian_digits
+from experiments.svg_charts import Series, Target, bar_chart, line_chart, nice_ticks, plain_number, tick_labels
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -51,6 +52,13 @@ def test_plain_number():
     assert plain_number(0) == "0"
 
 
+def test_tick_labels_have_the_decimals_of_their_step():
+    assert tick_labels(nice_ticks(50.0, 50.2)) == ["50.00", "50.05", "50.10", "50.15", "50.20"]
+    assert tick_labels(nice_ticks(0, 31.5)) == ["0", "10", "20", "30", "40"]
+    assert tick_labels(nice_ticks(0, 40000)) == ["0", "10,000", "20,000", "30,000", "40,000"]
+    assert tick_labels(nice_ticks(-0.3, 0.3)) == ["-0.4", "-0.2", "0.0", "0.2", "0.4"]
+
+
 def test_line_chart_geometry():
     x = list(range(5))
     run = Series("this run", [1.0, 2.0, float("nan"), 4.0, 5.0])
@@ -76,14 +84,18 @@ def test_line_chart_geometry():
 
 
 def test_line_chart_persian_text_and_digits():
-    persian = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-    svg = line_chart("واحدهای فعال‌شده", [0, 1, 2], [Series("این اجرا", [1, 2, 3])],
-                     number=lambda v: plain_number(v).translate(persian))
+    svg = persian_digits(line_chart("واحدهای فعال‌شده", [0, 1, 2], [Series("این اجرا", [1, 2, 3])]))
     root = _parse(svg)
     texts = [t.text for t in root.iter(f"{SVG}text")]
     # Persian runs are isolated right to left, so "%" or a number keeps its place at the end
     assert "\u2067واحدهای فعال‌شده\u2069" in texts and "\u2067این اجرا\u2069" in texts
-    assert "۲" in texts and "2" not in texts
+    assert "۲٫۰" in texts and not any(c.isascii() and c.isdigit() for t in texts for c in t)
+
+
+def test_integer_x_gets_integer_ticks():
+    root = _parse(line_chart("t", [0, 1, 2], [Series("run", [1.0, 2.0, 3.0])]))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts[-4:] == ["0", "1", "2", "run"]  # months 0, 1, 2 (not 0.0, 0.5, ...), then the legend
 
 
 def test_line_chart_without_data_is_still_a_chart():
