@@ -214,8 +214,9 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             body.append(f"<text x='{frame.x0 - 5}' y='{top + 0.4 * band + 3.5:.1f}' text-anchor='end' font-size='10' "
                         f"fill='{TEXT_COLOUR}'>{escape(name)}</text>")
             for j, s in enumerate(series):
-                body.append(f"<rect class='bar' x='{frame.x0}' y='{top + j * thickness:.1f}' "
-                            f"width='{V(float(s.values[i])) - frame.x0:.1f}' height='{thickness:.1f}' fill='{s.colour}'/>")
+                length = V(float(s.values[i])) - frame.x0
+                body.append(f"<rect class='bar' x='{frame.x0}' y='{top + j * thickness:.1f}' width='{length:.1f}' "
+                            f"height='{thickness:.1f}' fill='{s.colour}'/>")
     else:
         frame = _Frame(width, height, left=58, top=44, bottom=56)
         band = (frame.x1 - frame.x0) / max(len(categories), 1)
