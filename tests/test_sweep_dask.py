@@ -6,6 +6,7 @@ worker every time is found by splitting its chunk, and recorded as an error row.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -188,6 +189,22 @@ def test_an_external_scheduler_gives_the_same_results(spec_path, reference, exte
     assert_same_results(reference, out)
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert len(manifest["versions"]["workers"]) == 2
+
+
+def test_an_unreachable_scheduler_is_bad_input_and_writes_nothing(spec_path, tmp_path, capsys, monkeypatch):
+    from experiments import executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "2s")  # the real timeout is 20 s; the behaviour is the same
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    out = tmp_path / "out"
+    started = time.monotonic()
+    assert cli.main(["sweep", str(spec_path), "--out", str(out), "--scheduler", address]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("smesim: error:") and "--scheduler" in err[-1] and address in err[-1]
+    assert time.monotonic() - started < 30
+    assert not out.exists()  # nothing written: the scheduler is reached before the results directory is made
 
 
 # A run the model accepts but that grows without bound: 20 million applications a month (400,000
