@@ -121,7 +121,7 @@ class WorkshopModel(SMEModel):
         self.words = PageWords(lang, digits)
         self.notes: list[str] = []
         self.scenario_name, self.settings_from = scenario_name, settings_from
-        seed, scale = int(seed), float(scale)
+        seed, scale = self._seed(seed), float(scale)
         if settings_from == "scenario":
             policy, uncertainties = scenario.policy, dict(scenario.uncertainties)
         else:
@@ -138,6 +138,18 @@ class WorkshopModel(SMEModel):
             base = load_scenario(BASELINE)
             self.baseline = SMEModel(**{**kwargs, "policy": base.policy})
         self.step_seconds = 0.0
+
+    def _seed(self, text) -> int:
+        """The seed control's text as a whole number >= 0; anything else gives seed 1 and a note
+        (a bad entry must not end the session)."""
+        try:
+            seed = int(str(text).strip())
+        except ValueError:
+            seed = -1
+        if seed < 0:
+            self.notes.append(self.words.say("seed_note", text=text))
+            return 1
+        return seed
 
     def _policy_from_controls(self, policy: Policy, controls: dict, province: str, cluster: str) -> Policy:
         levers = policy.to_dict()
@@ -229,11 +241,13 @@ def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: s
                                  "label": w.say("province")}
     params["target_cluster"] = {"type": "Select", "value": CLUSTER_NAMES[0], "values": list(CLUSTER_NAMES),
                                 "label": w.say("cluster")}
-    for name in UNCERTAINTY_CONTROLS:
+    for name in UNCERTAINTY_CONTROLS:  # half the plausible range beyond each side, within what is allowed
         lo, hi = meta[name]["plausible"]
+        allowed_lo, allowed_hi = meta[name]["allowed"]
         span = hi - lo
-        params[name] = {"type": "SliderFloat", "value": float(meta[name]["default"]), "min": lo - 0.5 * span,
-                        "max": hi + 0.5 * span, "step": round(span / 40, 4),
+        params[name] = {"type": "SliderFloat", "value": float(meta[name]["default"]),
+                        "min": max(lo - 0.5 * span, allowed_lo), "max": min(hi + 0.5 * span, allowed_hi),
+                        "step": round(span / 40, 4),
                         "label": f"{w.names[name]} ({w.names.get(meta[name]['unit'], meta[name]['unit'])})"}
     params["lang"], params["digits"] = lang, digits  # fixed: no control, kept by Reset
     return params

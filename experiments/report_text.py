@@ -232,6 +232,7 @@ DASHBOARD_TEXT = {
         "write_report": "Write report", "report_written": "report written: {path}",
         "report_failed": "could not write the report: {error}",
         "ranking_note": "{lever}: ranking targeting needs a ranking budget > 0; using all",
+        "seed_note": "seed {text!r} is not a whole number >= 0; using seed 1",
     },
     "fa": {
         "title": "صنایع کوچک ایران: کارگاه سیاست‌گذاری",
@@ -252,6 +253,7 @@ DASHBOARD_TEXT = {
         "write_report": "نوشتن گزارش", "report_written": "گزارش نوشته شد: {path}",
         "report_failed": "گزارش نوشته نشد: {error}",
         "ranking_note": "{lever}: هدف‌گیری با رتبه‌بندی به بودجهٔ رتبه‌بندی نیاز دارد؛ همهٔ واحدها هدف‌اند",
+        "seed_note": "بذر {text!r} عدد صحیح نامنفی نیست؛ بذر ۱ به کار رفت",
     },
 }
 

@@ -58,6 +58,24 @@ def test_ranking_targeting_without_a_ranking_falls_back_with_a_note():
     assert "ranking" in model.notes[0]
 
 
+@pytest.mark.parametrize("text", ["abc", "-3", "1.5", ""])
+def test_a_bad_seed_entry_gives_seed_1_and_a_note(text):
+    model = WorkshopModel(scale=SCALE, seed=text)
+    assert model.run_scenario.seed == 1 and "not a whole number" in model.notes[0]
+    assert WorkshopModel(scale=SCALE, seed=" 42 ").run_scenario.seed == 42
+
+
+def test_uncertainty_sliders_stay_within_the_allowed_range():
+    from simulation.parameters import parameter_metadata
+
+    params, meta = model_params(), parameter_metadata()
+    for name in UNCERTAINTY_CONTROLS:
+        low, high = meta[name]["allowed"]
+        assert low <= params[name]["min"] < params[name]["value"] < params[name]["max"] <= high
+        WorkshopModel(scale=SCALE, with_baseline=False, **{name: params[name]["min"]})  # accepted by the model
+        WorkshopModel(scale=SCALE, with_baseline=False, **{name: params[name]["max"]})
+
+
 def test_scenario_settings_ignore_the_controls():
     model = WorkshopModel(scenario_name="ministry_plan", settings_from="scenario", scale=SCALE, clinics_budget_musd=1.0)
     assert model.policy == load_scenario("ministry_plan").policy
