@@ -221,33 +221,42 @@ def _write_run_directory(model: SMEModel, scenario, out: Path) -> None:
 
 def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en",
                  digits: str = "latin") -> dict:
+    """SolaraViz's controls, each starting at the launch scenario's value (its budgets, targeting,
+    uncertainties and seed), so a Reset that changes nothing runs that scenario again."""
     meta, w = parameter_metadata(), PageWords(lang, digits)
+    start = load_scenario(scenario)
+    levers = start.policy.to_dict()
     params: dict = {
         "scenario_name": {"type": "Select", "value": scenario, "values": list(shipped_scenarios()),
                           "label": w.say("scenario")},
         "settings_from": {"type": "Select", "value": "controls", "values": ["controls", "scenario"],
                           "label": w.say("settings_from")},
-        "seed": {"type": "InputText", "value": "1", "label": w.say("seed")},
+        "seed": {"type": "InputText", "value": str(start.seed), "label": w.say("seed")},
         "scale": {"type": "SliderFloat", "value": scale, "min": 0.05, "max": 1.0, "step": 0.05,
                   "label": w.say("scale")},
     }
     for (lever, setting), top in BUDGETS.items():
-        params[budget_key(lever, setting)] = {"type": "SliderFloat", "value": 0.0, "min": 0.0, "max": float(top),
-                                              "step": 0.5, "label": w.say("budget", lever=w.names[lever, setting])}
+        value = levers[lever][setting] / MUSD
+        params[budget_key(lever, setting)] = {"type": "SliderFloat", "value": value, "min": 0.0,
+                                              "max": float(max(top, value)), "step": 0.5,
+                                              "label": w.say("budget", lever=w.names[lever, setting])}
     for lever in TARGETED:
-        params[f"{lever}_targeting"] = {"type": "Select", "value": "all", "values": targeting_choices(lever),
+        params[f"{lever}_targeting"] = {"type": "Select", "value": levers[lever]["targeting"],
+                                        "values": targeting_choices(lever),
                                         "label": w.say("targeting", lever=w.names[lever])}
-    params["target_province"] = {"type": "Select", "value": PROVINCE_NAMES[0], "values": list(PROVINCE_NAMES),
-                                 "label": w.say("province")}
-    params["target_cluster"] = {"type": "Select", "value": CLUSTER_NAMES[0], "values": list(CLUSTER_NAMES),
-                                "label": w.say("cluster")}
+    listed = {name: [x for lever in TARGETED for x in levers[lever].get(name, ())] for name in ("provinces", "clusters")}
+    params["target_province"] = {"type": "Select", "value": (listed["provinces"] or PROVINCE_NAMES)[0],
+                                 "values": list(PROVINCE_NAMES), "label": w.say("province")}
+    params["target_cluster"] = {"type": "Select", "value": (listed["clusters"] or CLUSTER_NAMES)[0],
+                                "values": list(CLUSTER_NAMES), "label": w.say("cluster")}
     for name in UNCERTAINTY_CONTROLS:  # half the plausible range beyond each side, within what is allowed
         lo, hi = meta[name]["plausible"]
         allowed_lo, allowed_hi = meta[name]["allowed"]
         span = hi - lo
-        params[name] = {"type": "SliderFloat", "value": float(meta[name]["default"]),
-                        "min": max(lo - 0.5 * span, allowed_lo), "max": min(hi + 0.5 * span, allowed_hi),
-                        "step": round(span / 40, 4),
+        value = float(start.uncertainties.get(name, meta[name]["default"]))
+        params[name] = {"type": "SliderFloat", "value": value,
+                        "min": min(max(lo - 0.5 * span, allowed_lo), value),
+                        "max": max(min(hi + 0.5 * span, allowed_hi), value), "step": round(span / 40, 4),
                         "label": f"{w.names[name]} ({w.names.get(meta[name]['unit'], meta[name]['unit'])})"}
     params["lang"], params["digits"] = lang, digits  # fixed: no control, kept by Reset
     return params

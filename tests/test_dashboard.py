@@ -76,6 +76,18 @@ def test_uncertainty_sliders_stay_within_the_allowed_range():
         WorkshopModel(scale=SCALE, with_baseline=False, **{name: params[name]["max"]})
 
 
+@pytest.mark.parametrize("name", ["baseline", "ministry_plan", "lever_clinics", "rial_fall"])
+def test_a_reset_with_untouched_controls_runs_the_launch_scenario(name):
+    params = model_params(name)
+    untouched = {key: spec["value"] if isinstance(spec, dict) else spec for key, spec in params.items()}
+    untouched["scale"] = SCALE
+    model = WorkshopModel(**untouched, with_baseline=False)  # what SolaraViz's Reset builds
+    scenario = load_scenario(name)
+    reference = SMEModel(**scenario.with_overrides(scale=SCALE).model_kwargs(0))  # `smesim run` of the scenario
+    assert model.policy == reference.policy and model.params == reference.params
+    assert model.seed == reference.seed and model.shocks == reference.shocks
+
+
 def test_scenario_settings_ignore_the_controls():
     model = WorkshopModel(scenario_name="ministry_plan", settings_from="scenario", scale=SCALE, clinics_budget_musd=1.0)
     assert model.policy == load_scenario("ministry_plan").policy
