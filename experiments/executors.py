@@ -19,7 +19,6 @@ are run one by one, so the run that kills its worker is found and recorded as an
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import logging
 import os
 import re
@@ -44,13 +43,7 @@ SWEEP_PACKAGES = ("dask", "distributed")
 
 def versions() -> dict[str, str | None]:
     """Package versions of this process (the runner's list, plus Dask)."""
-    found = package_versions()
-    for name in SWEEP_PACKAGES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+    return package_versions(SWEEP_PACKAGES)
 
 
 # --- options --------------------------------------------------------------------------------
