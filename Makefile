@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(VPY) -m experiments.demo --out results/demo
+	$(VENV)/bin/smesim demo --out results/demo
 
 test: $(VENV)/.installed
 	$(VPY) -m pytest -q
@@ -43,7 +43,7 @@ bench-dashboard: $(VENV)/.installed
 	$(VPY) tests/benchmarks/bench_dashboard.py
 
 validate: $(VENV)/.installed
-	$(VPY) -m experiments.validation --out results/validation
+	$(VENV)/bin/smesim validate --out results/validation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

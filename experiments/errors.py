@@ -1,21 +1,62 @@
-"""The one error users of the experiments layer see for bad input: file, key and what is allowed."""
+"""The errors users of the experiments layer see for bad input.
+
+The model raises `simulation.errors.InputError(key, message)` for a bad value; this layer
+adds where the value came from:
+
+- `InputFileError(file, key, message)`: a value read from a file (a scenario, sweep spec,
+  goals file, cluster profile, manifest, results directory);
+- `FlagError(flag, message)`: a command-line flag or argument (``--months``, ``SCENARIO``).
+
+Both are `BadInput`, which the command line turns into one line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 
+from simulation.errors import InputError
 
-class ScenarioError(ValueError):
-    """Bad input: `file` (None for command-line flags), `key` (a dotted path such as
-    ``levers.clinics.budget_usd`` or ``shocks[2].month``; None for the file as a whole) and
-    `message` (what is wrong and what is allowed)."""
+__all__ = ["BadInput", "FlagError", "InputFileError", "from_file", "from_flag", "unknown_name"]
 
-    def __init__(self, file: str | None, key: str | None, message: str):
-        super().__init__(": ".join(part for part in (file, key, message) if part))
+
+class BadInput(ValueError):
+    """Bad input from a user: `where` names its origin (file and key, or the flag), `message`
+    says what is wrong and what is allowed."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.message = message
+
+
+class InputFileError(BadInput):
+    """Bad input from a file: `file`, `key` (a dotted path such as ``levers.clinics.budget_usd``
+    or ``shocks[2].month``; None for the file as a whole) and `message`."""
+
+    def __init__(self, file: str, key: str | None, message: str):
+        super().__init__(": ".join(part for part in (file, key) if part), message)
         self.file = file
         self.key = key
-        self.message = message
+
+
+class FlagError(BadInput):
+    """Bad input on the command line: `flag` (``--months``, or an argument's name such as ``DIR``)."""
+
+    def __init__(self, flag: str, message: str):
+        super().__init__(flag, message)
+        self.flag = flag
+
+
+def from_file(file: str, error: InputError, prefix: str = "") -> InputFileError:
+    """The model's InputError as an InputFileError naming `file` (its key under `prefix`)."""
+    key = f"{prefix}.{error.key}" if prefix and error.key else (prefix or error.key)
+    return InputFileError(file, key or None, error.message)
+
+
+def from_flag(error: InputError) -> FlagError:
+    """The model's InputError about a command-line value, naming the flag (its key)."""
+    return FlagError(error.key, error.message)
 
 
 def unknown_name(name, allowed: Iterable[str], what: str, listing: str | None = None) -> str:

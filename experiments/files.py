@@ -1,4 +1,5 @@
-"""Writing result files so that a crash never leaves one that looks complete.
+"""Files: written so that a crash never leaves one that looks complete, read with errors that
+name them, and hashed.
 
 Each file is written to a hidden temporary name (a leading "." and the process id) in its
 own directory, then renamed into place with `os.replace`, which is atomic on one file
@@ -19,7 +20,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.errors import ScenarioError
+from experiments.errors import InputFileError
+
+__all__ = ["atomic_path", "canonical_json", "find_toml", "read_json", "read_toml_text", "sha256_of", "sha256_text",
+           "write_csv_atomically", "write_json_atomically", "write_parquet_atomically"]
 
 
 @contextmanager
@@ -71,12 +75,29 @@ def find_toml(source: str | Path, shipped: dict[str, Path], what: str) -> Path:
     name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(source)
     if name in shipped:
         return shipped[name]
-    raise ScenarioError(str(source), None, f"no such {what} file, nor a shipped {what}; shipped: {', '.join(shipped)}")
+    raise InputFileError(str(source), None, f"no such {what} file, nor a shipped {what}; shipped: {', '.join(shipped)}")
 
 
 def read_toml_text(path: Path) -> str:
-    """The file's text, or a ScenarioError naming it."""
+    """The file's text, or an InputFileError naming it."""
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(str(path), None, f"cannot read the file: {error}") from None
+        raise InputFileError(str(path), None, f"cannot read the file: {error}") from None
+
+
+def read_json(path: Path, what: str) -> object:
+    """The data of a JSON file (`what` it is, for the message), or an InputFileError naming it."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputFileError(str(path), None, f"cannot read {what}: {error}") from None
+
+
+def canonical_json(data) -> str:
+    """Sorted keys, no spaces, exact floats: the same data gives the same text everywhere."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

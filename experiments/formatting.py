@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+__all__ = ["DIGITS", "format_change", "format_interval", "format_percent", "format_points", "format_range",
+           "format_ratio", "format_table", "format_value", "format_with_interval", "persian_digits"]
 
 
 def format_value(indicator: str, value: float) -> str:
@@ -51,3 +57,53 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Se
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return "\n".join([line(header), line("-" * w for w in widths), *(line(row) for row in rows)])
+
+
+def format_percent(p: float) -> str:
+    return "n/a" if p is None or not math.isfinite(p) else f"{p:.0%}"
+
+
+def format_points(change: float) -> str:
+    """A change of probability in percentage points, "+12 pp" (never "-0 pp")."""
+    return "n/a" if change is None or not math.isfinite(change) else f"{round(100 * change) + 0:+d} pp"
+
+
+def format_interval(low: float, high: float, fmt=lambda v: f"{v:.2f}") -> str:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{fmt(low)} to {fmt(high)}"
+
+
+def format_with_interval(value: float, low: float, high: float, fmt) -> str:
+    text = fmt(value)
+    span = format_interval(low, high, fmt)
+    return f"{text} ({span})" if span and text != "n/a" else text
+
+
+def format_ratio(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return format_value("cost_usd", value)
+
+
+# --- digits ---------------------------------------------------------------------------------
+
+DIGITS = ("latin", "persian")
+
+_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_SKIP = re.compile(r"(<style.*?</style>|<code.*?</code>|<[^>]*>)", re.S)
+
+
+def persian_digits(html: str) -> str:
+    """0-9 as ۰-۹ in the text of an HTML document (decimal point ٫, thousands separator ٬,
+    a percent sign after a number ٪); tags, <style> and <code> (hashes, versions, file names)
+    are left as they are."""
+    parts = _SKIP.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text
+        text = re.sub(r"(?<=\d)\.(?=\d)", "٫", parts[i])
+        text = re.sub(r"(?<=\d),(?=\d)", "٬", text)
+        text = re.sub(r"(?<=\d) ?%", "٪", text)
+        parts[i] = text.translate(_PERSIAN)
+    return "".join(parts)

@@ -11,6 +11,7 @@ import mesa
 import numpy as np
 
 from .destinations import NAMES as DESTINATION_NAMES
+from .errors import InputError
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .state import LARGE, SIZE_CLASS_NAMES, STATUS_NAMES
 
@@ -35,7 +36,7 @@ class Firm(mesa.Agent):
     @status.setter
     def status(self, name: str) -> None:
         if name not in STATUS_NAMES:
-            raise ValueError(f"status must be one of {STATUS_NAMES}, got {name!r}")
+            raise InputError("status", f"must be one of {STATUS_NAMES}, got {name!r}")
         self._set("status", STATUS_NAMES.index(name))
 
     @property
@@ -45,7 +46,7 @@ class Firm(mesa.Agent):
     @employees.setter
     def employees(self, value: float) -> None:
         if value < 0:
-            raise ValueError(f"employees must be >= 0, got {value}")
+            raise InputError("employees", f"must be >= 0, got {value}")
         self._set("employees", value)
 
     @property

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError
+
 # name, region, imports_usd_bn, trade_cost, sunk_cost_usd, fixed_cost_usd (a month), standards, sanctions_risk (a year)
 DESTINATIONS = (
     ("Iraq", "neighbour", 50.0, 1.10, 60_000, 2_000, 0.15, 0.10),
@@ -64,7 +66,7 @@ def index(name: str) -> int:
     for i, known in enumerate(NAMES):
         if known.lower() == name.lower():
             return i
-    raise KeyError(f"unknown destination {name!r}; destinations are {', '.join(NAMES)}")
+    raise InputError("destination", f"unknown destination {name!r}; destinations are {', '.join(NAMES)}")
 
 
 def market_access(demand_elasticity: float) -> np.ndarray:

@@ -75,10 +75,10 @@ class Environment:
         `months` months (the months of the next `months` steps)."""
         d = destinations.index(destination) if isinstance(destination, str) else int(destination)
         if months < 1:
-            raise ValueError(f"sanctions must last at least a month, got {months}")
+            raise InputError("months", f"sanctions must last at least a month, got {months}")
         cut = self.p.sanctions_access_cut if cut is None else cut
         if not 0.0 <= cut <= 1.0:
-            raise ValueError(f"sanctions cut must be a share in [0, 1], got {cut}")
+            raise InputError("cut", f"sanctions cut must be a share in [0, 1], got {cut}")
         self.sanctioned_until[d] = self.month + 1 + months
         self.sanction_cut[d] = cut
 

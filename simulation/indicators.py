@@ -65,7 +65,7 @@ def compute(model) -> dict[str, float]:
         "export_share": exports / sme_output if sme_output > 0 else 0.0,
         "exporters": np.count_nonzero(sme_exporting) * k,
         "consortia": len(model.consortia) * k,
-        "policy_spend_usd": c["policy_spend_usd"] * k,
+        "policy_spend_usd": model.levers.total_spent_usd * k,
         "industrial_units": by_status[ACTIVE] + by_status[IDLE],
         "smes": sme_units[[ACTIVE, IDLE]].sum(),
         "smes_in_parks": sme_units[[ACTIVE, IDLE], 1].sum(),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
 from .parameters import Parameters
 from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
@@ -70,7 +71,8 @@ class Hazards:
         active = np.flatnonzero(status == ACTIVE)
         young = _young_excess(firms, p, active, 0).mean() if len(active) else 0.0
         if p.idling_rate < young:
-            raise ValueError(
+            raise InputError(
+                "idling_rate",
                 f"idling_rate={p.idling_rate} is below the mean excess hazard of young units at month 0 "
                 f"({young:.5f} with young_excess_idling_rate={p.young_excess_idling_rate}); raise idling_rate "
                 "or lower young_excess_idling_rate"

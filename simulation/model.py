@@ -11,7 +11,8 @@ consortia -> indicators. One step is one month.
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 
@@ -35,8 +36,10 @@ from .state import ACTIVE, SIZE_CLASS_NAMES, STATUS_NAMES
 from .supply_chain import SupplyChain
 from .trade import Trade
 
+Flows = dict[str, float]  # a mechanism's flows of the month, by counter name
+
 COUNTERS = ("units_completed", "units_revived", "units_idled", "new_applications", "graduations",
-            "investment_usd", "policy_spend_usd", "export_entries", "export_exits", "export_sunk_costs_usd",
+            "investment_usd", "export_entries", "export_exits", "export_sunk_costs_usd",
             "consortia_formed", "consortia_dissolved", "consortium_joins", "consortium_leaves",
             "links_formed", "links_dropped", "listings", "unfunded_completions", "unfunded_revivals", "rural_zone_units")
 
@@ -90,7 +93,7 @@ class SMEModel(mesa.Model):
     def __init__(self, *, rng=None, scale: float = 1.0, policy: Policy | Mapping | None = None,
                  shocks: Sequence[Shock | Mapping] = (), **parameters):
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.0 < scale <= 1.0:
-            raise ValueError(f"scale must be a number in (0, 1], got {scale!r}")
+            raise InputError("scale", f"must be a number in (0, 1], got {scale!r}")
         self.policy = policy if isinstance(policy, Policy) else Policy.from_dict(policy)
         self.shocks = tuple(_shock(s, i) for i, s in enumerate(shocks))
         self.params = make_parameters(**_with_levers(self.policy, parameters, explicit=policy is not None))
@@ -131,20 +134,18 @@ class SMEModel(mesa.Model):
         self.market = production.Market(firms, p, output_per_worker, len(SECTOR_NAMES))
         firms.exports_usd[active] = firms.output_usd[active] * export_labour[active] / firms.employees[active]
 
-    def _finance_starts(self, moves: lifecycle.Transitions) -> None:
-        """Units ready to start or restart do so only if they can fund it (restarts first: lenders
-        prefer plants that already exist)."""
-        p, firms = self.params, self.firms
-        for name, share, purpose in (("revived", p.revival_cost_share, "revival"),
-                                     ("completed", p.completion_cost_share, "completion")):
-            rows = getattr(moves, name)
-            funded = self.finance.fund(firms, rows, share * p.capital_per_worker_usd * firms.capacity[rows], purpose) > 0
-            setattr(moves, name, rows[funded])
-            self.counters[f"unfunded_{purpose}s"] += int((~funded).sum())
-
     @property
     def month(self) -> int:
         return self.steps
+
+    def run(self, months: int, each_month: Callable[[int], None] | None = None) -> "SMEModel":
+        """Step `months` months (as Mesa's `run_model`, with a horizon); `each_month(month)` is
+        called after each. Returns the model."""
+        for _ in range(months):
+            self.step()
+            if each_month is not None:
+                each_month(self.steps)
+        return self
 
     def _license(self, rows: slice) -> None:
         """New units under construction: their cluster's spillover and their Mesa agents."""
@@ -156,64 +157,98 @@ class SMEModel(mesa.Model):
         with _cyclic_gc_paused():
             self.firm_agents += [Firm(self, firm_id) for firm_id in range(rows.start, rows.stop)]
 
+    # --- the month (ODD section 3) ---------------------------------------------------------
+
     def step(self) -> None:
-        p, firms, month = self.params, self.firms, self.steps
+        month = self.steps
+        flows: Counter[str] = Counter()
+        flows.update(self._open_month(month))
+        flows.update(self._applications(month))
+        production.update_productivity(self.firms, self.params, self.streams.draw("productivity", month))
+        lifecycle_flows, completed = self._lifecycle(month)
+        flows.update(lifecycle_flows)
+        self.clusters.apply_spillovers(self.firms, self.params)
+        flows.update(self._supply_links(month))
+        consortium_interest, market_flows = self._markets(month, completed)
+        flows.update(market_flows)
+        flows.update(self.consortia.step(self.firms, self.params, self.scale, month, self.streams.draw("groups", month),
+                                         consortium_interest, self.clusters.development))
+        for name, value in flows.items():
+            self.counters[name] += value
+        self.datacollector.collect(self)
+
+    def _open_month(self, month: int) -> Flows:
+        """Shocks due, the environment, the month's finance conditions, the levers on places and
+        groups; units licensed in rural zones opening now (ODD section 3, steps 0-1)."""
         for shock in self.shocks:
             if shock.month == month:
                 shock.apply(self.environment)
         self.environment.advance(month)
         self.finance.start_month(self.environment, month)
-        for rows in self.levers.start_month(self, month):  # units licensed in rural zones opening now
+        zone_units = 0
+        for rows in self.levers.start_month(self, month):
             self._license(rows)
-            self.counters["rural_zone_units"] += rows.stop - rows.start
+            zone_units += rows.stop - rows.start
+        return {"rural_zone_units": zone_units}
 
+    def _applications(self, month: int) -> Flows:
         arrivals = self.streams.draw("applications", month)
-        new = lifecycle.applications(p, self.scale, arrivals)
+        new = lifecycle.applications(self.params, self.scale, arrivals)
         if new:
-            self._license(add_construction_projects(firms, self.parks, p, new, arrivals, month))
-            self.counters["new_applications"] += new
+            self._license(add_construction_projects(self.firms, self.parks, self.params, new, arrivals, month))
+        return {"new_applications": new}
 
-        production.update_productivity(firms, p, self.streams.draw("productivity", month))
-
+    def _lifecycle(self, month: int) -> tuple[Flows, np.ndarray]:
+        """Status changes: drawn, clinics' restarts added, starts funded, applied, closures settled.
+        Returns the flows and this month's completions."""
+        firms = self.firms
         u = self.streams.draw("lifecycle", month).random(firms.n)
-        moves = lifecycle.draw_transitions(firms, p, self.hazards, month, u)
+        moves = lifecycle.draw_transitions(firms, self.params, self.hazards, month, u)
         self.levers.clinics(firms, month, moves)
-        self._finance_starts(moves)
-        lifecycle.apply_transitions(firms, p, moves, month)
+        unfunded = self._finance_starts(moves)
+        lifecycle.apply_transitions(firms, self.params, moves, month)
         self.finance.settle_closures(firms, moves.closed)
-        self.counters["units_completed"] += len(moves.completed)
-        self.counters["units_revived"] += len(moves.revived)
-        self.counters["units_idled"] += len(moves.idled)
+        return {"units_completed": len(moves.completed), "units_revived": len(moves.revived),
+                "units_idled": len(moves.idled), **unfunded}, moves.completed
 
-        self.clusters.apply_spillovers(firms, p)
-        formed, dropped = self.supply_chain.update(firms, p, self.scale, month, self.streams.draw("supply_chain", month))
-        self.counters["links_formed"] += formed
-        self.counters["links_dropped"] += dropped
+    def _finance_starts(self, moves: lifecycle.Transitions) -> Flows:
+        """Units ready to start or restart do so only if they can fund it (restarts first: lenders
+        prefer plants that already exist). Returns the unfunded counts."""
+        p, firms = self.params, self.firms
+        unfunded = {}
+        for name, share, purpose in (("revived", p.revival_cost_share, "revival"),
+                                     ("completed", p.completion_cost_share, "completion")):
+            rows = getattr(moves, name)
+            funded = self.finance.fund(firms, rows, share * p.capital_per_worker_usd * firms.capacity[rows], purpose) > 0
+            setattr(moves, name, rows[funded])
+            unfunded[f"unfunded_{purpose}s"] = int((~funded).sum())
+        return unfunded
 
+    def _supply_links(self, month: int) -> Flows:
+        formed, dropped = self.supply_chain.update(self.firms, self.params, self.scale, month,
+                                                   self.streams.draw("supply_chain", month))
+        return {"links_formed": formed, "links_dropped": dropped}
+
+    def _markets(self, month: int, completed: np.ndarray) -> tuple[np.ndarray, Flows]:
+        """Levers serving active SMEs, home demand, exports, B2B demand, production, cash flow and
+        listings (ODD section 3, steps 7-11). Returns the SMEs that would export only with a
+        consortium's pooled costs, and the flows."""
+        p, firms = self.params, self.firms
         active = np.flatnonzero(firms.status == ACTIVE)
         self.levers.support_firms(self, month, active)
-        home_labour, phi, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index, active, moves.completed)
+        home_labour, phi, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index,
+                                                               active, completed)
         export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia,
                                                     self.environment, self.finance)
         buyer_labour = self.supply_chain.labour_demand(firms)[active]
         added_capacity, graduations = production.produce(firms, p, self.market, active, phi, home_labour, buyer_labour,
                                                          export_labour, self.finance)
         self.finance.operate(firms, active)
-        self.counters["listings"] += self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))
-        self.counters["listings"] += self.levers.support_listings(self, month, active)
+        listings = self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))
+        listings += self.levers.support_listings(self, month, active)
         self.levers.end_month(self.finance)
-        self.counters["policy_spend_usd"] = self.levers.total_spent_usd
-        self.counters["investment_usd"] += added_capacity * p.capital_per_worker_usd
-        self.counters["graduations"] += graduations
-        for name, value in self.trade.flows.items():
-            self.counters[name] += value
-
-        flows = self.consortia.step(firms, p, self.scale, month, self.streams.draw("groups", month), interested,
-                                    self.clusters.development)
-        for name, value in flows.items():
-            self.counters[name] += value
-
-        self.datacollector.collect(self)
+        return interested, {"listings": listings, "investment_usd": added_capacity * p.capital_per_worker_usd,
+                            "graduations": graduations, **self.trade.flows}
 
     def indicators(self) -> dict[str, float]:
         """The monthly indicators at national scale (DESIGN.md's contract plus extras)."""

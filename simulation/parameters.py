@@ -10,7 +10,10 @@ benchmark from the literature such as entrants' survival).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
+
+from .errors import InputError
 
 
 def _p(value, unit: str, source: str, plausible: tuple[float, float], allowed=(0.0, None), doc: str = ""):
@@ -199,25 +202,30 @@ def parameter_metadata() -> dict[str, dict]:
 
 
 def make_parameters(**overrides) -> Parameters:
-    """Build parameters from keyword overrides, refusing unknown names and out-of-range values."""
+    """Build parameters from keyword overrides; InputError (key: the parameter's name) for unknown
+    names, values that are not finite numbers, values outside the allowed range and counts that
+    do not nest."""
     fields = {f.name: f for f in dataclasses.fields(Parameters)}
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
-        raise TypeError(f"unknown model parameter(s) {unknown}; known parameters: {sorted(fields)}")
+        raise InputError(unknown[0], f"unknown model parameter; known parameters: {', '.join(sorted(fields))}")
     for name, value in overrides.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"parameter {name!r} must be a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(name, f"must be a finite number, got {value!r}")
         lo, hi = fields[name].metadata["allowed"]
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ValueError(f"parameter {name!r} = {value!r} is outside its allowed range [{lo}, {hi if hi is not None else 'inf'}]")
+            raise InputError(name, f"must lie in its allowed range [{lo}, {hi if hi is not None else 'inf'}], got {value!r}")
     params = Parameters(**overrides)
     _check_consistency(params)
     return params
 
 
+COUNTS_THAT_NEST = ("initial_active_smes_in_parks", "initial_smes_in_parks", "initial_smes", "initial_industrial_units")
+
+
 def _check_consistency(p: Parameters) -> None:
-    if not p.initial_active_smes_in_parks <= p.initial_smes_in_parks <= p.initial_smes <= p.initial_industrial_units:
-        raise ValueError(
-            "population counts must satisfy initial_active_smes_in_parks <= initial_smes_in_parks <= initial_smes <= initial_industrial_units, "
-            f"got {p.initial_active_smes_in_parks}, {p.initial_smes_in_parks}, {p.initial_smes}, {p.initial_industrial_units}"
-        )
+    counts = [getattr(p, name) for name in COUNTS_THAT_NEST]
+    for i in range(len(counts) - 1):
+        if counts[i] > counts[i + 1]:
+            raise InputError(COUNTS_THAT_NEST[i], f"population counts must satisfy {' <= '.join(COUNTS_THAT_NEST)}, "
+                                                  f"got {', '.join(map(str, counts))}")

@@ -40,7 +40,7 @@ def size_distribution(p: Parameters) -> tuple[float, float]:
     s, a_large = p.initial_sme_employment_share, p.active_share_large
     sigma = z - ndtri(s * a_large / (s * a_large + (1 - s) * active_sme))
     if sigma <= 0:
-        raise ValueError(f"no log-normal size distribution gives initial_sme_employment_share={s} with {p.initial_smes} SMEs of {p.initial_industrial_units} units")
+        raise InputError("initial_sme_employment_share", f"no log-normal size distribution gives {s} with {p.initial_smes} SMEs of {p.initial_industrial_units} units")
     return float(np.log(LARGE_FROM) - sigma * z), float(sigma)
 
 
@@ -94,7 +94,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     """Return (firms, parks, output_per_worker) for a population sampled at `scale`."""
     n_units = scaled(p.initial_industrial_units, scale)
     if n_units < MIN_UNITS:
-        raise ValueError(f"scale={scale} samples only {n_units} industrial units; use scale >= "
+        raise InputError("scale", f"{scale} samples only {n_units} industrial units; use scale >= "
                          f"{MIN_UNITS / p.initial_industrial_units:.2g} (at least {MIN_UNITS} units)")
     n_sme = scaled(p.initial_smes, scale)
     n_large = n_units - n_sme

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError
+
 # Stable ids: appending a purpose is fine; renumbering one changes every result.
 PURPOSES = {
     "population": 0,
@@ -39,13 +41,13 @@ def root_entropy(rng) -> int:
         return int(np.random.SeedSequence().entropy)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         if rng < 0:
-            raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
+            raise InputError("rng", f"a seed must be a non-negative integer, got {rng}")
         return int(rng)
     if isinstance(rng, np.random.SeedSequence):
         return int(rng.generate_state(2, np.uint64).view(np.uint64)[0])
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63))
-    raise TypeError(f"rng must be an int seed, a numpy SeedSequence or Generator, or None; got {type(rng).__name__}")
+    raise InputError("rng", f"must be an int seed, a numpy SeedSequence or Generator, or None; got {type(rng).__name__}")
 
 
 class Streams:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .destinations import N_DESTINATIONS
+from .errors import InputError
 
 UNDER_CONSTRUCTION, ACTIVE, IDLE, CLOSED = 0, 1, 2, 3
 STATUS_NAMES = ("under_construction", "active", "idle", "closed")
@@ -95,7 +96,7 @@ class FirmState:
         """Add rows; columns not given take their fill value. Returns the new rows' slice."""
         unknown = set(columns) - set(_ALL)
         if unknown:
-            raise KeyError(f"unknown firm columns {sorted(unknown)}")
+            raise InputError(sorted(unknown)[0], f"unknown firm column(s) {sorted(unknown)}")
         k = len(next(iter(columns.values()))) if columns else 0
         start, stop = self.n, self.n + k
         size = len(self._buffers["status"])

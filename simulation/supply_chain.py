@@ -54,6 +54,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from .errors import InputError
 from .parameters import Parameters
 from .state import ACTIVE, CLOSED, LARGE, FirmState
 
@@ -237,13 +238,13 @@ class SupplyChain:
         repeated, buyers not active, not large or without output, suppliers not active SMEs."""
         share = self.p.supplier_sales_share if share is None else float(share)
         if share < 0:
-            raise ValueError(f"share must be non-negative, got {share}")
+            raise InputError("share", f"must be non-negative, got {share}")
         s = np.asarray(suppliers, np.int64).ravel()
         b = np.asarray(buyers, np.int64).ravel()
         if s.shape != b.shape:
-            raise ValueError(f"suppliers and buyers must pair up, got {len(s)} suppliers and {len(b)} buyers")
+            raise InputError("buyers", f"suppliers and buyers must pair up, got {len(s)} suppliers and {len(b)} buyers")
         if len(s) and (min(s.min(), b.min()) < 0 or max(s.max(), b.max()) >= firms.n):
-            raise ValueError(f"firm ids must lie in [0, {firms.n})")
+            raise InputError("suppliers", f"firm ids must lie in [0, {firms.n})")
         status, size_class = firms.status, firms.size_class
         ok = ((status[s] == ACTIVE) & (size_class[s] < LARGE)
               & (status[b] == ACTIVE) & (size_class[b] == LARGE) & (firms.output_usd[b] > 0))

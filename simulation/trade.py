@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import destinations
+from .errors import InputError
 from .parameters import Parameters
 from .production import MIN_HOME_SHARE
 from .state import ACTIVE, NEVER, FirmState
@@ -291,7 +292,7 @@ def _revenue_scale(wanted: np.ndarray, room: np.ndarray, target: float) -> float
         return 0.0
     if target >= room.sum():
         if len(wanted) >= MIN_EXPORTERS_TO_CALIBRATE:
-            raise ValueError(f"initial_exports_usd cannot be met: the month-0 exporters can ship at most "
+            raise InputError("initial_exports_usd", "cannot be met: the month-0 exporters can ship at most "
                              f"{room.sum() * 12:.3g} USD a year at this scale ({target * 12:.3g} asked); "
                              "lower initial_exports_usd or raise initial_exporters")
         return float(np.max(room / wanted))

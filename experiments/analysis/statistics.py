@@ -1,0 +1,56 @@
+"""Small statistics shared by the analyses: t intervals of means, Wilson intervals of
+probabilities, bootstrap resamples as counts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from simulation.errors import InputError
+
+__all__ = ["check_confidence", "mean_interval", "resample_counts", "wilson_interval"]
+
+
+def mean_interval(values, confidence: float = 0.95) -> tuple[int, float, float, float, float]:
+    """n, mean, standard error and the t interval of the mean of the finite values (NaN where
+    undefined: no value for the mean, fewer than two for the rest)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return 0, math.nan, math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if n < 2:
+        return n, mean, math.nan, math.nan, math.nan
+    se = float(x.std(ddof=1) / math.sqrt(n))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    return n, mean, se, mean - half, mean + half
+
+
+def wilson_interval(met: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a probability from `met` successes in `n` trials (NaN if n = 0)."""
+    if n == 0:
+        return math.nan, math.nan
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    p, z2 = met / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise InputError("confidence", f"must lie in (0, 1), got {confidence!r}")
+
+
+def resample_counts(rng: np.random.Generator, n: int, n_bootstrap: int, rows: int | None = None,
+                     budget: int = 2_000_000):
+    """Bootstrap resamples as counts: batches of arrays (b, n), each row how many times each of
+    n units is drawn in one resample of n with replacement; b * max(n, rows) <= budget (memory)."""
+    batch = max(1, budget // max(rows or n, n, 1))
+    for start in range(0, n_bootstrap, batch):
+        b = min(batch, n_bootstrap - start)
+        picks = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+        yield np.bincount(picks.ravel(), minlength=b * n).reshape(b, n).astype(float)

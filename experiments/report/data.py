@@ -1,0 +1,222 @@
+"""The data of a report: a run, a comparison or a sweep read and summarised (goals, paired
+differences, Sobol indices, inputs and provenance)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.analysis.compare import compare
+from experiments.analysis.runs_table import ok_runs
+from experiments.analysis.sensitivity import sensitivity
+from experiments.analysis.statistics import mean_interval, wilson_interval
+from experiments.analysis.sweep_data import default_baseline, read_series_at, sweep_factors, sweep_goals
+from experiments.errors import InputFileError, from_file
+from experiments.inputs.goals import Goal, load_goals, merge
+from experiments.runs.rundir import MANIFEST_FILE, is_run_directory, read_indicators, read_run_manifest, run_directories
+from experiments.sweeps.store import RUNS_DIR, SERIES_DIR, read_manifest, read_runs
+from simulation.errors import InputError
+from simulation.policy import Policy
+
+__all__ = ["BOOTSTRAP", "CONFIDENCE", "QUANTILE_BAND_ABOVE", "ReportData", "goal_indicators", "load"]
+
+CONFIDENCE = 0.95
+BOOTSTRAP = 200
+QUANTILE_BAND_ABOVE = 20  # more members than this: a 5-95% band instead of min-max
+
+
+@dataclass
+class ReportData:
+    kind: str  # "run", "comparison" or "sweep"
+    directory: Path
+    groups: list[str]  # scenarios or policies, the reference first
+    series: pd.DataFrame  # group, member, month and the indicators
+    goals: dict[str, Goal]
+    horizon: int
+    scale: float
+    goal_rows: list[dict] = field(default_factory=list)  # per goal and group
+    diffs: list[dict] = field(default_factory=list)  # per group (not the reference) and goal indicator, at the horizon
+    sensitivity: pd.DataFrame | None = None
+    inputs: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    provenance: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return self.groups[0]
+
+    @property
+    def members(self) -> int:
+        return int(self.series.groupby("group")["member"].nunique().min())
+
+
+def load(directory: Path) -> ReportData:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputFileError(str(directory), None, "no such directory")
+    if (directory / RUNS_DIR).is_dir():
+        return _load_sweep(directory)
+    return _load_runs(directory)
+
+
+def _goals_of(manifest: dict, source: str) -> dict[str, Goal]:
+    table = ((manifest.get("scenario") or {}).get("validated") or {}).get("goals")
+    try:
+        return merge(table) if table else load_goals()
+    except InputError as error:
+        raise from_file(source, error, "scenario.validated.goals") from None
+
+
+def _load_runs(directory: Path) -> ReportData:
+    runs = run_directories(directory)
+    kind = "run" if is_run_directory(directory) else "comparison"
+    frames, manifests = {}, {}
+    for run in runs:
+        manifests[run.name] = read_run_manifest(run)
+        frames[run.name] = read_indicators(run)
+    groups = list(frames)
+    if kind == "run":
+        groups = [manifests[runs[0].name]["scenario"].get("name") or runs[0].name]
+        frames = {groups[0]: frames[runs[0].name]}
+        manifests = {groups[0]: manifests[runs[0].name]}
+    series = pd.concat([f.assign(group=g, member=f["replication"]) for g, f in frames.items()], ignore_index=True)
+    reference = groups[0]
+    goals = _goals_of(manifests[reference], str(runs[0] / MANIFEST_FILE))
+    horizon = int(series["month"].max())
+    data = ReportData(kind, directory, groups, series, goals, horizon, float(manifests[reference].get("scale", 1.0)))
+
+    for goal in goals.values():
+        month = goal.month_for(horizon)
+        at = {g: series[(series["group"] == g) & (series["month"] == month)].set_index("member")[goal.indicator]
+              for g in groups}
+        for g in groups:
+            values = at[g].dropna()
+            row = _value_row(goal, g, month, values)
+            if g != reference and len(values):
+                both = at[reference].index.intersection(at[g].index)
+                n, mean, _, low, high = mean_interval((at[g][both] - at[reference][both]).to_numpy(),
+                                                               CONFIDENCE)
+                row.update(change=mean, change_low=low, change_high=high, pairs=n)
+            data.goal_rows.append(row)
+    last = series[series["month"] == horizon]
+    for g in groups[1:]:
+        for indicator in goal_indicators(goals):
+            a = last[last["group"] == reference].set_index("member")[indicator]
+            b = last[last["group"] == g].set_index("member")[indicator]
+            both = a.index.intersection(b.index)
+            n, mean, _, low, high = mean_interval((b[both] - a[both]).to_numpy(), CONFIDENCE)
+            data.diffs.append({"group": g, "indicator": indicator, "pairs": n, "difference": mean,
+                               "ci_low": low, "ci_high": high})
+    for g, run in zip(groups, runs):
+        data.inputs.append((g, _scenario_inputs(manifests[g] if kind == "run" else manifests[run.name])))
+        data.provenance.append((g, _run_provenance(manifests[g] if kind == "run" else manifests[run.name], run)))
+    return data
+
+
+def _value_row(goal: Goal, group: str, month: int, values: pd.Series) -> dict:
+    met = int(sum(goal.is_met(float(v)) for v in values))
+    n = len(values)
+    low, high = wilson_interval(met, n, CONFIDENCE)
+    return {"goal": goal.name, "group": group, "month": month, "n": n, "met": met,
+            "mean": float(values.mean()) if n else math.nan, "min": float(values.min()) if n else math.nan,
+            "max": float(values.max()) if n else math.nan, "probability": met / n if n else math.nan,
+            "p_low": low, "p_high": high}
+
+
+def goal_indicators(goals: dict[str, Goal]) -> list[str]:
+    return list(dict.fromkeys(g.indicator for g in goals.values()))
+
+
+def _load_sweep(directory: Path) -> ReportData:
+    runs = read_runs(directory, require=True)
+    manifest = read_manifest(directory) or {}
+    source = str(directory / MANIFEST_FILE)
+    goals = sweep_goals(manifest, source)
+    baseline = default_baseline(runs, manifest)
+    good = ok_runs(runs)
+    series_dir = directory / SERIES_DIR
+    if not series_dir.is_dir():
+        raise InputFileError(str(directory), None, f"no {SERIES_DIR}/ directory: not a complete sweep")
+    series = pd.read_parquet(series_dir)
+    series = series.merge(good[["run_id", "policy"]], on="run_id").rename(columns={"policy": "group",
+                                                                                     "run_id": "member"})
+    policies = sorted(good["policy"].unique())
+    groups = [baseline] + [p for p in policies if p != baseline] if baseline in policies else policies
+    horizon = int(series["month"].max())
+    spec = manifest.get("spec") or {}
+    data = ReportData("sweep", directory, groups, series, goals, horizon, float(spec.get("scale", 1.0)))
+    try:
+        result = compare(runs, goals, groups[0], CONFIDENCE, series=read_series_at(directory, goals),
+                                  indicators=goal_indicators(goals), n_bootstrap=BOOTSTRAP)
+    except InputError as error:
+        raise from_file(str(directory), error) from None
+    for goal in goals.values():
+        month = goal.month_for(horizon)
+        for g in groups:
+            values = series[(series["group"] == g) & (series["month"] == month)][goal.indicator].dropna()
+            row = _value_row(goal, g, month, values)
+            found = result["goals"][(result["goals"]["policy"] == g) & (result["goals"]["goal"] == goal.name)]
+            if len(found):
+                r = found.iloc[0]
+                row.update(probability=r["probability"], p_low=r["ci_low"], p_high=r["ci_high"])
+            data.goal_rows.append(row)
+    for _, r in result["compare"].iterrows():
+        data.diffs.append({"group": r["policy"], "indicator": r["indicator"], "pairs": int(r["pairs"]),
+                           "difference": r["difference"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
+    blocks = runs["design_block"].astype(str) if "design_block" in runs.columns else pd.Series(dtype=str)
+    factors = sweep_factors(runs, manifest)
+    if factors and blocks.isin(["A", "B"]).any():
+        try:
+            data.sensitivity = pd.concat([sensitivity(good, factors, name, BOOTSTRAP, CONFIDENCE)
+                                          for name in goal_indicators(goals) if name in runs.columns],
+                                         ignore_index=True)
+        except InputError as error:
+            raise from_file(str(directory), error) from None
+    data.inputs.append(("spec", _flatten({k: v for k, v in spec.items() if k not in ("goals",)})))
+    data.provenance.append((directory.name, _flatten({k: v for k, v in manifest.items() if k != "spec"})))
+    return data
+
+
+def _scenario_inputs(manifest: dict) -> list[tuple[str, str]]:
+    validated = (manifest.get("scenario") or {}).get("validated") or {}
+    rows = [("settings", f"seed {manifest.get('seed')}, {manifest.get('replications')} replications, "
+                         f"{manifest.get('months')} months, scale {manifest.get('scale')}")]
+    if manifest.get("command_line_overrides"):
+        rows.append(("settings", "command line: " + _compact(manifest["command_line_overrides"])))
+    defaults = Policy.from_dict({}).to_dict()
+    changed = [f"{lever}.{key} = {_compact(value)}" for lever, settings in (validated.get("levers") or {}).items()
+               for key, value in settings.items() if defaults.get(lever, {}).get(key) != value]
+    rows.append(("levers", "; ".join(changed) if changed else "none"))
+    for section in ("uncertainties", "constants"):
+        values = validated.get(section) or {}
+        rows.append((section, "; ".join(f"{k} = {_compact(v)}" for k, v in values.items()) if values else "none"))
+    shocks = validated.get("shocks") or []
+    rows.append(("shocks", "; ".join(_compact(s) for s in shocks) if shocks else "none"))
+    return rows
+
+
+def _run_provenance(manifest: dict, run: Path) -> list[tuple[str, str]]:
+    scenario = manifest.get("scenario") or {}
+    keep = {"directory": str(run), "scenario file": scenario.get("file"), "scenario sha256": scenario.get("sha256")}
+    keep.update({k: manifest.get(k) for k in ("seed", "model_seeds", "replications", "months", "scale", "command",
+                                              "git", "versions", "started", "finished", "wall_seconds", "files")})
+    return _flatten(keep)
+
+
+def _compact(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
+    rows = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and len(json.dumps(value)) > 80:
+            rows += _flatten(value, name + ".")
+        else:
+            text = _compact(value)
+            rows.append((name, text if len(text) <= 400 else text[:400] + " …"))
+    return rows
