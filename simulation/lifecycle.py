@@ -73,7 +73,7 @@ class Hazards:
         if p.idling_rate < young:
             raise InputError(
                 "idling_rate",
-                f"idling_rate={p.idling_rate} is below the mean excess hazard of young units at month 0 "
+                f"is {p.idling_rate}, below the mean excess hazard of young units at month 0 "
                 f"({young:.5f} with young_excess_idling_rate={p.young_excess_idling_rate}); raise idling_rate "
                 "or lower young_excess_idling_rate"
             )

@@ -10,6 +10,7 @@ benchmark from the literature such as entrants' survival).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass, field
 
@@ -208,7 +209,9 @@ def make_parameters(**overrides) -> Parameters:
     fields = {f.name: f for f in dataclasses.fields(Parameters)}
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
-        raise InputError(unknown[0], f"unknown model parameter; known parameters: {', '.join(sorted(fields))}")
+        close = difflib.get_close_matches(unknown[0], fields, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(unknown[0], f"unknown model parameter{hint}; docs/ODD.md, section 8, lists them")
     for name, value in overrides.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise InputError(name, f"must be a finite number, got {value!r}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from .errors import InputError
 from .geography import PARK_INFRA_BETA, PROVINCE_WEIGHTS, SECTOR_OUTPUT_PER_WORKER, SECTOR_SHARES, Parks
 from .groups import cluster_of
 from .parameters import Parameters

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.store import read_runs, read_series
+from experiments.sweeps.store import read_runs, read_series
 
 VARYING = ["wall_seconds", "worker"]  # the only columns that may differ between equal sweeps
 

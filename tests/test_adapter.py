@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.adapter import parse_key, run_model, simulate
-from experiments.errors import ScenarioError
-from experiments.scenario import load_scenario
+from experiments.inputs.keys import parse_key
+from experiments.runs.adapter import run_model, simulate
+from experiments.inputs.scenario import load_scenario
 from simulation import CONTRACT, INDICATORS, SMEModel
 from simulation.errors import InputError
 
@@ -86,7 +86,7 @@ def test_a_whole_float_is_accepted_for_an_integer_parameter():
     ({"other.x": 1}, "other.x", "unknown key"),
 ])
 def test_bad_keys_and_values_are_refused_naming_the_key(parameters, key, words):
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         run_model(parameters, **SMALL)
     assert caught.value.key == key
     assert words in caught.value.message
@@ -97,14 +97,15 @@ def test_bad_keys_and_values_are_refused_naming_the_key(parameters, key, words):
     ({"outcomes": ["exports"]}, "outcomes"), ({"base": "rial_fall", "months": 2}, "months"),
 ])
 def test_bad_run_settings_are_refused_naming_them(settings, key):
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         run_model(**{**SMALL, **settings})
     assert caught.value.key == key
 
 
 def test_a_combination_the_model_refuses_is_a_clear_error():
-    with pytest.raises(ScenarioError, match="the model refused the inputs: idling_rate=0.001"):
+    with pytest.raises(InputError, match="is 0.001, below the mean excess hazard of young units") as caught:
         run_model({"idling_rate": 0.001}, **SMALL)
+    assert caught.value.key == "idling_rate"
 
 
 def test_parse_key_tells_levers_from_parameters():

@@ -8,13 +8,22 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
+from simulation.errors import InputError
 from scipy import stats
 from scipy.stats import qmc
 
-from experiments import analysis
-from experiments.analysis import compare, goal_drivers, replication_noise, sensitivity, wilson_interval
-from experiments.errors import ScenarioError
-from experiments.goals import Goal, load_goals
+from experiments.analysis.compare import format_compare, format_run_counts
+from experiments.analysis.drivers import format_goal_drivers
+from experiments.analysis.runs_table import ALL_GOALS
+from experiments.cli.analysis import compare_command, sensitivity_command
+from experiments.sweeps.store import RUN_COLUMNS
+from experiments.analysis.compare import compare
+from experiments.analysis.drivers import goal_drivers
+from experiments.analysis.sensitivity import replication_noise, sensitivity
+from experiments.analysis.statistics import wilson_interval
+from experiments.errors import BadInput
+from experiments.inputs.goals import Goal, load_goals
 from simulation import CONTRACT, SMEModel
 
 X1, X2, X3 = "uncertainties.x1", "uncertainties.x2", "uncertainties.x3"
@@ -33,7 +42,7 @@ def runs_table(rows) -> pd.DataFrame:
     """A runs table with the store's dtypes."""
     frame = pd.DataFrame(rows)
     return frame.astype({"sample": "int32", "replicate": "int32", **{c: "float64" for c in frame.columns
-                                                                     if c not in analysis.RUN_COLUMNS}})
+                                                                     if c not in RUN_COLUMNS}})
 
 
 def two_policies(n=8, effect=None, seed=1) -> tuple[pd.DataFrame, np.ndarray]:
@@ -95,14 +104,14 @@ def test_failed_runs_are_excluded_and_counted():
     assert row["pairs"] == 5 and row["difference"] == pytest.approx(np.delete(effect, 2).mean())
     goals = result["goals"].set_index(["policy", "goal"])
     assert goals.loc[("plan", "exports"), "runs"] == 5
-    assert "1 " in analysis.format_run_counts(result["runs"]) and "diverged" in analysis.format_compare(result)
+    assert "1 " in format_run_counts(result["runs"]) and "diverged" in format_compare(result)
 
 
 def test_unknown_baseline_is_refused_with_the_policies_named():
     runs, _ = two_policies(n=3)
-    with pytest.raises(ScenarioError, match=r"unknown policy 'basline' \(did you mean 'baseline'\?\)"):
+    with pytest.raises(InputError, match=r"unknown policy 'basline' \(did you mean 'baseline'\?\)"):
         compare(runs, {}, baseline="basline")
-    with pytest.raises(ScenarioError, match="confidence"):
+    with pytest.raises(InputError, match="confidence"):
         compare(runs, {}, confidence=95)
 
 
@@ -133,7 +142,7 @@ def test_goal_probabilities_and_paired_change():
     assert (plan["change_low"], plan["change_high"]) == pytest.approx((0.5 - half, 0.5 + half))
     assert math.isnan(base["change"])  # the baseline has no change against itself
     # every goal at once: the plan meets both only in samples 5 to 7
-    assert goals.loc[("plan", analysis.ALL_GOALS), "met"] == 3 and goals.loc[("baseline", analysis.ALL_GOALS), "met"] == 3
+    assert goals.loc[("plan", ALL_GOALS), "met"] == 3 and goals.loc[("baseline", ALL_GOALS), "met"] == 3
     assert goals.loc[("plan", "exports"), "target"] == ">= 17.0 bn"
 
 
@@ -149,7 +158,7 @@ def test_goals_are_checked_at_their_month_from_the_series():
     assert table.loc["at2", ["runs", "met"]].tolist() == [4, 1]
     assert table.loc["at6", "runs"] == 0 and math.isnan(table.loc["at6", "probability"])
     assert table.loc["end", "met"] == 4 and table.loc["at3", "met"] == 4
-    assert table.loc[analysis.ALL_GOALS, "runs"] == 0  # one goal is never checked, so "all" never is
+    assert table.loc[ALL_GOALS, "runs"] == 0  # one goal is never checked, so "all" never is
     # without a series, the runs table's horizon values are all there is
     assert compare(runs, goals)["goals"].set_index("goal").loc["at2", "met"] == 4
 
@@ -162,7 +171,7 @@ def test_cost_per_job_and_per_export_dollar():
     assert costs["cost_per_job_low"] == pytest.approx(2e5) and costs["cost_per_job_high"] == pytest.approx(2e5)
     assert math.isnan(costs["cost_per_export_usd"])  # exports fell: no cost per export dollar gained
     assert "exports did not rise (-100.0 m)" in costs["note"]
-    text = analysis.format_compare(compare(runs, {}))
+    text = format_compare(compare(runs, {}))
     assert "200,000" in text and "exports did not rise" in text
 
 
@@ -251,11 +260,11 @@ def test_sobol_leaves_out_keys_with_a_failed_run_and_needs_a_sobol_design():
     runs.loc[failed, "status"] = "error"
     result = sensitivity(runs, [X1, X2, X3], "exports_usd", n_bootstrap=20)
     assert (result["rows"] == 63).all() and (result["dropped"] == 1).all()
-    with pytest.raises(ScenarioError, match="need a Sobol design"):
+    with pytest.raises(InputError, match="need a Sobol design"):
         sensitivity(runs.assign(design_block=""), [X1], "exports_usd")
-    with pytest.raises(ScenarioError, match="unknown factor"):
+    with pytest.raises(InputError, match="unknown factor"):
         sensitivity(runs, ["uncertainties.nothing"], "exports_usd")
-    with pytest.raises(ScenarioError, match="no AB block"):
+    with pytest.raises(InputError, match="no AB block"):
         sensitivity(runs.assign(extra=1.0), ["extra"], "exports_usd")
 
 
@@ -290,7 +299,7 @@ def test_goal_drivers_pick_the_factor_that_decides_the_goal():
     assert exports.loc[X1, "runs_low"] == pytest.approx(n / 3, abs=1)
     jobs = drivers[drivers["goal"] == "jobs"].set_index("factor")
     assert jobs.index[0] == X2 and jobs.loc[X2, "difference"] == -1.0  # high inflation: the goal is missed
-    text = analysis.format_goal_drivers(drivers, {"exports": EXPORTS_GOAL, "jobs": JOBS_GOAL})
+    text = format_goal_drivers(drivers, {"exports": EXPORTS_GOAL, "jobs": JOBS_GOAL})
     assert "Export USD 17 bn a year (policy baseline): met in 51% of 300 runs" in text and "+100 pp" in text
 
 
@@ -306,14 +315,14 @@ def write_sweep(directory, runs: pd.DataFrame, spec: dict, series: pd.DataFrame 
     if series is not None:
         (directory / "series").mkdir()
         series.to_parquet(directory / "series" / "part-0.parquet", index=False)
-    (directory / "manifest.json").write_text(json.dumps({"spec": spec}), encoding="utf-8")
+    (directory / "manifest.json").write_text(json.dumps({"kind": "smesim sweep", "spec": spec}), encoding="utf-8")
 
 
 def test_compare_command_reads_the_store_prints_and_writes_csv(tmp_path, capsys):
     runs, _ = two_policies(n=6)
     write_sweep(tmp_path, runs, {"factors": {X1: {}}, "design": {"kind": "latin_hypercube"},
                                  "goals": {"exports": {"at_least": 1e9}}})
-    assert analysis.compare_command(tmp_path, baseline="baseline") == 0
+    assert compare_command(tmp_path, baseline="baseline") == 0
     out = capsys.readouterr().out
     assert "plan - baseline: paired over 6 runs" in out and "exports_usd >= 1.0 bn" in out
     for name in ("compare.csv", "goals.csv", "costs.csv"):
@@ -321,26 +330,26 @@ def test_compare_command_reads_the_store_prints_and_writes_csv(tmp_path, capsys)
     goals = pd.read_csv(tmp_path / "goals.csv")
     exports = goals[(goals["goal"] == "exports") & (goals["policy"] == "plan")].iloc[0]
     assert exports["target"] == ">= 1.0 bn" and exports["probability"] == 1.0  # the manifest's override
-    assert set(goals["goal"]) == {*load_goals(), analysis.ALL_GOALS}
+    assert set(goals["goal"]) == {*load_goals(), ALL_GOALS}
     compared = pd.read_csv(tmp_path / "compare.csv")
     assert set(compared["indicator"]) == {"exports_usd", "employment", "policy_spend_usd", "export_share"}
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # written atomically
-    with pytest.raises(ScenarioError, match="unknown policy 'nope'") as error:
-        analysis.compare_command(tmp_path, baseline="nope")
+    with pytest.raises(BadInput, match="unknown policy 'nope'") as error:
+        compare_command(tmp_path, baseline="nope")
     assert error.value.file == str(tmp_path)
-    with pytest.raises(ScenarioError, match="no runs table"):
-        analysis.compare_command(tmp_path / "missing")
+    with pytest.raises(BadInput, match="no runs table"):
+        compare_command(tmp_path / "missing")
 
 
 def test_compare_command_default_baseline(tmp_path, capsys):
     runs, _ = two_policies(n=3)
     runs["policy"] = runs["policy"].map({"baseline": "today", "plan": "ministry_plan"})
     write_sweep(tmp_path / "two", runs, {"policies": {"today": {}, "ministry_plan": {}}})
-    assert analysis.compare_command(tmp_path / "two") == 0
+    assert compare_command(tmp_path / "two") == 0
     assert "baseline 'today'" in capsys.readouterr().out  # the spec's first policy
     assert set(pd.read_csv(tmp_path / "two" / "compare.csv")["policy"]) == {"ministry_plan"}
     write_sweep(tmp_path / "one", runs[runs["policy"] == "today"].assign(policy="base"), {})
-    assert analysis.compare_command(tmp_path / "one") == 0  # one policy: its goals, nothing to compare
+    assert compare_command(tmp_path / "one") == 0  # one policy: its goals, nothing to compare
     assert pd.read_csv(tmp_path / "one" / "compare.csv").empty
     assert set(pd.read_csv(tmp_path / "one" / "goals.csv")["policy"]) == {"base"}
 
@@ -351,7 +360,7 @@ def test_compare_command_reads_goal_months_from_the_series(tmp_path, capsys):
     series = pd.DataFrame([{"run_id": r, "month": m, "exports_usd": 20e9 if m == 4 else 1e9}
                            for r in runs["run_id"] for m in range(5)])
     write_sweep(tmp_path, runs, {"goals": {"exports": {"month": 2}}}, series)
-    assert analysis.compare_command(tmp_path) == 0
+    assert compare_command(tmp_path) == 0
     goals = pd.read_csv(tmp_path / "goals.csv").set_index(["policy", "goal"])
     assert goals.loc[("plan", "exports"), ["runs", "met"]].tolist() == [4, 0]  # month 2: 1 bn, missed
     assert goals.loc[("plan", "activation"), "runs"] == 0  # month 48: after the horizon, not checked
@@ -362,7 +371,7 @@ def test_sensitivity_command_on_a_sobol_sweep(tmp_path, capsys):
     runs, _ = saltelli_runs(ishigami, [X1, X2, X3], 128, replicates=2, noise=lambda j, r: 0.5 * r)
     runs["export_share"] = np.where(runs[X2] > 0, 0.4, 0.2)  # the goal (>= 30%) is met when x2 > 0
     write_sweep(tmp_path, runs, {"factors": {X1: {}, X2: {}, X3: {}}, "design": {"kind": "sobol"}})
-    assert analysis.sensitivity_command(tmp_path, n_bootstrap=50) == 0
+    assert sensitivity_command(tmp_path, n_bootstrap=50) == 0
     out = capsys.readouterr().out
     table = pd.read_csv(tmp_path / "sensitivity.csv")
     assert set(table["outcome"]) == {"exports_usd", "export_share"}  # the goals' indicators in the runs table
@@ -371,16 +380,16 @@ def test_sensitivity_command_on_a_sobol_sweep(tmp_path, capsys):
     share = drivers[drivers["goal"] == "export_share"].iloc[0]
     assert share["factor"] == X2 and share["importance"] == pytest.approx(1.0)
     assert "replication noise" in out and "Which factors decide each goal" in out
-    assert analysis.sensitivity_command(tmp_path, outcome="exports_usd", n_bootstrap=10) == 0
+    assert sensitivity_command(tmp_path, outcome="exports_usd", n_bootstrap=10) == 0
     assert set(pd.read_csv(tmp_path / "sensitivity.csv")["outcome"]) == {"exports_usd"}
-    with pytest.raises(ScenarioError, match="unknown indicator 'export'"):
-        analysis.sensitivity_command(tmp_path, outcome="export")
+    with pytest.raises(BadInput, match="unknown indicator 'export'"):
+        sensitivity_command(tmp_path, outcome="export")
 
 
 def test_sensitivity_command_on_a_design_without_sobol_blocks(tmp_path, capsys):
     runs, _ = two_policies(n=9)
     write_sweep(tmp_path, runs, {"design": {"kind": "latin_hypercube"}})
-    assert analysis.sensitivity_command(tmp_path) == 0
+    assert sensitivity_command(tmp_path) == 0
     assert "Sobol indices need a Sobol design" in capsys.readouterr().out
     assert (tmp_path / "goal_drivers.csv").exists() and not (tmp_path / "sensitivity.csv").exists()
 
@@ -404,4 +413,4 @@ def test_compare_on_real_model_runs():
     assert np.isfinite(diffs[["difference", "std_error", "ci_low", "ci_high"]].to_numpy()).all()
     assert diffs.loc["policy_spend_usd", "difference"] > 0  # the plan spends on its levers
     assert (result["goals"]["runs"] == 2).all()
-    assert analysis.format_compare(result)
+    assert format_compare(result)

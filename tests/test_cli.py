@@ -13,10 +13,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import cli, demo
+from experiments import cli
+from experiments.runs.demo import paired_differences
 from experiments.files import sha256_of
-from experiments.goals import GoalOutcome
-from experiments.scenario import load_scenario, shipped_scenarios
+from experiments.inputs.goals import GoalOutcome
+from experiments.inputs.scenario import load_scenario, shipped_scenarios
 from simulation import INDICATORS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,7 +211,7 @@ def test_unexpected_failure_exits_1_with_traceback(tmp_path, capsys, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(cli, "run_scenario", broken)
+    monkeypatch.setattr(cli.run, "run_scenario", broken)
     assert run_cli("run", "baseline", *SMALL, "--out", tmp_path / "out") == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "disk on fire" in err
@@ -277,7 +278,7 @@ def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, how):
 
 
 def test_demo_compares_the_plan_with_the_baseline(tmp_path, capsys):
-    assert demo.main(["--out", str(tmp_path), "--scale", "0.02", "--months", "2", "--replications", "2"]) == 0
+    assert cli.main(["demo", "--out", str(tmp_path), "--scale", "0.02", "--months", "2", "--replications", "2"]) == 0
     for name in ("baseline", "ministry_plan"):
         assert visible_files(tmp_path / name) == {"indicators.parquet", "manifest.json"}
     printed = capsys.readouterr().out
@@ -287,4 +288,4 @@ def test_demo_compares_the_plan_with_the_baseline(tmp_path, capsys):
 def test_demo_paired_difference():
     base = GoalOutcome(load_scenario("baseline").goals["exports"], 48, (1.0, 2.0))
     plan = GoalOutcome(base.goal, 48, (1.5, 1.0))
-    assert demo.paired_differences(plan, base) == [0.5, -1.0]
+    assert paired_differences(plan, base) == [0.5, -1.0]

@@ -13,11 +13,12 @@ import pytest
 pytest.importorskip("solara")
 
 from experiments.cli import main  # noqa: E402
-from experiments.dashboard import (BUDGETS, UNCERTAINTY_CONTROLS, PageWords, WorkshopModel, budget_key,  # noqa: E402
-                                   goal_charts, model_params)
-from experiments.errors import ScenarioError  # noqa: E402
-from experiments.dashboard_cli import server_command  # noqa: E402
-from experiments.scenario import load_scenario  # noqa: E402
+from experiments.dashboard.app import (BUDGETS, UNCERTAINTY_CONTROLS, WorkshopModel, budget_key,  # noqa: E402
+                                      goal_charts, model_params)
+from experiments.dashboard.words import PageWords  # noqa: E402
+from experiments.errors import BadInput  # noqa: E402
+from experiments.cli.dashboard import server_command  # noqa: E402
+from experiments.inputs.scenario import load_scenario  # noqa: E402
 from simulation import SMEModel  # noqa: E402
 
 SCALE = 0.1
@@ -175,7 +176,7 @@ def test_the_page_in_persian():
     params = model_params(lang="fa", digits="persian")
     assert params["lang"] == "fa" and params["digits"] == "persian"  # fixed values: Reset keeps them
     assert params["clinics_budget_musd"]["label"] == "کلینیک صنعتی (میلیون دلار/سال)"
-    with pytest.raises(ScenarioError, match="--digits"):
+    with pytest.raises(BadInput, match="--digits"):
         PageWords("fa", "arabic")
-    with pytest.raises(ScenarioError, match="--lang"):
+    with pytest.raises(BadInput, match="--lang"):
         PageWords("de")

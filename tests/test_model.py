@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from simulation import CONTRACT, SMEModel
+from simulation.errors import InputError
 from simulation.state import STATUS_NAMES
 
 FRAME_COLUMNS = {"firm_id", "status", "is_sme", "employees", "productivity", "exports_usd", "in_park",
@@ -51,7 +52,7 @@ def test_agent_is_a_view_onto_its_row():
     assert model.firms.employees[active[0]] == 42.0
     agent.status = "idle"
     assert model.firms.status[active[0]] == 2
-    with pytest.raises(ValueError, match="status must be one of"):
+    with pytest.raises(InputError, match="status: must be one of"):
         agent.status = "bankrupt"
 
 
@@ -86,24 +87,26 @@ def test_firm_ids_stable_as_units_are_added():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "message"),
+    ("kwargs", "key", "message"),
     [
-        ({"scale": 0.0}, ValueError, "scale must be a number in"),
-        ({"scale": 1.5}, ValueError, "scale must be a number in"),
-        ({"scale": "big"}, ValueError, "scale must be a number in"),
-        ({"scale": 1e-5}, ValueError, "samples only 1 industrial units; use scale >= 0.0012"),
-        ({"revival_rat": 0.01}, TypeError, "unknown model parameter.*revival_rat"),
-        ({"revival_rate": -0.1}, ValueError, "revival_rate"),
-        ({"revival_rate": "high"}, TypeError, "revival_rate.*must be a number"),
-        ({"initial_smes_in_parks": 80_000}, ValueError, "initial_smes_in_parks"),
-        ({"rng": -3}, ValueError, "non-negative"),
-        ({"idling_rate": 0.0001}, ValueError, "idling_rate=0.0001 is below.*young_excess_idling_rate"),
+        ({"scale": 0.0}, "scale", "must be a number in"),
+        ({"scale": 1.5}, "scale", "must be a number in"),
+        ({"scale": "big"}, "scale", "must be a number in"),
+        ({"scale": 1e-5}, "scale", "samples only 1 industrial units; use scale >= 0.0012"),
+        ({"revival_rat": 0.01}, "revival_rat", "unknown model parameter .did you mean 'revival_rate'"),
+        ({"revival_rate": -0.1}, "revival_rate", "must lie in its allowed range"),
+        ({"revival_rate": "high"}, "revival_rate", "must be a finite number"),
+        ({"revival_rate": float("nan")}, "revival_rate", "must be a finite number"),
+        ({"initial_smes_in_parks": 80_000}, "initial_smes_in_parks", "must satisfy"),
+        ({"rng": -3}, "rng", "non-negative"),
+        ({"idling_rate": 0.0001}, "idling_rate", "is 0.0001, below.*young_excess_idling_rate"),
     ],
 )
-def test_bad_arguments_are_refused_with_a_clear_message(kwargs, error, message):
+def test_bad_arguments_are_refused_with_a_clear_message(kwargs, key, message):
     args = {"rng": 1, "scale": 0.01, **kwargs}
-    with pytest.raises(error, match=message):
+    with pytest.raises(InputError, match=message) as caught:
         SMEModel(**args)
+    assert caught.value.key == key
 
 
 def test_keyword_arguments_only():

@@ -90,8 +90,8 @@ def test_replay_of_a_sweep_reruns_some_runs_identically(sweep, capsys):
 
 
 def test_tampered_sweep_series_is_reported_naming_the_run(sweep, tmp_path, capsys):
-    from experiments.replay import evenly_spread
-    from experiments.store import read_runs
+    from experiments.sweeps.replay import evenly_spread
+    from experiments.sweeps.store import read_runs
 
     copy = tmp_path / "quick"
     shutil.copytree(sweep, copy)

@@ -2,13 +2,12 @@
 for a run, a comparison directory and a sweep directory."""
 
 import re
-import shutil
 
 import matplotlib.image
 import pytest
 
 from experiments import cli
-from experiments.report import PIXELS
+from experiments.report.figures import PIXELS
 
 SETTINGS = ["--scale", "0.02", "--months", "4", "--replications", "2"]
 IMG = re.compile(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"')

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import goals as goals_module
-from experiments.errors import ScenarioError
-from experiments.goals import Goal, evaluate, load_goals
-from experiments.scenario import load_scenario, parse_scenario, shipped_scenarios
+from experiments.inputs import goals as goals_module
+from experiments.errors import BadInput
+from experiments.inputs.goals import evaluate, Goal, load_goals
+from experiments.inputs.scenario import load_scenario, parse_scenario, shipped_scenarios
 from simulation import SMEModel
 from simulation.policy import Policy
 
@@ -152,7 +152,7 @@ BAD = [
 @pytest.mark.parametrize("text, key, fragment", [case[1:] for case in BAD], ids=[case[0] for case in BAD])
 def test_bad_scenario_is_refused_naming_file_and_key(tmp_path, text, key, fragment):
     path = scenario_file(tmp_path, text)
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(BadInput) as caught:
         load_scenario(path)
     error = caught.value
     assert (error.file, error.key) == (str(path), key)
@@ -162,13 +162,13 @@ def test_bad_scenario_is_refused_naming_file_and_key(tmp_path, text, key, fragme
 
 def test_invalid_toml_names_the_file(tmp_path):
     path = scenario_file(tmp_path, VALID + "[levers\n")
-    with pytest.raises(ScenarioError, match="not valid TOML") as caught:
+    with pytest.raises(BadInput, match="not valid TOML") as caught:
         load_scenario(path)
     assert caught.value.file == str(path) and caught.value.key is None
 
 
 def test_unknown_scenario_name():
-    with pytest.raises(ScenarioError, match="nor a shipped scenario; shipped: baseline"):
+    with pytest.raises(BadInput, match="nor a shipped scenario; shipped: baseline"):
         load_scenario("no_such_scenario")
 
 
@@ -183,15 +183,15 @@ def test_overrides_are_checked_like_the_file(tmp_path):
     assert scenario.with_overrides(months=None) == scenario
     for setting, value, fragment in [("months", 0, "[1, 600]"), ("scale", 1.5, "(0, 1]"), ("seed", -2, ">= 0"),
                                      ("replications", 0, "[1, 1000]")]:
-        with pytest.raises(ScenarioError) as caught:
+        with pytest.raises(BadInput) as caught:
             scenario.with_overrides(**{setting: value})
-        assert (caught.value.file, caught.value.key) == (None, f"--{setting}") and fragment in caught.value.message
+        assert caught.value.flag == f"--{setting}" and fragment in caught.value.message
 
 
 def test_shortened_horizon_must_keep_the_shocks():
     scenario = load_scenario("sanctions_tightening")
     assert scenario.with_overrides(months=6).months == 6
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(BadInput) as caught:
         scenario.with_overrides(months=5)
     assert caught.value.file == scenario.file and caught.value.key == "shocks[0].month"
     assert "--months = 5" in caught.value.message
@@ -307,6 +307,6 @@ def test_goal_checked_on_a_frame():
 def test_bad_goals_file_names_file_and_key(tmp_path):
     path = tmp_path / "goals.toml"
     path.write_text('[exports]\nindicator = "exports_usd"\nat_least = "a lot"\n', encoding="utf-8")
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(BadInput) as caught:
         load_goals(path)
     assert (caught.value.file, caught.value.key) == (str(path), "exports.at_least")

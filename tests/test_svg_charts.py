@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, strategies as st
 
-from experiments.report_text import persian_digits
-from experiments.svg_charts import Series, Target, bar_chart, line_chart, nice_ticks, plain_number, tick_labels
+from experiments.formatting import persian_digits
+from experiments.dashboard.svg_charts import bar_chart, line_chart, nice_ticks, plain_number, Series, Target, tick_labels
 
 SVG = "{http://www.w3.org/2000/svg}"
 

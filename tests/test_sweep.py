@@ -11,13 +11,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from experiments import cli
-from experiments.adapter import run_model
-from experiments.design import RunPlan
-from experiments.errors import ScenarioError
-from experiments.executors import ExecutorOptions, SerialExecutor, jobqueue_cluster, load_profile
-from experiments.store import SERIES_SCHEMA, Store, read_runs, read_series, runs_schema
-from experiments.sweep import Shard, SweepProgress, merge_shards, run_sweep, sweep_status
-from experiments.sweep_spec import load_sweep_spec
+from experiments.runs.adapter import run_model
+from experiments.sweeps.design import RunPlan
+from experiments.errors import BadInput
+from experiments.sweeps.executors import ExecutorOptions, jobqueue_cluster, load_profile, SerialExecutor
+from experiments.sweeps.store import read_runs, read_series, runs_schema, SERIES_SCHEMA, Store
+from experiments.runs.progress import SweepProgress
+from experiments.sweeps.merge import merge_shards
+from experiments.sweeps.status import sweep_status
+from experiments.sweeps.sweep import run_sweep, Shard
+from experiments.inputs.sweep_spec import load_sweep_spec
 from simulation import INDICATORS
 from sweep_helpers import assert_same_results
 
@@ -116,7 +119,7 @@ def test_a_run_that_raises_is_an_error_row_and_the_sweep_goes_on(reference):
     runs = read_runs(out)
     failed = runs[runs["status"] == "error"]
     assert len(failed) == 12 and (failed["idling_rate"] == 0.001).all()
-    assert failed["error"].str.contains("ValueError: idling_rate=0.001 is below").all()
+    assert failed["error"].str.contains("InputError: idling_rate: is 0.001, below").all()
     assert failed[list(INDICATORS)].isna().all().all()
     assert not set(failed["run_id"]) & set(read_series(out)["run_id"])
     ok = runs[runs["status"] == "ok"]
@@ -187,7 +190,7 @@ def test_a_directory_that_is_not_a_sweep_is_not_touched(reference, tmp_path):
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "part-mine.parquet").write_bytes(b"someone's data")
     for resume in (True, False):
-        with pytest.raises(ScenarioError, match="not a sweep directory smesim wrote"):
+        with pytest.raises(BadInput, match="not a sweep directory smesim wrote"):
             sweep_here(spec_path, tmp_path, resume=resume)
     assert (tmp_path / "runs" / "part-mine.parquet").exists()
 
@@ -296,7 +299,7 @@ job_extra_directives = ["--constraint=cpu"]
 def test_a_bad_cluster_profile_is_refused_naming_file_and_key(tmp_path, change, key):
     path = tmp_path / "cluster.toml"
     path.write_text(PROFILE.replace(*change), encoding="utf-8")
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(BadInput) as caught:
         load_profile("slurm", path)
     assert caught.value.file == str(path) and caught.value.key == key
 
@@ -323,9 +326,9 @@ def test_a_profile_builds_the_jobqueue_cluster_without_submitting(tmp_path, kind
 
 def test_executor_options_are_checked():
     assert ExecutorOptions(workers=0).check() == ExecutorOptions(workers=0)
-    with pytest.raises(ScenarioError, match="--scheduler or --cluster, not both"):
+    with pytest.raises(BadInput, match="--scheduler or --cluster, not both"):
         ExecutorOptions(scheduler="tcp://h:1", cluster="slurm", profile=Path("p")).check()
-    with pytest.raises(ScenarioError):
+    with pytest.raises(BadInput):
         Shard.parse("0/3")
     assert str(Shard.parse(" 2 / 5 ")) == "2/5"
 

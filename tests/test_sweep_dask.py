@@ -19,13 +19,13 @@ import pytest
 from distributed import Client, LocalCluster
 
 from experiments import cli
-from experiments.adapter import run_model
-from experiments.chunk import Chunk
-from experiments.design import RunPlan
-from experiments.executors import DaskExecutor, SerialExecutor
-from experiments.store import read_runs
-from experiments.sweep import run_sweep
-from experiments.sweep_spec import load_sweep_spec
+from experiments.runs.adapter import run_model
+from experiments.sweeps.chunk import Chunk
+from experiments.sweeps.design import RunPlan
+from experiments.sweeps.executors import DaskExecutor, SerialExecutor
+from experiments.sweeps.store import read_runs
+from experiments.sweeps.sweep import run_sweep
+from experiments.inputs.sweep_spec import load_sweep_spec
 from simulation import INDICATORS
 from sweep_helpers import assert_same_results
 
@@ -192,7 +192,7 @@ def test_an_external_scheduler_gives_the_same_results(spec_path, reference, exte
 
 
 def test_an_unreachable_scheduler_is_bad_input_and_writes_nothing(spec_path, tmp_path, capsys, monkeypatch):
-    from experiments import executors
+    from experiments.sweeps import executors
 
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "2s")  # the real timeout is 20 s; the behaviour is the same
     with socket.socket() as s:  # a port with nothing listening

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from experiments.design import RunPlan, design_points, factor_values
-from experiments.errors import ScenarioError
-from experiments.scenario import load_scenario
-from experiments.sweep_spec import Factor, load_sweep_spec, parse_sweep_spec, shipped_sweeps
+from experiments.sweeps.design import design_points
+from experiments.sweeps.design import factor_values, RunPlan
+from experiments.errors import BadInput
+from experiments.inputs.scenario import load_scenario
+from experiments.inputs.sweep_spec import Factor, load_sweep_spec, parse_sweep_spec, shipped_sweeps
 
 HEAD = """
 description = "A test sweep"
@@ -36,8 +37,8 @@ def spec(text: str, tmp_path=None, name: str = "test"):
     return parse_sweep_spec(text, file, name)
 
 
-def refusal(text: str) -> ScenarioError:
-    with pytest.raises(ScenarioError) as caught:
+def refusal(text: str) -> BadInput:
+    with pytest.raises(BadInput) as caught:
         spec(text)
     return caught.value
 
@@ -153,7 +154,7 @@ def test_bad_specs_are_refused_naming_the_key(extra, key, words):
     (("low = 0.3", "values = [0.3]"), 'factors."uncertainties.inflation_rate".values', "samples a range"),
     (("high = 0.55", "high = 0.2"), 'factors."uncertainties.inflation_rate".high', "above low"),
     (("low = 0\n", ""), 'factors."levers.clinics.budget_usd".low', "missing"),
-    (("low = 0\n", "low = -5\n"), 'factors."levers.clinics.budget_usd".low', "allowed range"),
+    (("low = 0\n", "low = -5\n"), 'factors."levers.clinics.budget_usd".low', "must be a number in [0.0, inf] (USD a year)"),
     (("low = 0.002", "low = 0"), 'factors."completion_rate".low', "loguniform factor needs low > 0"),
     (('"loguniform"', '"beta"'), 'factors."completion_rate".distribution', "uniform"),
     (('"loguniform"', '"normal"'), 'factors."completion_rate".mean', "missing"),
@@ -169,7 +170,7 @@ def test_a_scale_the_model_refuses_is_caught_before_running():
 
 
 def test_a_bad_file_is_named():
-    with pytest.raises(ScenarioError, match="no such sweep spec"):
+    with pytest.raises(BadInput, match="no such sweep spec"):
         load_sweep_spec("no_such_spec")
     error = refusal("description = [")
     assert error.key is None and "not valid TOML" in error.message

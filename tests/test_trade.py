@@ -5,6 +5,7 @@ import pytest
 
 from simulation import SMEModel, destinations, trade
 from simulation.environment import Environment
+from simulation.errors import InputError
 from simulation.groups import Consortia
 from simulation.parameters import Parameters
 from simulation.randomness import Streams
@@ -235,7 +236,7 @@ def test_a_real_depreciation_raises_exports():
 
 def test_environment_refuses_bad_shocks():
     environment = Environment(P, Streams(1), 10)
-    with pytest.raises(KeyError, match="Iraq"):
+    with pytest.raises(InputError, match="Iraq"):
         environment.impose_sanctions("Atlantis", months=3)
     with pytest.raises(ValueError, match="at least a month"):
         environment.impose_sanctions("Iraq", months=0)

@@ -1,4 +1,4 @@
-"""experiments.validation: the estimators on synthetic data with known answers, a small run, the CLI."""
+"""experiments.analysis.validation: the estimators on synthetic data with known answers, a small run, the CLI."""
 
 import math
 import subprocess
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import validation as v
+from experiments import cli
+from experiments.analysis import validation as v
 from simulation.state import ACTIVE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +195,7 @@ def test_format_report_aligns_model_beside_literature(small_facts):
 
 def test_cli_refuses_bad_scale(tmp_path):
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "experiments.validation", "--scale", "0", "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", "--scale", "0", "--out", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "--scale" in result.stderr and "(0, 1]" in result.stderr
@@ -213,9 +214,7 @@ def test_cli_refuses_bad_scale(tmp_path):
 ])
 def test_main_refuses_bad_input(tmp_path, capsys, args, option):
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exit_:
-        v.main([*args, "--out", str(out)])
-    assert exit_.value.code == 2
+    assert cli.main(["validate", *args, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert option in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
@@ -224,9 +223,8 @@ def test_main_refuses_bad_input(tmp_path, capsys, args, option):
 def test_main_refuses_a_file_as_out(tmp_path, capsys):
     target = tmp_path / "file"
     target.write_text("keep")
-    with pytest.raises(SystemExit) as exit_:
-        v.main(["--scale", "0.05", "--months", "36", "--out", str(target)])
-    assert exit_.value.code == 2 and "--out" in capsys.readouterr().err
+    assert cli.main(["validate", "--scale", "0.05", "--months", "36", "--out", str(target)]) == 2
+    assert "--out" in capsys.readouterr().err
     assert target.read_text() == "keep"
 
 
@@ -238,7 +236,7 @@ def test_stylised_facts_refuses_bad_arguments():
 
 def test_cli_writes_csv(tmp_path):
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "experiments.validation", "--seed", "3", "--scale", "0.05",
+    result = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", "--seed", "3", "--scale", "0.05",
                              "--months", "36", "--out", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.runs_table import ALL_GOALS, goals_met, ok_runs, paired, policies_with_baseline_first, run_counts, with_key
+from experiments.analysis.runs_table import goals_met, ok_runs, paired, policies_with_baseline_first, run_counts, with_key
 from experiments.analysis.statistics import check_confidence, mean_interval, resample_counts, wilson_interval
 from experiments.formatting import (format_change, format_percent, format_points, format_interval, format_ratio,
                                     format_table, format_value, format_with_interval)

@@ -28,9 +28,16 @@ PROG = "smesim"
 GROUPS = (run, sweep, analysis, report, dashboard)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit code 2, like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog=PROG, description="Agent-based model of Iran's small and medium industry.")
-    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    top = OneLineParser(prog=PROG, description="Agent-based model of Iran's small and medium industry.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     for group in GROUPS:
         group.add_commands(commands)
     return top

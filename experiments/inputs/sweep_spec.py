@@ -59,7 +59,7 @@ from simulation.errors import InputError
 from simulation.parameters import parameter_metadata
 from simulation.policy import LEVERS, Policy
 
-__all__ = ["Factor", "SweepSpec", "design_points", "factor_extremes", "load_sweep_spec", "parse_sweep_spec",
+__all__ = ["Factor", "SweepSpec", "design_size", "factor_extremes", "load_sweep_spec", "parse_sweep_spec",
            "run_inputs", "shipped_sweeps", "sweep_spec_path"]
 
 SWEEP_DIR = Path(__file__).with_name("sweeps")
@@ -143,10 +143,10 @@ class SweepSpec:
 
     @property
     def runs_total(self) -> int:
-        return design_points(self.design, self.samples, len(self.factors)) * len(self.policies) * self.replications
+        return design_size(self.design, self.samples, len(self.factors)) * len(self.policies) * self.replications
 
 
-def design_points(kind: str, samples: int, factors: int) -> int:
+def design_size(kind: str, samples: int, factors: int) -> int:
     """Rows of the design: Sobol's Saltelli scheme has A, B and one AB_i block per factor."""
     return samples * (factors + 2) if kind == "sobol" else samples
 
@@ -391,7 +391,7 @@ def _content(data: dict, spec_dir: Path) -> dict:
     policies, explicit = _policies(data.get("policies"), base, spec_dir)
     _check_factors_against_policies(factors, policies, explicit, base)
     samples = math.prod(len(f.values) for f in factors) if design == "factorial" else samples
-    runs = design_points(design, samples, len(factors)) * len(policies) * settings["replications"]
+    runs = design_size(design, samples, len(factors)) * len(policies) * settings["replications"]
     if runs > MAX_RUNS:
         raise InputError("replications", f"the sweep would make {runs:,} runs; at most {MAX_RUNS:,}: "
                                          "fewer samples, levels, policies or replications")

@@ -20,7 +20,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from experiments.files import atomic_path  # noqa: E402
-from experiments.report.data import CONFIDENCE, QUANTILE_BAND_ABOVE, ReportData, goal_indicators  # noqa: E402
+from experiments.report.data import QUANTILE_BAND_ABOVE, ReportData, goal_indicators  # noqa: E402
 from experiments.report.words import Words  # noqa: E402
 
 __all__ = ["DPI", "FIGSIZE", "PIXELS", "fig_comparison", "fig_goals", "fig_sensitivity", "fig_trajectories",

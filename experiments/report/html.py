@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from pathlib import Path
 
 from experiments.errors import FlagError
 from experiments.files import atomic_path
 from experiments.formatting import DIGITS, persian_digits
 from experiments.report.data import CONFIDENCE, QUANTILE_BAND_ABOVE, ReportData, goal_indicators, load
-from experiments.report.figures import fig_comparison, fig_goals, fig_sensitivity, fig_trajectories, save_figure
+from experiments.report.figures import PIXELS, fig_comparison, fig_goals, fig_sensitivity, fig_trajectories, save_figure
 from experiments.report.words import Words
 
 __all__ = ["REPORT_DIR", "REPORT_FILE", "build_report"]

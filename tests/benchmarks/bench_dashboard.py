@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from dashboard_server import CHROMIUM, open_page, served_dashboard, step  # noqa: E402
-from experiments.dashboard import GOAL_UNITS, WorkshopModel, goal_charts  # noqa: E402
+from experiments.dashboard.app import goal_charts, GOAL_UNITS, WorkshopModel  # noqa: E402
 
 BUDGET_SECONDS = 0.5
 

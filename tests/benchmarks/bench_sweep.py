@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from experiments.executors import DaskExecutor, SerialExecutor  # noqa: E402
-from experiments.sweep import run_sweep  # noqa: E402
-from experiments.sweep_spec import parse_sweep_spec  # noqa: E402
+from experiments.sweeps.executors import DaskExecutor, SerialExecutor  # noqa: E402
+from experiments.sweeps.sweep import run_sweep  # noqa: E402
+from experiments.inputs.sweep_spec import parse_sweep_spec  # noqa: E402
 
 SPEC = """
 description = "Benchmark: 126 short runs"
