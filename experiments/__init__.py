@@ -11,16 +11,34 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["compare", "goal_drivers", "load_scenario", "load_sweep_spec", "read_runs", "read_series", "run_model",
-           "run_scenario", "run_sweep", "sensitivity", "simulate", "stylised_facts"]
+__all__ = [
+    "compare",
+    "goal_drivers",
+    "load_scenario",
+    "load_sweep_spec",
+    "read_runs",
+    "read_series",
+    "run_model",
+    "run_scenario",
+    "run_sweep",
+    "sensitivity",
+    "simulate",
+    "stylised_facts",
+]
 
 _HOMES = {
-    "load_scenario": "experiments.inputs.scenario", "load_sweep_spec": "experiments.inputs.sweep_spec",
-    "run_model": "experiments.runs.adapter", "simulate": "experiments.runs.adapter",
-    "run_scenario": "experiments.runs.runner", "run_sweep": "experiments.sweeps.sweep",
-    "read_runs": "experiments.sweeps.store", "read_series": "experiments.sweeps.store",
-    "compare": "experiments.analysis.compare", "sensitivity": "experiments.analysis.sensitivity",
-    "goal_drivers": "experiments.analysis.drivers", "stylised_facts": "experiments.analysis.validation",
+    "load_scenario": "experiments.inputs.scenario",
+    "load_sweep_spec": "experiments.inputs.sweep_spec",
+    "run_model": "experiments.runs.adapter",
+    "simulate": "experiments.runs.adapter",
+    "run_scenario": "experiments.runs.runner",
+    "run_sweep": "experiments.sweeps.sweep",
+    "read_runs": "experiments.sweeps.store",
+    "read_series": "experiments.sweeps.store",
+    "compare": "experiments.analysis.compare",
+    "sensitivity": "experiments.analysis.sensitivity",
+    "goal_drivers": "experiments.analysis.drivers",
+    "stylised_facts": "experiments.analysis.validation",
 }
 
 

@@ -22,8 +22,18 @@ import pyarrow.parquet as pq
 
 from experiments.errors import InputFileError
 
-__all__ = ["atomic_path", "canonical_json", "find_toml", "read_json", "read_toml_text", "sha256_of", "sha256_text",
-           "write_csv_atomically", "write_json_atomically", "write_parquet_atomically"]
+__all__ = [
+    "atomic_path",
+    "canonical_json",
+    "find_toml",
+    "read_json",
+    "read_toml_text",
+    "sha256_of",
+    "sha256_text",
+    "write_csv_atomically",
+    "write_json_atomically",
+    "write_parquet_atomically",
+]
 
 
 @contextmanager

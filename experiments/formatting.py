@@ -8,8 +8,19 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-__all__ = ["DIGITS", "format_change", "format_interval", "format_percent", "format_points", "format_range",
-           "format_ratio", "format_table", "format_value", "format_with_interval", "persian_digits"]
+__all__ = [
+    "DIGITS",
+    "format_change",
+    "format_interval",
+    "format_percent",
+    "format_points",
+    "format_range",
+    "format_ratio",
+    "format_table",
+    "format_value",
+    "format_with_interval",
+    "persian_digits",
+]
 
 
 def format_value(indicator: str, value: float) -> str:
@@ -53,8 +64,10 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Se
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     return "\n".join([line(header), line("-" * w for w in widths), *(line(row) for row in rows)])
 

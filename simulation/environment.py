@@ -49,7 +49,9 @@ class Environment:
         self.month = month
         shocks = self.streams.draw("environment", month).standard_normal(1 + len(self.sector_deviation))
         self.log_aggregate_demand += p.domestic_demand_growth / 12.0 + p.domestic_demand_volatility * shocks[0]
-        self.sector_deviation = p.sector_demand_persistence * self.sector_deviation + p.sector_demand_volatility * shocks[1:]
+        self.sector_deviation = (
+            p.sector_demand_persistence * self.sector_deviation + p.sector_demand_volatility * shocks[1:]
+        )
         self._advance_abroad(month)
         shock = self.streams.draw("macro", month).standard_normal()
         self.log_price_level += np.log1p(p.inflation_rate) / 12.0 + p.inflation_volatility * shock
@@ -96,7 +98,9 @@ class Environment:
         """Free-market rials per dollar this month."""
         p = self.p
         log_foreign_prices = np.log1p(p.foreign_inflation) * self.month / 12.0
-        return p.initial_rial_per_usd * float(np.exp(self.log_real_exchange_rate + self.log_price_level - log_foreign_prices))
+        return p.initial_rial_per_usd * float(
+            np.exp(self.log_real_exchange_rate + self.log_price_level - log_foreign_prices)
+        )
 
     @property
     def price_level(self) -> float:
@@ -109,17 +113,25 @@ class Environment:
     def market_access(self, with_sanctions: bool = True) -> np.ndarray:
         """Each destination's market access this month, relative shares at month 0 times demand,
         exchange-rate and (optionally) sanctions factors."""
-        access = self.base_access * np.exp(self.log_foreign_demand + self.p.exchange_rate_elasticity * self.log_real_exchange_rate)
+        access = self.base_access * np.exp(
+            self.log_foreign_demand + self.p.exchange_rate_elasticity * self.log_real_exchange_rate
+        )
         if with_sanctions:
             access = access * (1.0 - self.sanction_cut * self.sanctioned)
         return access
 
 
 SHOCK_KINDS = {
-    "sanctions": {"month": "first month it bites (>= 1)", "destination": f"one of {list(destinations.NAMES)}",
-                  "months": "how long it lasts (>= 1)", "cut": "share of market access lost, in [0, 1] (optional)"},
-    "exchange_rate": {"month": "the month the rial falls (>= 1)",
-                      "depreciation": "real rise of rials per dollar at once, in (-0.9, 10]: 0.5 = +50%"},
+    "sanctions": {
+        "month": "first month it bites (>= 1)",
+        "destination": f"one of {list(destinations.NAMES)}",
+        "months": "how long it lasts (>= 1)",
+        "cut": "share of market access lost, in [0, 1] (optional)",
+    },
+    "exchange_rate": {
+        "month": "the month the rial falls (>= 1)",
+        "depreciation": "real rise of rials per dollar at once, in (-0.9, 10]: 0.5 = +50%",
+    },
 }
 
 
@@ -135,7 +147,7 @@ class Shock:
     depreciation: float = 0.0
 
     @classmethod
-    def from_dict(cls, spec: Mapping) -> "Shock":
+    def from_dict(cls, spec: Mapping) -> Shock:
         """Validate {kind, month, ...}; InputError keys are the setting names."""
         if not isinstance(spec, Mapping):
             raise InputError("kind", f"a shock must be a table with a kind in {list(SHOCK_KINDS)}, got {spec!r}")
@@ -161,11 +173,18 @@ class Shock:
         if kind == "sanctions":
             if spec["destination"] not in destinations.NAMES:
                 raise InputError("destination", f"must be {allowed['destination']}, got {spec['destination']!r}")
-            return cls(kind, number("month", 1, None, whole=True), spec["destination"], number("months", 1, None, whole=True),
-                       number("cut", 0.0, 1.0) if "cut" in spec else None)
-        return cls(kind, number("month", 1, None, whole=True), depreciation=number("depreciation", -0.9, 10.0, open_lo=True))
+            return cls(
+                kind,
+                number("month", 1, None, whole=True),
+                spec["destination"],
+                number("months", 1, None, whole=True),
+                number("cut", 0.0, 1.0) if "cut" in spec else None,
+            )
+        return cls(
+            kind, number("month", 1, None, whole=True), depreciation=number("depreciation", -0.9, 10.0, open_lo=True)
+        )
 
-    def apply(self, environment: "Environment") -> None:
+    def apply(self, environment: Environment) -> None:
         if self.kind == "sanctions":
             environment.impose_sanctions(self.destination, self.months, self.cut)
         else:

@@ -12,6 +12,6 @@ class InputError(ValueError):
         self.key = key
         self.message = message
 
-    def under(self, prefix: str) -> "InputError":
+    def under(self, prefix: str) -> InputError:
         """The same error with its key placed under `prefix` (e.g. ``levers``)."""
         return InputError(f"{prefix}.{self.key}" if prefix else self.key, self.message)

@@ -46,8 +46,12 @@ from .state import ACTIVE, UNDER_CONSTRUCTION, FirmState
 
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
-SUKUK_FOR = {"completion": "istisna_debt", "revival": "murabaha_debt", "export": "murabaha_debt",
-             "investment": "ijara_debt"}
+SUKUK_FOR = {
+    "completion": "istisna_debt",
+    "revival": "murabaha_debt",
+    "export": "murabaha_debt",
+    "investment": "ijara_debt",
+}
 LISTING_MIN_AGE_MONTHS = 36  # a track record of three years of accounts (assumption)
 
 
@@ -63,12 +67,12 @@ class Ledger:
 
     def net(self, sector: str) -> float:
         """What a sector received minus what it paid, since month 0."""
-        return sum(v for (a, b, _), v in self.flows.items() if b == sector) - \
-            sum(v for (a, b, _), v in self.flows.items() if a == sector)
+        return sum(v for (a, b, _), v in self.flows.items() if b == sector) - sum(
+            v for (a, b, _), v in self.flows.items() if a == sector
+        )
 
     def total(self, kind: str, payer: str | None = None, payee: str | None = None) -> float:
-        return sum(v for (a, b, k), v in self.flows.items()
-                   if k == kind and payer in (None, a) and payee in (None, b))
+        return sum(v for (a, b, k), v in self.flows.items() if k == kind and payer in (None, a) and payee in (None, b))
 
 
 class Finance:
@@ -101,10 +105,12 @@ class Finance:
         self.month = month
         self.rate = environment.rial_per_usd
         prices = environment.price_level * p.initial_rial_per_usd  # capacities are indexed to prices
-        self.capacity = {"bank": p.bank_lending_capacity_usd * prices * k,
-                         "subsidised": p.subsidised_credit_usd * self.rate * k,
-                         "sukuk": p.sukuk_programme_capacity_usd * prices * k,
-                         "grant": p.grant_budget_usd * self.rate * k}
+        self.capacity = {
+            "bank": p.bank_lending_capacity_usd * prices * k,
+            "subsidised": p.subsidised_credit_usd * self.rate * k,
+            "sukuk": p.sukuk_programme_capacity_usd * prices * k,
+            "grant": p.grant_budget_usd * self.rate * k,
+        }
         if month % 12 == 1:
             self.equity_left_rial = p.equity_market_capacity_rial * environment.price_level * k
         self.unmet_rial = 0.0
@@ -115,8 +121,9 @@ class Finance:
         return firms.capacity[rows] * self.p.capital_per_worker_usd * self.rate * np.clip(built, 0.0, 1.0)
 
     # --- funding needs -----------------------------------------------------------------------
-    def fund(self, firms: FirmState, rows: np.ndarray, need_usd: np.ndarray, purpose: str,
-             divisible: bool = False) -> np.ndarray:
+    def fund(
+        self, firms: FirmState, rows: np.ndarray, need_usd: np.ndarray, purpose: str, divisible: bool = False
+    ) -> np.ndarray:
         """Fund the needs of `rows` (USD); returns the share funded (1 or 0 unless divisible)."""
         need = np.asarray(need_usd, float) * self.rate
         if len(rows) == 0:
@@ -149,7 +156,9 @@ class Finance:
         left = left_b - bank
 
         funded = np.ones(len(rows), bool) if divisible else left <= 1e-9 * np.maximum(need, 1.0)
-        share = np.where(funded, np.clip(1.0 - np.divide(left, need, out=np.zeros(len(rows)), where=need > 0), 0.0, 1.0), 0.0)
+        share = np.where(
+            funded, np.clip(1.0 - np.divide(left, need, out=np.zeros(len(rows)), where=need > 0), 0.0, 1.0), 0.0
+        )
         self._commit(firms, rows, funded, own, grant, sukuk, issue_costs, subsidy, subsidised, bank, purpose)
         self.unmet_rial += float((need * (1.0 - share)).sum())
         return share
@@ -205,7 +214,8 @@ class Finance:
         r, led = rows[f], self.ledger
         self._new_debtors.append(r[(bank[f] + subsidised[f] + sukuk[f]) > 0])
         own, grant, sukuk, costs, subsidy, subsidised, bank = (
-            x[f] for x in (own, grant, sukuk, issue_costs, subsidy, subsidised, bank))
+            x[f] for x in (own, grant, sukuk, issue_costs, subsidy, subsidised, bank)
+        )
         self.subsidy_left_rial -= subsidy.sum()
         self.usd["issuance_subsidy"] += subsidy.sum() / self.rate
         led.pay("government", "intermediaries", "issuance subsidy", subsidy.sum())
@@ -243,11 +253,12 @@ class Finance:
         self._merge_debtors(firms)
         quarter = self.month % 3 == 0
         for column, rate_year, tenor, lender, every in (
-                ("bank_debt", p.bank_loan_rate, p.bank_tenor_months, "banks", 1),
-                ("subsidised_debt", p.subsidised_loan_rate, p.bank_tenor_months, "government", 1),
-                ("ijara_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3),
-                ("murabaha_debt", p.sukuk_profit_rate, p.murabaha_tenor_months, "sukuk holders", 3),
-                ("istisna_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3)):
+            ("bank_debt", p.bank_loan_rate, p.bank_tenor_months, "banks", 1),
+            ("subsidised_debt", p.subsidised_loan_rate, p.bank_tenor_months, "government", 1),
+            ("ijara_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3),
+            ("murabaha_debt", p.sukuk_profit_rate, p.murabaha_tenor_months, "sukuk holders", 3),
+            ("istisna_debt", p.sukuk_profit_rate, p.sukuk_tenor_months, "sukuk holders", 3),
+        ):
             if every == 3 and not quarter:
                 continue
             self._service(firms, column, rate_year * every / 12.0, min(every / tenor, 1.0), lender)
@@ -340,8 +351,12 @@ class Finance:
 
     def listing_eligible(self, firms: FirmState, rows: np.ndarray, month: int) -> np.ndarray:
         """Which of `rows` may apply to list: SMEs, not listed, large and old enough."""
-        return (firms.is_sme[rows] & ~firms.listed[rows] & (firms.employees[rows] >= self.p.listing_min_employees)
-                & (month - firms.birth_month[rows] >= LISTING_MIN_AGE_MONTHS))
+        return (
+            firms.is_sme[rows]
+            & ~firms.listed[rows]
+            & (firms.employees[rows] >= self.p.listing_min_employees)
+            & (month - firms.birth_month[rows] >= LISTING_MIN_AGE_MONTHS)
+        )
 
     def list_supported(self, firms: FirmState, rows: np.ndarray, support_rial: float, rng: np.random.Generator) -> int:
         """Applications prepared and paid for by the listing lever (`support_rial` each, paid by
@@ -356,7 +371,9 @@ class Finance:
         if len(admitted) == 0:
             return 0
         per_year = p.listing_applications_per_year * p.listing_admission_share * self.scale
-        raise_each = min(self.equity_left_rial / len(admitted), p.equity_market_capacity_rial * self.scale / max(per_year, 1.0))
+        raise_each = min(
+            self.equity_left_rial / len(admitted), p.equity_market_capacity_rial * self.scale / max(per_year, 1.0)
+        )
         firms.cash[admitted] += raise_each - cost
         firms.listed[admitted] = True
         self.equity_left_rial -= raise_each * len(admitted)

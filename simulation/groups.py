@@ -68,7 +68,9 @@ class Clusters:
         firms.log_productivity_mean += delta
 
 
-def improve_infrastructure(firms: FirmState, parks: Parks, p: Parameters, park_ids: np.ndarray, gain: float) -> np.ndarray:
+def improve_infrastructure(
+    firms: FirmState, parks: Parks, p: Parameters, park_ids: np.ndarray, gain: float
+) -> np.ndarray:
     """Lever hook: raise the parks' infrastructure quality by `gain` (capped at 1); the units
     there get the productivity and hazard effects of better sites. Returns the parks' rise."""
     park_ids = np.unique(np.asarray(park_ids, dtype=np.int64))
@@ -109,42 +111,54 @@ class Consortia:
         return min(p.consortium_trust + p.recognition_trust_gain * p.consortium_legal_recognition, 1.0)
 
     @classmethod
-    def build(cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator) -> "Consortia":
+    def build(cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator) -> Consortia:
         """The month-0 consortia, in clusters drawn in proportion to their active SMEs; members
         are chosen among the cluster's active SMEs with the most foreign appeal (Gumbel noise
         makes the choice random but appeal-weighted)."""
         self = cls()
         eligible = _eligible(firms)
         per_cluster = np.bincount(firms.cluster_id[eligible], minlength=N_CLUSTERS).astype(float)
-        n = int(round(p.initial_consortia * scale))
+        n = round(p.initial_consortia * scale)
         if n and per_cluster.sum() > 0:
             clusters = rng.choice(N_CLUSTERS, size=n, p=per_cluster / per_cluster.sum())
             self._form(firms, p, np.sort(clusters), 0, rng, eligible)
         self.refresh(firms)
         return self
 
-    def _form(self, firms: FirmState, p: Parameters, clusters: np.ndarray, month: int,
-              rng: np.random.Generator, eligible: np.ndarray) -> int:
+    def _form(
+        self,
+        firms: FirmState,
+        p: Parameters,
+        clusters: np.ndarray,
+        month: int,
+        rng: np.random.Generator,
+        eligible: np.ndarray,
+    ) -> int:
         """Found one consortium in each given cluster (a loop over the few new consortia, not firms)."""
         free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
         forming = np.zeros(N_CLUSTERS, bool)
         forming[clusters] = True
         free = free[forming[firms.cluster_id[free]]]
         # foreign appeal in logs: ln(export scale) + (sigma - 1) ln(phi), plus Gumbel noise
-        appeal = np.log(np.maximum(firms.export_scale[free], 1e-300)) + (p.demand_elasticity - 1.0) * firms.log_productivity[free]
+        appeal = (
+            np.log(np.maximum(firms.export_scale[free], 1e-300))
+            + (p.demand_elasticity - 1.0) * firms.log_productivity[free]
+        )
         key = appeal + rng.gumbel(size=len(free))
         order = np.lexsort((-key, firms.cluster_id[free]))  # by cluster, best first
         free, free_cluster = free[order], firms.cluster_id[free[order]]
         starts = np.searchsorted(free_cluster, clusters, "left")
         stops = np.searchsorted(free_cluster, clusters, "right")
-        sizes = int(np.ceil(p.consortium_min_members)) + rng.poisson(max(p.consortium_size_mean - p.consortium_min_members, 0.0), len(clusters))
+        sizes = int(np.ceil(p.consortium_min_members)) + rng.poisson(
+            max(p.consortium_size_mean - p.consortium_min_members, 0.0), len(clusters)
+        )
         formed = 0
         taken = np.zeros(N_CLUSTERS, np.int64)  # several consortia may form in one cluster
-        for cluster, lo, hi, size in zip(clusters, starts, stops, sizes):
+        for cluster, lo, hi, size in zip(clusters, starts, stops, sizes, strict=True):
             lo = lo + taken[cluster]
             if hi - lo < p.consortium_min_members:
                 continue
-            members = free[lo: min(lo + size, hi)]
+            members = free[lo : min(lo + size, hi)]
             taken[cluster] += len(members)
             firms.consortium_id[members] = len(self.cluster)
             self.cluster = np.append(self.cluster, np.int32(cluster))
@@ -179,8 +193,16 @@ class Consortia:
         standards[pos] = np.maximum(standards[pos], self.mean_standards[cid[pos]])
         return standards
 
-    def step(self, firms: FirmState, p: Parameters, scale: float, month: int, rng: np.random.Generator,
-             interested: np.ndarray, development: np.ndarray) -> dict[str, int]:
+    def step(
+        self,
+        firms: FirmState,
+        p: Parameters,
+        scale: float,
+        month: int,
+        rng: np.random.Generator,
+        interested: np.ndarray,
+        development: np.ndarray,
+    ) -> dict[str, int]:
         """One month: members who stopped being active SMEs drop out, some leave, weak or
         failing consortia dissolve, clusters found new ones, interested SMEs join.
         `interested` flags units for which pooled costs would open an export market.
@@ -206,11 +228,22 @@ class Consortia:
 
         joined = self._join(firms, p, trust, rng, interested & eligible, leaving)
         self.refresh(firms)
-        return {"consortia_formed": formed, "consortia_dissolved": int(dissolving.sum()),
-                "consortium_joins": joined, "consortium_leaves": len(leaving)}
+        return {
+            "consortia_formed": formed,
+            "consortia_dissolved": int(dissolving.sum()),
+            "consortium_joins": joined,
+            "consortium_leaves": len(leaving),
+        }
 
-    def _join(self, firms: FirmState, p: Parameters, trust: float, rng: np.random.Generator,
-              interested: np.ndarray, left: np.ndarray) -> int:
+    def _join(
+        self,
+        firms: FirmState,
+        p: Parameters,
+        trust: float,
+        rng: np.random.Generator,
+        interested: np.ndarray,
+        left: np.ndarray,
+    ) -> int:
         """Interested (eligible) non-members join their cluster's newest active consortium; a
         member who just left does not rejoin in the same month."""
         newest = np.full(N_CLUSTERS, -1, np.int64)

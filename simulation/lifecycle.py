@@ -25,14 +25,15 @@ from .errors import InputError
 from .parameters import Parameters
 from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
-
 MAX_TABULATED_AGE = 600  # months; the young units' excess hazard is nil long before
 
 
 def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarray:
     """Relative idling hazard of a mature unit: higher when less productive or under-used."""
     utilisation = firms.employees[idx] / firms.capacity[idx]
-    return np.exp(-p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation)
+    return np.exp(
+        -p.idling_productivity_elasticity * firms.log_productivity[idx] - p.idling_utilisation_elasticity * utilisation
+    )
 
 
 def _young_excess(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
@@ -44,7 +45,11 @@ def _young_excess(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) 
 
 
 def _revival_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarray:
-    return firms.revivable[idx] * firms.infrastructure[idx] * np.exp(p.idling_productivity_elasticity * firms.log_productivity[idx])
+    return (
+        firms.revivable[idx]
+        * firms.infrastructure[idx]
+        * np.exp(p.idling_productivity_elasticity * firms.log_productivity[idx])
+    )
 
 
 def _completion_factor(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
@@ -66,7 +71,7 @@ class Hazards:
     completion: float
 
     @classmethod
-    def calibrate(cls, firms: FirmState, p: Parameters) -> "Hazards":
+    def calibrate(cls, firms: FirmState, p: Parameters) -> Hazards:
         status = firms.status
         active = np.flatnonzero(status == ACTIVE)
         young = _young_excess(firms, p, active, 0).mean() if len(active) else 0.0
@@ -75,12 +80,16 @@ class Hazards:
                 "idling_rate",
                 f"is {p.idling_rate}, below the mean excess hazard of young units at month 0 "
                 f"({young:.5f} with young_excess_idling_rate={p.young_excess_idling_rate}); raise idling_rate "
-                "or lower young_excess_idling_rate"
+                "or lower young_excess_idling_rate",
             )
         return cls(
             idling=_normaliser(p.idling_rate - young, _idling_factor(firms, p, active)),
-            revival=_normaliser(p.revival_rate, _revival_factor(firms, p, np.flatnonzero((status == IDLE) & firms.revivable))),
-            completion=_normaliser(p.completion_rate, _completion_factor(firms, p, np.flatnonzero(status == UNDER_CONSTRUCTION), 0)),
+            revival=_normaliser(
+                p.revival_rate, _revival_factor(firms, p, np.flatnonzero((status == IDLE) & firms.revivable))
+            ),
+            completion=_normaliser(
+                p.completion_rate, _completion_factor(firms, p, np.flatnonzero(status == UNDER_CONSTRUCTION), 0)
+            ),
         )
 
 
@@ -109,10 +118,12 @@ def draw_transitions(firms: FirmState, p: Parameters, hazards: Hazards, month: i
         completed=building[u_b < completion],
         revived=idle[u_i < revival],
         idled=active[idles],
-        closed=np.concatenate([
-            building[(u_b >= completion) & (u_b < completion + p.abandonment_rate)],
-            idle[(u_i >= revival) & (u_i < revival + p.idle_closure_rate)],
-        ]),
+        closed=np.concatenate(
+            [
+                building[(u_b >= completion) & (u_b < completion + p.abandonment_rate)],
+                idle[(u_i >= revival) & (u_i < revival + p.idle_closure_rate)],
+            ]
+        ),
         # given u < h, u / h is again uniform: the same draw decides revivability (no second draw)
         idled_revivable=u_a[idles] < p.revivable_share * idling[idles],
     )

@@ -26,8 +26,8 @@ from .destinations import NAMES as DESTINATION_NAMES
 from .environment import Environment, Shock
 from .errors import InputError
 from .finance import Finance
-from .groups import Clusters, Consortia
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
+from .groups import Clusters, Consortia
 from .parameters import make_parameters
 from .policy import PARAMETERS_SET_BY_LEVERS, Levers, Policy
 from .population import add_construction_projects, build_population
@@ -38,10 +38,27 @@ from .trade import Trade
 
 Flows = dict[str, float]  # a mechanism's flows of the month, by counter name
 
-COUNTERS = ("units_completed", "units_revived", "units_idled", "new_applications", "graduations",
-            "investment_usd", "export_entries", "export_exits", "export_sunk_costs_usd",
-            "consortia_formed", "consortia_dissolved", "consortium_joins", "consortium_leaves",
-            "links_formed", "links_dropped", "listings", "unfunded_completions", "unfunded_revivals", "rural_zone_units")
+COUNTERS = (
+    "units_completed",
+    "units_revived",
+    "units_idled",
+    "new_applications",
+    "graduations",
+    "investment_usd",
+    "export_entries",
+    "export_exits",
+    "export_sunk_costs_usd",
+    "consortia_formed",
+    "consortia_dissolved",
+    "consortium_joins",
+    "consortium_leaves",
+    "links_formed",
+    "links_dropped",
+    "listings",
+    "unfunded_completions",
+    "unfunded_revivals",
+    "rural_zone_units",
+)
 
 
 @contextmanager
@@ -90,8 +107,15 @@ class SMEModel(mesa.Model):
     `simulation.parameters.Parameters` to override its default.
     """
 
-    def __init__(self, *, rng=None, scale: float = 1.0, policy: Policy | Mapping | None = None,
-                 shocks: Sequence[Shock | Mapping] = (), **parameters):
+    def __init__(
+        self,
+        *,
+        rng=None,
+        scale: float = 1.0,
+        policy: Policy | Mapping | None = None,
+        shocks: Sequence[Shock | Mapping] = (),
+        **parameters,
+    ):
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0.0 < scale <= 1.0:
             raise InputError("scale", f"must be a number in (0, 1], got {scale!r}")
         self.policy = policy if isinstance(policy, Policy) else Policy.from_dict(policy)
@@ -127,8 +151,9 @@ class SMEModel(mesa.Model):
         self.supply_chain = SupplyChain.build(firms, p, self.streams.draw("supply_chain"))
         self.consortia = Consortia.build(firms, p, self.scale, self.streams.draw("groups"))
         buyer_labour = self.supply_chain.labour_demand(firms)
-        self.trade, export_labour = Trade.calibrate(firms, p, output_per_worker, self.scale,
-                                                    self.environment.market_access(), self.consortia, buyer_labour)
+        self.trade, export_labour = Trade.calibrate(
+            firms, p, output_per_worker, self.scale, self.environment.market_access(), self.consortia, buyer_labour
+        )
         active = np.flatnonzero(firms.status == ACTIVE)
         production.rebase_customer_base(firms, active, buyer_labour[active] + export_labour[active])
         self.market = production.Market(firms, p, output_per_worker, len(SECTOR_NAMES))
@@ -138,7 +163,7 @@ class SMEModel(mesa.Model):
     def month(self) -> int:
         return self.steps
 
-    def run(self, months: int, each_month: Callable[[int], None] | None = None) -> "SMEModel":
+    def run(self, months: int, each_month: Callable[[int], None] | None = None) -> SMEModel:
         """Step `months` months (as Mesa's `run_model`, with a horizon); `each_month(month)` is
         called after each. Returns the model."""
         for _ in range(months):
@@ -171,8 +196,17 @@ class SMEModel(mesa.Model):
         flows.update(self._supply_links(month))
         consortium_interest, market_flows = self._markets(month, completed)
         flows.update(market_flows)
-        flows.update(self.consortia.step(self.firms, self.params, self.scale, month, self.streams.draw("groups", month),
-                                         consortium_interest, self.clusters.development))
+        flows.update(
+            self.consortia.step(
+                self.firms,
+                self.params,
+                self.scale,
+                month,
+                self.streams.draw("groups", month),
+                consortium_interest,
+                self.clusters.development,
+            )
+        )
         for name, value in flows.items():
             self.counters[name] += value
         self.datacollector.collect(self)
@@ -208,25 +242,34 @@ class SMEModel(mesa.Model):
         unfunded = self._finance_starts(moves)
         lifecycle.apply_transitions(firms, self.params, moves, month)
         self.finance.settle_closures(firms, moves.closed)
-        return {"units_completed": len(moves.completed), "units_revived": len(moves.revived),
-                "units_idled": len(moves.idled), **unfunded}, moves.completed
+        return {
+            "units_completed": len(moves.completed),
+            "units_revived": len(moves.revived),
+            "units_idled": len(moves.idled),
+            **unfunded,
+        }, moves.completed
 
     def _finance_starts(self, moves: lifecycle.Transitions) -> Flows:
         """Units ready to start or restart do so only if they can fund it (restarts first: lenders
         prefer plants that already exist). Returns the unfunded counts."""
         p, firms = self.params, self.firms
         unfunded = {}
-        for name, share, purpose in (("revived", p.revival_cost_share, "revival"),
-                                     ("completed", p.completion_cost_share, "completion")):
+        for name, share, purpose in (
+            ("revived", p.revival_cost_share, "revival"),
+            ("completed", p.completion_cost_share, "completion"),
+        ):
             rows = getattr(moves, name)
-            funded = self.finance.fund(firms, rows, share * p.capital_per_worker_usd * firms.capacity[rows], purpose) > 0
+            funded = (
+                self.finance.fund(firms, rows, share * p.capital_per_worker_usd * firms.capacity[rows], purpose) > 0
+            )
             setattr(moves, name, rows[funded])
             unfunded[f"unfunded_{purpose}s"] = int((~funded).sum())
         return unfunded
 
     def _supply_links(self, month: int) -> Flows:
-        formed, dropped = self.supply_chain.update(self.firms, self.params, self.scale, month,
-                                                   self.streams.draw("supply_chain", month))
+        formed, dropped = self.supply_chain.update(
+            self.firms, self.params, self.scale, month, self.streams.draw("supply_chain", month)
+        )
         return {"links_formed": formed, "links_dropped": dropped}
 
     def _markets(self, month: int, completed: np.ndarray) -> tuple[np.ndarray, Flows]:
@@ -236,19 +279,26 @@ class SMEModel(mesa.Model):
         p, firms = self.params, self.firms
         active = np.flatnonzero(firms.status == ACTIVE)
         self.levers.support_firms(self, month, active)
-        home_labour, phi, share_power = production.home_demand(firms, p, self.market, self.environment.demand_index,
-                                                               active, completed)
-        export_labour, interested = self.trade.step(firms, month, active, share_power, self.consortia,
-                                                    self.environment, self.finance)
+        home_labour, phi, share_power = production.home_demand(
+            firms, p, self.market, self.environment.demand_index, active, completed
+        )
+        export_labour, interested = self.trade.step(
+            firms, month, active, share_power, self.consortia, self.environment, self.finance
+        )
         buyer_labour = self.supply_chain.labour_demand(firms)[active]
-        added_capacity, graduations = production.produce(firms, p, self.market, active, phi, home_labour, buyer_labour,
-                                                         export_labour, self.finance)
+        added_capacity, graduations = production.produce(
+            firms, p, self.market, active, phi, home_labour, buyer_labour, export_labour, self.finance
+        )
         self.finance.operate(firms, active)
         listings = self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))
         listings += self.levers.support_listings(self, month, active)
         self.levers.end_month(self.finance)
-        return interested, {"listings": listings, "investment_usd": added_capacity * p.capital_per_worker_usd,
-                            "graduations": graduations, **self.trade.flows}
+        return interested, {
+            "listings": listings,
+            "investment_usd": added_capacity * p.capital_per_worker_usd,
+            "graduations": graduations,
+            **self.trade.flows,
+        }
 
     def indicators(self) -> dict[str, float]:
         """The monthly indicators at national scale (DESIGN.md's contract plus extras)."""
@@ -268,24 +318,26 @@ class SMEModel(mesa.Model):
     def firm_frame(self) -> pd.DataFrame:
         """One row per unit ever licensed, with its current state."""
         f = self.firms
-        return pd.DataFrame({
-            "firm_id": np.arange(f.n),
-            "status": pd.Categorical.from_codes(f.status, STATUS_NAMES),
-            "is_sme": f.is_sme,
-            "size_class": pd.Categorical.from_codes(f.size_class, SIZE_CLASS_NAMES),
-            "employees": f.employees,
-            "capacity": f.capacity,
-            "productivity": f.productivity,
-            "output_usd": f.output_usd,
-            "exports_usd": f.exports_usd,
-            "in_park": f.in_park,
-            "park_id": f.park_id,
-            "cluster_id": f.cluster_id,
-            "consortium_id": f.consortium_id,
-            "export_markets": f.export_markets,
-            "standards": f.standards,
-            "province": pd.Categorical.from_codes(f.province, PROVINCE_NAMES),
-            "sector": pd.Categorical.from_codes(f.sector, SECTOR_NAMES),
-            "revivable": f.revivable,
-            "age_months": self.steps - f.birth_month,
-        })
+        return pd.DataFrame(
+            {
+                "firm_id": np.arange(f.n),
+                "status": pd.Categorical.from_codes(f.status, STATUS_NAMES),
+                "is_sme": f.is_sme,
+                "size_class": pd.Categorical.from_codes(f.size_class, SIZE_CLASS_NAMES),
+                "employees": f.employees,
+                "capacity": f.capacity,
+                "productivity": f.productivity,
+                "output_usd": f.output_usd,
+                "exports_usd": f.exports_usd,
+                "in_park": f.in_park,
+                "park_id": f.park_id,
+                "cluster_id": f.cluster_id,
+                "consortium_id": f.consortium_id,
+                "export_markets": f.export_markets,
+                "standards": f.standards,
+                "province": pd.Categorical.from_codes(f.province, PROVINCE_NAMES),
+                "sector": pd.Categorical.from_codes(f.sector, SECTOR_NAMES),
+                "revivable": f.revivable,
+                "age_months": self.steps - f.birth_month,
+            }
+        )

@@ -61,7 +61,13 @@ def _targeting(choices: tuple[str, ...] = TARGETING) -> dict[str, Setting]:
     return {
         "targeting": Setting("all", "choice", choices, "", "how beneficiaries are picked among the eligible"),
         "provinces": Setting((), "names", PROVINCE_NAMES, "", 'provinces served (targeting = "province")'),
-        "clusters": Setting((), "names", CLUSTER_NAMES, "", 'clusters served, e.g. "food and beverages in Tehran" (targeting = "cluster")'),
+        "clusters": Setting(
+            (),
+            "names",
+            CLUSTER_NAMES,
+            "",
+            'clusters served, e.g. "food and beverages in Tehran" (targeting = "cluster")',
+        ),
     }
 
 
@@ -81,7 +87,9 @@ LEVERS: dict[str, dict[str, Setting]] = {
         "budget_usd": _budget("support of export consortia and export management companies"),
         "cost_per_beneficiary_usd": _cost(30_000.0, "one consortium's coordination costs for a year"),
         **_targeting(("all", "province", "cluster")),
-        "recognition": Setting(0.0, "number", (0.0, 1.0), "share", "legal recognition of consortia (0 none, 1 full: the bill passed)"),
+        "recognition": Setting(
+            0.0, "number", (0.0, 1.0), "share", "legal recognition of consortia (0 none, 1 full: the bill passed)"
+        ),
     },
     "clusters": {
         "budget_usd": _budget("cluster development projects"),
@@ -90,9 +98,15 @@ LEVERS: dict[str, dict[str, Setting]] = {
     },
     "sukuk": {
         "budget_usd": _budget("subsidy of sukuk issuance costs"),
-        "capacity_usd": Setting(10e6, "number", (0.0, None), "USD a month", "sukuk the programme can place (today's pilot: 10 m)"),
-        "provinces": Setting(29, "integer", (0, 31), "provinces", "provinces in the programme (the pilot: 29 of 31)", "seed 003"),
-        "issuance_subsidy_share": Setting(0.0, "number", (0.0, 1.0), "share", "share of issuance costs the government pays"),
+        "capacity_usd": Setting(
+            10e6, "number", (0.0, None), "USD a month", "sukuk the programme can place (today's pilot: 10 m)"
+        ),
+        "provinces": Setting(
+            29, "integer", (0, 31), "provinces", "provinces in the programme (the pilot: 29 of 31)", "seed 003"
+        ),
+        "issuance_subsidy_share": Setting(
+            0.0, "number", (0.0, 1.0), "share", "share of issuance costs the government pays"
+        ),
     },
     "listing": {
         "budget_usd": _budget("support for listing on the SME market"),
@@ -121,7 +135,9 @@ LEVERS: dict[str, dict[str, Setting]] = {
     },
     "credit": {
         "grants_usd": Setting(0.0, "number", (0.0, None), "USD a year", "grants towards units' finance needs"),
-        "subsidised_credit_usd": Setting(0.0, "number", (0.0, None), "USD a year", "the government's subsidised credit line (lent, repaid)"),
+        "subsidised_credit_usd": Setting(
+            0.0, "number", (0.0, None), "USD a year", "the government's subsidised credit line (lent, repaid)"
+        ),
     },
     "ranking": {
         "budget_usd": _budget("running the yearly top-N ranking of SMEs (the ranking runs if > 0)"),
@@ -160,7 +176,11 @@ def _check(key: str, setting: Setting, value) -> object:
         lo, hi = setting.allowed
         span = f"[{lo}, {hi if hi is not None else 'inf'})" if hi is None else f"[{lo}, {hi}]"
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(key, f"must be a {'whole ' if setting.kind == 'integer' else ''}number in {span} ({setting.unit}), got {value!r}")
+            raise InputError(
+                key,
+                f"must be a {'whole ' if setting.kind == 'integer' else ''}number in {span} ({setting.unit}), got "
+                f"{value!r}",
+            )
         if setting.kind == "integer" and value != int(value):
             raise InputError(key, f"must be a whole number in {span}, got {value!r}")
         if value < lo or (hi is not None and value > hi):
@@ -174,7 +194,11 @@ def _check(key: str, setting: Setting, value) -> object:
         raise InputError(key, f"must be a list of names, got {value!r}")
     unknown = [v for v in value if v not in setting.allowed]
     if unknown:
-        shown = list(setting.allowed) if len(setting.allowed) <= 40 else f"{len(setting.allowed)} names such as {list(setting.allowed[:3])}"
+        shown = (
+            list(setting.allowed)
+            if len(setting.allowed) <= 40
+            else f"{len(setting.allowed)} names such as {list(setting.allowed[:3])}"
+        )
         raise InputError(key, f"unknown name(s) {unknown}; allowed: {shown}")
     if len(set(value)) != len(value):
         raise InputError(key, f"lists a name twice: {list(value)}")
@@ -188,7 +212,7 @@ class Policy:
         self._settings = settings
 
     @classmethod
-    def from_dict(cls, levers: Mapping | None = None) -> "Policy":
+    def from_dict(cls, levers: Mapping | None = None) -> Policy:
         """Settings from a nested mapping {lever: {setting: value}}; missing ones take their
         defaults. Raises InputError (key ``lever.setting``) for unknown levers or settings,
         wrong types, out-of-range values and inconsistent combinations."""
@@ -203,8 +227,9 @@ class Policy:
             unknown = sorted(set(given) - set(specs))
             if unknown:
                 raise InputError(f"{lever}.{unknown[0]}", f"unknown setting; {lever} has {sorted(specs)}")
-            settings[lever] = {name: _check(f"{lever}.{name}", spec, given.get(name, spec.default))
-                               for name, spec in specs.items()}
+            settings[lever] = {
+                name: _check(f"{lever}.{name}", spec, given.get(name, spec.default)) for name, spec in specs.items()
+            }
         unknown = sorted(set(levers) - set(LEVERS))
         if unknown:
             raise InputError(str(unknown[0]), f"unknown lever; levers are {sorted(LEVERS)}")
@@ -218,15 +243,21 @@ class Policy:
         return isinstance(other, Policy) and self._settings == other._settings
 
     def __repr__(self) -> str:
-        changed = {lever: {k: v for k, v in s.items() if v != LEVERS[lever][k].default} for lever, s in self._settings.items()}
+        changed = {
+            lever: {k: v for k, v in s.items() if v != LEVERS[lever][k].default} for lever, s in self._settings.items()
+        }
         return f"Policy({ {lever: s for lever, s in changed.items() if s} })"
 
     def to_dict(self) -> dict[str, dict[str, object]]:
         """Every setting, lists as lists (a TOML- and JSON-friendly copy)."""
-        return {lever: {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()} for lever, s in self._settings.items()}
+        return {
+            lever: {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()}
+            for lever, s in self._settings.items()
+        }
 
     def parameter_overrides(self) -> dict[str, float]:
-        """Values of the model parameters that levers set (PARAMETERS_SET_BY_LEVERS), per month where the parameter is monthly."""
+        """Values of the model parameters that levers set (PARAMETERS_SET_BY_LEVERS), per month where the
+        parameter is monthly."""
         s = self._settings
         return {
             "sukuk_programme_capacity_usd": s["sukuk"]["capacity_usd"],
@@ -250,7 +281,9 @@ def _check_consistency(settings: dict[str, dict[str, object]]) -> None:
             if wanted and not s[listed]:
                 raise InputError(f"{lever}.{listed}", f'targeting = "{rule}" needs at least one name here')
             if s[listed] and not wanted:
-                raise InputError(f"{lever}.{listed}", f'names are only used with targeting = "{listed[:-1]}", not "{rule}"')
+                raise InputError(
+                    f"{lever}.{listed}", f'names are only used with targeting = "{listed[:-1]}", not "{rule}"'
+                )
 
 
 RURAL_DISTRICTS = 438  # rural districts identified for new industrial zones (seed 002)
@@ -300,8 +333,9 @@ class Levers:
             self._order = (month, self.streams.draw("policy", month, len(LEVERS)).random(firms.n))
         return self._order[1]
 
-    def _targets(self, lever: str, firms: FirmState, rows: np.ndarray, month: int,
-                 priority: np.ndarray | None = None) -> np.ndarray:
+    def _targets(
+        self, lever: str, firms: FirmState, rows: np.ndarray, month: int, priority: np.ndarray | None = None
+    ) -> np.ndarray:
         """The eligible `rows` in the order the lever serves them: by `priority` (one value per
         row, highest first) where the lever has one, else at random."""
         s = self.policy[lever]
@@ -334,7 +368,7 @@ class Levers:
         self.spent_usd["ranking"] += budget * self.scale / 12.0
         if month % 12 == 1 or len(self.ranked) == 0:
             smes = np.flatnonzero((firms.status == ACTIVE) & (firms.size_class < LARGE))
-            size = max(int(round(self.policy["ranking"]["size"] * self.scale)), 1)
+            size = max(round(self.policy["ranking"]["size"] * self.scale), 1)
             order = np.lexsort((smes, -firms.output_usd[smes]))  # best first, ties by id
             self.ranked = smes[order[:size]]
 
@@ -385,7 +419,7 @@ class Levers:
     def _rural_zones(self, model, month: int) -> list[slice]:
         """Fund zones now (in provinces by population, or among the listed ones); open those due."""
         s, p = self.policy["rural_zones"], self.p
-        room = max(int(round(RURAL_DISTRICTS * self.scale)), 1) - self.zones_funded
+        room = max(round(RURAL_DISTRICTS * self.scale), 1) - self.zones_funded
         n = min(self._affordable("rural_zones", month), room)
         rng = self.streams.draw("policy", month, LEVER_INDEX["rural_zones"])
         if n > 0:
@@ -401,7 +435,9 @@ class Levers:
         rows = []
         for province in opening:  # a few zones a month at most
             park = model.parks.add(province, p.rural_zone_infrastructure)
-            rows.append(add_construction_projects(model.firms, model.parks, p, int(round(p.rural_zone_units)), rng, month, park=park))
+            rows.append(
+                add_construction_projects(model.firms, model.parks, p, round(p.rural_zone_units), rng, month, park=park)
+            )
         return rows
 
     def clinics(self, firms: FirmState, month: int, moves) -> None:
@@ -437,7 +473,10 @@ class Levers:
             return
         # the units with the best export prospects first: foreign appeal x productivity^(sigma-1), in logs
         eligible = smes[~firms.trained[smes] & (firms.export_markets[smes] == 0)]
-        prospects = np.log(np.maximum(firms.export_scale[eligible], 1e-300)) + (self.p.demand_elasticity - 1.0) * firms.log_productivity[eligible]
+        prospects = (
+            np.log(np.maximum(firms.export_scale[eligible], 1e-300))
+            + (self.p.demand_elasticity - 1.0) * firms.log_productivity[eligible]
+        )
         chosen = self._targets("training", firms, eligible, month, prospects)[:n]
         names = self.policy["training"]["destinations"] or DESTINATION_NAMES
         firms.trained[chosen] = True

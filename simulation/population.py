@@ -25,7 +25,7 @@ UTILISATION_CONCENTRATION = 8.0  # Beta(a, b) with a + b = 8: sd of initial util
 
 
 def scaled(count: float, scale: float) -> int:
-    return int(round(count * scale))
+    return round(count * scale)
 
 
 def size_distribution(p: Parameters) -> tuple[float, float]:
@@ -37,11 +37,17 @@ def size_distribution(p: Parameters) -> tuple[float, float]:
     Phi(z - sigma) = s a_L / (s a_L + (1 - s) a_S).
     """
     z = ndtri(p.initial_smes / p.initial_industrial_units)
-    active_sme = (p.initial_active_smes_in_parks + p.active_share_outside_parks * (p.initial_smes - p.initial_smes_in_parks)) / p.initial_smes
+    active_sme = (
+        p.initial_active_smes_in_parks + p.active_share_outside_parks * (p.initial_smes - p.initial_smes_in_parks)
+    ) / p.initial_smes
     s, a_large = p.initial_sme_employment_share, p.active_share_large
     sigma = z - ndtri(s * a_large / (s * a_large + (1 - s) * active_sme))
     if sigma <= 0:
-        raise InputError("initial_sme_employment_share", f"no log-normal size distribution gives {s} with {p.initial_smes} SMEs of {p.initial_industrial_units} units")
+        raise InputError(
+            "initial_sme_employment_share",
+            f"no log-normal size distribution gives {s} with {p.initial_smes} SMEs of {p.initial_industrial_units} "
+            "units",
+        )
     return float(np.log(LARGE_FROM) - sigma * z), float(sigma)
 
 
@@ -95,22 +101,30 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     """Return (firms, parks, output_per_worker) for a population sampled at `scale`."""
     n_units = scaled(p.initial_industrial_units, scale)
     if n_units < MIN_UNITS:
-        raise InputError("scale", f"{scale} samples only {n_units} industrial units; use scale >= "
-                         f"{MIN_UNITS / p.initial_industrial_units:.2g} (at least {MIN_UNITS} units)")
+        raise InputError(
+            "scale",
+            f"{scale} samples only {n_units} industrial units; use scale >= "
+            f"{MIN_UNITS / p.initial_industrial_units:.2g} (at least {MIN_UNITS} units)",
+        )
     n_sme = scaled(p.initial_smes, scale)
     n_large = n_units - n_sme
-    n_sme_park, n_sme_park_active = scaled(p.initial_smes_in_parks, scale), scaled(p.initial_active_smes_in_parks, scale)
+    n_sme_park, n_sme_park_active = (
+        scaled(p.initial_smes_in_parks, scale),
+        scaled(p.initial_active_smes_in_parks, scale),
+    )
     n_sme_out = n_sme - n_sme_park
     n_building = scaled(p.initial_under_construction, scale)
     parks = Parks(p.parks, rng)
 
     # existing units: SMEs in parks, SMEs outside, large units
     sizes = np.concatenate([sme_sizes(p, n_sme, rng), large_sizes(p, n_large, rng)])
-    status = np.concatenate([
-        _assign_active(n_sme_park, n_sme_park_active, rng),
-        _assign_active(n_sme_out, scaled(p.active_share_outside_parks * n_sme_out, 1.0), rng),
-        _assign_active(n_large, scaled(p.active_share_large * n_large, 1.0), rng),
-    ])
+    status = np.concatenate(
+        [
+            _assign_active(n_sme_park, n_sme_park_active, rng),
+            _assign_active(n_sme_out, scaled(p.active_share_outside_parks * n_sme_out, 1.0), rng),
+            _assign_active(n_large, scaled(p.active_share_large * n_large, 1.0), rng),
+        ]
+    )
     large_in_park = np.zeros(n_large, bool)
     large_in_park[rng.choice(n_large, size=scaled(p.large_in_parks_share * n_large, 1.0), replace=False)] = True
     sme_in_park = np.arange(n_sme) < n_sme_park  # SMEs are ordered park-first, like `status`
@@ -124,8 +138,11 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     log_phi_mean = permanent_sd * (rho * z + np.sqrt(1 - rho**2) * rng.standard_normal(n_units))
     log_phi_mean += _infrastructure_effect(p, infrastructure)
     log_phi = log_phi_mean + transitory_sd * rng.standard_normal(n_units)
-    util = rng.beta(UTILISATION_CONCENTRATION * p.initial_utilisation_mean,
-                    UTILISATION_CONCENTRATION * (1 - p.initial_utilisation_mean), n_units)
+    util = rng.beta(
+        UTILISATION_CONCENTRATION * p.initial_utilisation_mean,
+        UTILISATION_CONCENTRATION * (1 - p.initial_utilisation_mean),
+        n_units,
+    )
     active = status == ACTIVE
     sector = rng.choice(len(SECTOR_SHARES), size=n_units, p=SECTOR_SHARES).astype(np.int16)
 
@@ -162,8 +179,16 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     return firms, parks, output_per_worker
 
 
-def add_construction_projects(firms: FirmState, parks: Parks, p: Parameters, n: int,
-                              rng: np.random.Generator, month: int, backlog: bool = False, park: int | None = None) -> slice:
+def add_construction_projects(
+    firms: FirmState,
+    parks: Parks,
+    p: Parameters,
+    n: int,
+    rng: np.random.Generator,
+    month: int,
+    backlog: bool = False,
+    park: int | None = None,
+) -> slice:
     """Append n licensed units under construction (the month-0 backlog or new applications;
     with `park`, all in that park: a new rural zone)."""
     if park is None:

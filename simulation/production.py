@@ -72,8 +72,9 @@ def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generato
     firms.log_productivity[live] = x
 
 
-def home_demand(firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray,
-                active: np.ndarray, entrants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def home_demand(
+    firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray, active: np.ndarray, entrants: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labour that each active unit's home-market sales need this month; also returns
     (phi, phi^(sigma-1)) of the active units for the later phases."""
     sector = firms.sector[active]
@@ -85,14 +86,24 @@ def home_demand(firms: FirmState, p: Parameters, market: Market, demand_index: n
     weights = firms.demand_weight[active] * share_power
     total = np.bincount(sector, weights=weights, minlength=market.n_sectors)
     demand = market.base_demand * demand_index
-    jobs_per_weight = np.divide(demand, total * market.output_per_worker, out=np.zeros(market.n_sectors), where=total > 0)
+    jobs_per_weight = np.divide(
+        demand, total * market.output_per_worker, out=np.zeros(market.n_sectors), where=total > 0
+    )
     _give_customer_base(firms, entrants, jobs_per_weight, p)
     return jobs_per_weight[sector] * firms.demand_weight[active] * share_power / phi, phi, share_power
 
 
-def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray, phi: np.ndarray,
-            home_labour: np.ndarray, buyer_labour: np.ndarray, export_labour: np.ndarray,
-            finance=None) -> tuple[float, int]:
+def produce(
+    firms: FirmState,
+    p: Parameters,
+    market: Market,
+    active: np.ndarray,
+    phi: np.ndarray,
+    home_labour: np.ndarray,
+    buyer_labour: np.ndarray,
+    export_labour: np.ndarray,
+    finance=None,
+) -> tuple[float, int]:
     """Employment, investment and output of the active units; returns (capacity added, graduations).
 
     Labour demand is home sales + sales to large buyers + exports. When capacity binds, every
@@ -103,7 +114,9 @@ def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray,
     capacity, growth = _invest(firms.capacity[active], employees, labour_demand, p)
     if finance is not None:
         investing = np.flatnonzero(growth > 0)
-        share = finance.fund(firms, active[investing], growth[investing] * p.capital_per_worker_usd, "investment", divisible=True)
+        share = finance.fund(
+            firms, active[investing], growth[investing] * p.capital_per_worker_usd, "investment", divisible=True
+        )
         capacity[investing] -= growth[investing] * (1.0 - share)
         growth[investing] *= share
     added = float(growth.sum())
@@ -113,18 +126,24 @@ def produce(firms: FirmState, p: Parameters, market: Market, active: np.ndarray,
     firms.output_usd[:] = 0.0
     firms.output_usd[active] = output
     firms.exports_usd[:] = 0.0
-    firms.exports_usd[active] = output * np.divide(export_labour, labour_demand, out=np.zeros(len(active)), where=labour_demand > 0)
+    firms.exports_usd[active] = output * np.divide(
+        export_labour, labour_demand, out=np.zeros(len(active)), where=labour_demand > 0
+    )
     return added, _update_size_class(firms, active, employees)
 
 
 def _give_customer_base(firms: FirmState, idx: np.ndarray, jobs_per_weight: np.ndarray, p: Parameters) -> None:
     """New plants start with the customer base that employs their starting workforce at today's market."""
     per_weight = np.maximum(jobs_per_weight[firms.sector[idx]], 1e-12)
-    firms.demand_weight[idx] = firms.employees[idx] / per_weight * np.exp((2.0 - p.demand_elasticity) * firms.log_productivity[idx])
+    firms.demand_weight[idx] = (
+        firms.employees[idx] / per_weight * np.exp((2.0 - p.demand_elasticity) * firms.log_productivity[idx])
+    )
     firms.export_scale[idx] = firms.demand_weight[idx] * firms.export_appeal[idx]  # foreign potential: see trade.py
 
 
-def _adjust_employment(employees: np.ndarray, capacity: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> np.ndarray:
+def _adjust_employment(
+    employees: np.ndarray, capacity: np.ndarray, labour_demand: np.ndarray, p: Parameters
+) -> np.ndarray:
     """Partial adjustment towards min(demand, capacity), at least one person; no move inside the band."""
     target = np.maximum(np.minimum(labour_demand, capacity), 1.0)
     gap = target - employees
@@ -133,7 +152,9 @@ def _adjust_employment(employees: np.ndarray, capacity: np.ndarray, labour_deman
     return employees + speed * gap
 
 
-def _invest(capacity: np.ndarray, employees: np.ndarray, labour_demand: np.ndarray, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+def _invest(
+    capacity: np.ndarray, employees: np.ndarray, labour_demand: np.ndarray, p: Parameters
+) -> tuple[np.ndarray, np.ndarray]:
     """Grow capacity where demand presses on it, let unneeded capacity depreciate; returns (capacity, growth)."""
     wanted = labour_demand / p.target_utilisation
     growth = np.maximum(p.investment_speed * (wanted - capacity), 0.0)

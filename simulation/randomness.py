@@ -47,7 +47,9 @@ def root_entropy(rng) -> int:
         return int(rng.generate_state(2, np.uint64).view(np.uint64)[0])
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63))
-    raise InputError("rng", f"must be an int seed, a numpy SeedSequence or Generator, or None; got {type(rng).__name__}")
+    raise InputError(
+        "rng", f"must be an int seed, a numpy SeedSequence or Generator, or None; got {type(rng).__name__}"
+    )
 
 
 class Streams:

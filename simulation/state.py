@@ -46,7 +46,10 @@ COLUMNS = {
     "standards": (np.float64, 0.0),  # product-standards level, uniform 0-1 across units (trade)
     "export_appeal": (np.float64, 1.0),  # foreign buyers' taste for the firm's products, log-normal (trade)
     "export_scale": (np.float64, 0.0),  # foreign customer potential: home customer base at start x appeal (trade)
-    "export_match": (np.float64, 1.0),  # how foreign buyers really take to it: unknown until it first exports, then 1 (trade)
+    "export_match": (
+        np.float64,
+        1.0,
+    ),  # how foreign buyers really take to it: unknown until it first exports, then 1 (trade)
     "export_experience": (np.int16, 0),  # months exported so far, capped (learning by exporting)
     "export_markets": (np.int8, 0),  # destinations served this month
     # finance (finance.py), nominal rials
@@ -83,9 +86,53 @@ def size_class_of(employees: np.ndarray) -> np.ndarray:
 
 
 class FirmState:
+    """The firm columns, each a view of the first `n` rows of its buffer (declared here for type
+    checkers and editors; COLUMNS and DESTINATION_COLUMNS give their dtypes and fill values)."""
+
+    status: np.ndarray
+    size_class: np.ndarray
+    employees: np.ndarray
+    capacity: np.ndarray
+    log_productivity: np.ndarray
+    log_productivity_mean: np.ndarray
+    demand_weight: np.ndarray
+    output_usd: np.ndarray
+    exports_usd: np.ndarray
+    sector: np.ndarray
+    province: np.ndarray
+    park_id: np.ndarray
+    cluster_id: np.ndarray
+    consortium_id: np.ndarray
+    infrastructure: np.ndarray
+    revivable: np.ndarray
+    birth_month: np.ndarray
+    status_since: np.ndarray
+    standards: np.ndarray
+    export_appeal: np.ndarray
+    export_scale: np.ndarray
+    export_match: np.ndarray
+    export_experience: np.ndarray
+    export_markets: np.ndarray
+    cash: np.ndarray
+    bank_debt: np.ndarray
+    subsidised_debt: np.ndarray
+    ijara_debt: np.ndarray
+    murabaha_debt: np.ndarray
+    istisna_debt: np.ndarray
+    leased_assets: np.ndarray
+    listed: np.ndarray
+    trained: np.ndarray
+    diagnosed_month: np.ndarray
+    upgraded: np.ndarray
+    exporting: np.ndarray  # (rows, destinations)
+    last_exported: np.ndarray  # (rows, destinations)
+    market_knowledge: np.ndarray  # (rows, destinations)
+
     def __init__(self, capacity: int):
         self.n = 0
-        self._buffers = {name: np.full(_shape(name, max(capacity, 1)), fill, dtype) for name, (dtype, fill) in _ALL.items()}
+        self._buffers = {
+            name: np.full(_shape(name, max(capacity, 1)), fill, dtype) for name, (dtype, fill) in _ALL.items()
+        }
         self._expose()
 
     def _expose(self) -> None:

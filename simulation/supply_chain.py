@@ -65,8 +65,14 @@ def _key(supplier: np.ndarray, buyer: np.ndarray) -> np.ndarray:
     return (supplier.astype(np.int64) << _BUYER_BITS) | buyer.astype(np.int64)
 
 
-def _pick(pool: np.ndarray, pool_province: np.ndarray, near: np.ndarray,
-          u_local: np.ndarray, u_pick: np.ndarray, same_province_share: float) -> np.ndarray:
+def _pick(
+    pool: np.ndarray,
+    pool_province: np.ndarray,
+    near: np.ndarray,
+    u_local: np.ndarray,
+    u_pick: np.ndarray,
+    same_province_share: float,
+) -> np.ndarray:
     """One member of `pool` per draw j: from province near[j] with probability same_province_share
     (when that province has a member), else uniformly from the whole pool.
 
@@ -129,7 +135,7 @@ class SupplyChain:
     # --- construction -------------------------------------------------------------------
 
     @classmethod
-    def build(cls, firms: FirmState, p: Parameters, rng: np.random.Generator) -> "SupplyChain":
+    def build(cls, firms: FirmState, p: Parameters, rng: np.random.Generator) -> SupplyChain:
         """The month-0 network, and the capacity of active SMEs adjusted for missing links."""
         chain = cls(p)
         active = firms.status == ACTIVE
@@ -173,7 +179,9 @@ class SupplyChain:
         if self._csr_key != key:
             indptr = np.zeros(firms.n + 1, np.int32)
             np.cumsum(np.bincount(self.supplier, minlength=firms.n), out=indptr[1:])
-            self._csr = sparse.csr_array((self.coefficient, self.buyer.astype(np.int32), indptr), shape=(firms.n, firms.n))
+            self._csr = sparse.csr_array(
+                (self.coefficient, self.buyer.astype(np.int32), indptr), shape=(firms.n, firms.n)
+            )
             self._csr_key = key
         return self._csr
 
@@ -202,8 +210,9 @@ class SupplyChain:
 
     # --- dynamics -----------------------------------------------------------------------
 
-    def update(self, firms: FirmState, p: Parameters, scale: float, month: int,
-               rng: np.random.Generator) -> tuple[int, int]:
+    def update(
+        self, firms: FirmState, p: Parameters, scale: float, month: int, rng: np.random.Generator
+    ) -> tuple[int, int]:
         """Drop links with a closed party, form new ones; returns (links formed, links dropped).
 
         Eligible buyers are active large units with output_usd > 0, the output production last
@@ -246,8 +255,13 @@ class SupplyChain:
         if len(s) and (min(s.min(), b.min()) < 0 or max(s.max(), b.max()) >= firms.n):
             raise InputError("suppliers", f"firm ids must lie in [0, {firms.n})")
         status, size_class = firms.status, firms.size_class
-        ok = ((status[s] == ACTIVE) & (size_class[s] < LARGE)
-              & (status[b] == ACTIVE) & (size_class[b] == LARGE) & (firms.output_usd[b] > 0))
+        ok = (
+            (status[s] == ACTIVE)
+            & (size_class[s] < LARGE)
+            & (status[b] == ACTIVE)
+            & (size_class[b] == LARGE)
+            & (firms.output_usd[b] > 0)
+        )
         key = _key(s, b)
         ok &= ~np.isin(key, self._keys)
         first = np.zeros(len(s), bool)

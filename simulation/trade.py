@@ -46,16 +46,18 @@ MAX_EXPERIENCE = np.iinfo(np.int16).max
 MIN_EXPORTERS_TO_CALIBRATE = 50  # below this a sample may not carry the national exports; it falls short instead
 
 
-def effective_sunk_cost(sunk: np.ndarray, last_exported: np.ndarray, exports_elsewhere: np.ndarray,
-                        month: int, p: Parameters) -> np.ndarray:
+def effective_sunk_cost(
+    sunk: np.ndarray, last_exported: np.ndarray, exports_elsewhere: np.ndarray, month: int, p: Parameters
+) -> np.ndarray:
     """Sunk cost of entering each destination (units x destinations) given each unit's history."""
     share = np.where(exports_elsewhere[:, None], p.export_experience_cost_share, 1.0)
     recent = (month - last_exported.astype(np.int64)) <= p.export_reentry_window_months
     return sunk * np.where(recent, np.minimum(share, p.export_reentry_cost_share), share)
 
 
-def serve(margin: np.ndarray, entry_cost: np.ndarray, serving: np.ndarray, eligible: np.ndarray,
-          p: Parameters) -> np.ndarray:
+def serve(
+    margin: np.ndarray, entry_cost: np.ndarray, serving: np.ndarray, eligible: np.ndarray, p: Parameters
+) -> np.ndarray:
     """Which destinations each unit serves this month. `margin` is operating profit minus the
     fixed cost (a month); incumbents stay while it is >= 0, others enter when it repays the
     entry cost within the payback horizon."""
@@ -64,8 +66,14 @@ def serve(margin: np.ndarray, entry_cost: np.ndarray, serving: np.ndarray, eligi
     return (stay | enter) & eligible
 
 
-def deflect(revenue: np.ndarray, unsanctioned_revenue: np.ndarray, serving: np.ndarray, cut_off: np.ndarray,
-            sanctioned: np.ndarray, p: Parameters) -> np.ndarray:
+def deflect(
+    revenue: np.ndarray,
+    unsanctioned_revenue: np.ndarray,
+    serving: np.ndarray,
+    cut_off: np.ndarray,
+    sanctioned: np.ndarray,
+    p: Parameters,
+) -> np.ndarray:
     """Revenue after redirecting part of the sales lost to sanctioned destinations.
 
     `cut_off` flags (unit, destination) pairs served recently; what they would sell without the
@@ -97,8 +105,16 @@ class Trade:
 
     # --- month 0 -------------------------------------------------------------------------
     @classmethod
-    def calibrate(cls, firms: FirmState, p: Parameters, output_per_worker: np.ndarray, scale: float,
-                  access: np.ndarray, consortia, buyer_labour: np.ndarray) -> tuple["Trade", np.ndarray]:
+    def calibrate(
+        cls,
+        firms: FirmState,
+        p: Parameters,
+        output_per_worker: np.ndarray,
+        scale: float,
+        access: np.ndarray,
+        consortia,
+        buyer_labour: np.ndarray,
+    ) -> tuple[Trade, np.ndarray]:
         """Solve the cost multiplier and foreign market size from the seed's exporters and exports.
 
         A unit exports to d at month 0 when its profit clears the point
@@ -124,8 +140,11 @@ class Trade:
             """rho = k / c at which each (unit, destination) clears `position` of the band."""
             hurdle = destinations.FIXED_COST_USD + position * destinations.SUNK_COST_USD / p.export_payback_months
             with np.errstate(divide="ignore"):
-                return np.where(eligible, cost[:, None] * hurdle[None, :] * p.demand_elasticity
-                                / (potential[:, None] * access[None, :]), np.inf)
+                return np.where(
+                    eligible,
+                    cost[:, None] * hurdle[None, :] * p.demand_elasticity / (potential[:, None] * access[None, :]),
+                    np.inf,
+                )
 
         needed = rho_needed(p.initial_export_band_position, potential)
         sme = firms.is_sme[active]
@@ -135,7 +154,9 @@ class Trade:
         informed = serving.any(axis=1) | (rho_needed(1.0, believed) <= rho).any(axis=1)
         # exports may use at most what home demand (floor) and large buyers leave of output
         sales_per_worker = output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active])
-        room = np.maximum((1.0 - MIN_HOME_SHARE) * firms.employees[active] - buyer_labour[active], 0.0) * sales_per_worker
+        room = (
+            np.maximum((1.0 - MIN_HOME_SHARE) * firms.employees[active] - buyer_labour[active], 0.0) * sales_per_worker
+        )
         wanted = potential * (serving * access[None, :]).sum(axis=1)
         k = _revenue_scale(wanted[sme], room[sme], p.initial_exports_usd * scale / 12.0)
         capped = k * wanted > room
@@ -152,16 +173,32 @@ class Trade:
         trade.rows = active
         trade.revenue = k * potential[:, None] * access[None, :] * serving
         labour = np.zeros(firms.n)
-        labour[active] = trade.revenue.sum(axis=1) / (output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active]))
+        labour[active] = trade.revenue.sum(axis=1) / (
+            output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active])
+        )
         return trade, labour
 
     # --- each month ----------------------------------------------------------------------
     def potential(self, firms: FirmState, rows: np.ndarray, share_power: np.ndarray, appeal: np.ndarray) -> np.ndarray:
         """Foreign sales per unit of market access (USD a month)."""
-        return self.revenue_scale * self.output_per_worker[firms.sector[rows]] * firms.export_scale[rows] * share_power * appeal
+        return (
+            self.revenue_scale
+            * self.output_per_worker[firms.sector[rows]]
+            * firms.export_scale[rows]
+            * share_power
+            * appeal
+        )
 
-    def step(self, firms: FirmState, month: int, active: np.ndarray, share_power: np.ndarray, consortia,
-             environment, finance=None) -> tuple[np.ndarray, np.ndarray]:
+    def step(
+        self,
+        firms: FirmState,
+        month: int,
+        active: np.ndarray,
+        share_power: np.ndarray,
+        consortia,
+        environment,
+        finance=None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Decide who serves which destination; returns (export labour of the active units,
         flags of units that would export only with a consortium's pooled costs). With `finance`
         (finance.Finance), a unit enters new markets only if it can fund their sunk costs."""
@@ -202,8 +239,11 @@ class Trade:
         revenue = self._sell(revenue, potential[pick], free_access, new, last, month, environment.sanctioned)
 
         entries = new & ~serving
-        self.flows = {"export_entries": int(entries.sum()), "export_exits": int((serving & ~new).sum()),
-                      "export_sunk_costs_usd": float(entry_cost[entries].sum())}
+        self.flows = {
+            "export_entries": int(entries.sum()),
+            "export_exits": int((serving & ~new).sum()),
+            "export_sunk_costs_usd": float(entry_cost[entries].sum()),
+        }
         self._record(firms, rows, new, last, month)
         self.rows, self.revenue = rows, revenue
 
@@ -228,7 +268,9 @@ class Trade:
         with the cheapest possible entry, or with `sunk_share` of the sunk cost (a lower bound:
         units below it cannot export)."""
         p = self.p
-        cheapest = min(p.export_reentry_cost_share, p.export_experience_cost_share, 1.0) if sunk_share is None else sunk_share
+        cheapest = (
+            min(p.export_reentry_cost_share, p.export_experience_cost_share, 1.0) if sunk_share is None else sunk_share
+        )
         hurdle = (self.fixed_cost + cheapest * self.sunk_cost / p.export_payback_months) * p.demand_elasticity
         with np.errstate(divide="ignore"):
             return float(np.min(np.where(access > 0, hurdle / np.where(access > 0, access, 1.0), np.inf)))
@@ -292,9 +334,12 @@ def _revenue_scale(wanted: np.ndarray, room: np.ndarray, target: float) -> float
         return 0.0
     if target >= room.sum():
         if len(wanted) >= MIN_EXPORTERS_TO_CALIBRATE:
-            raise InputError("initial_exports_usd", "cannot be met: the month-0 exporters can ship at most "
-                             f"{room.sum() * 12:.3g} USD a year at this scale ({target * 12:.3g} asked); "
-                             "lower initial_exports_usd or raise initial_exporters")
+            raise InputError(
+                "initial_exports_usd",
+                "cannot be met: the month-0 exporters can ship at most "
+                f"{room.sum() * 12:.3g} USD a year at this scale ({target * 12:.3g} asked); "
+                "lower initial_exports_usd or raise initial_exporters",
+            )
         return float(np.max(room / wanted))
     lo, hi = 0.0, float(np.max(room / wanted))  # at hi every exporter is capped
     for _ in range(100):
@@ -306,7 +351,7 @@ def _revenue_scale(wanted: np.ndarray, room: np.ndarray, target: float) -> float
 def _order_statistic(values: np.ndarray, target: float) -> float:
     """A threshold with `target` values at or below it (geometric midpoint between neighbours)."""
     finite = np.sort(values[np.isfinite(values)])
-    n = int(round(target))
+    n = round(target)
     if n <= 0 or len(finite) == 0:
         return 0.0
     if n >= len(finite):

@@ -30,9 +30,14 @@ def served_dashboard(arguments: list[str], cwd: Path, log_path: Path, start_seco
     yields its URL. A RuntimeError with the end of the log when it does not start in time."""
     port = free_port()
     with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", *arguments,
-                                   "--port", str(port)], cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+        server = subprocess.Popen(
+            [sys.executable, "-m", "experiments.cli", "dashboard", *arguments, "--port", str(port)],
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+        )
         url = f"http://127.0.0.1:{port}/"
         try:
             deadline = time.monotonic() + start_seconds
@@ -43,8 +48,9 @@ def served_dashboard(arguments: list[str], cwd: Path, log_path: Path, start_seco
                 except OSError:
                     if server.poll() is not None or time.monotonic() > deadline:
                         log.flush()
-                        raise RuntimeError(f"the dashboard server did not start:\n"
-                                           f"{Path(log_path).read_text(errors='replace')[-3000:]}") from None
+                        raise RuntimeError(
+                            f"the dashboard server did not start:\n{Path(log_path).read_text(errors='replace')[-3000:]}"
+                        ) from None
                     time.sleep(0.5)
             yield url
         finally:

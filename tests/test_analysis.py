@@ -8,23 +8,20 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from simulation.errors import InputError
 from scipy import stats
 from scipy.stats import qmc
 
-from experiments.analysis.compare import format_compare, format_run_counts
-from experiments.analysis.drivers import format_goal_drivers
+from experiments.analysis.compare import compare, format_compare, format_run_counts
+from experiments.analysis.drivers import format_goal_drivers, goal_drivers
 from experiments.analysis.runs_table import ALL_GOALS
-from experiments.cli.analysis import compare_command, sensitivity_command
-from experiments.sweeps.store import RUN_COLUMNS
-from experiments.analysis.compare import compare
-from experiments.analysis.drivers import goal_drivers
 from experiments.analysis.sensitivity import replication_noise, sensitivity
 from experiments.analysis.statistics import wilson_interval
+from experiments.cli.analysis import compare_command, sensitivity_command
 from experiments.errors import BadInput
 from experiments.inputs.goals import Goal, load_goals
+from experiments.sweeps.store import RUN_COLUMNS
 from simulation import CONTRACT, SMEModel
+from simulation.errors import InputError
 
 X1, X2, X3 = "uncertainties.x1", "uncertainties.x2", "uncertainties.x3"
 EXPORTS_GOAL = Goal("exports", "exports_usd", "Export USD 17 bn a year", at_least=17e9, month=48)
@@ -32,17 +29,27 @@ JOBS_GOAL = Goal("jobs", "employment", "2 m jobs", at_least=2e6)
 
 
 def run_row(policy, sample, replicate=0, block="", status="ok", **values) -> dict:
-    row = {"run_id": f"{policy}-{block}-{sample}-{replicate}", "policy": policy, "sample": sample,
-           "design_block": block, "replicate": replicate, "seed": f"{sample}-{replicate}", "status": status,
-           "error": None if status == "ok" else "ValueError: boom", "wall_seconds": 1.0, "worker": "w0"}
+    row = {
+        "run_id": f"{policy}-{block}-{sample}-{replicate}",
+        "policy": policy,
+        "sample": sample,
+        "design_block": block,
+        "replicate": replicate,
+        "seed": f"{sample}-{replicate}",
+        "status": status,
+        "error": None if status == "ok" else "ValueError: boom",
+        "wall_seconds": 1.0,
+        "worker": "w0",
+    }
     return row | values
 
 
 def runs_table(rows) -> pd.DataFrame:
     """A runs table with the store's dtypes."""
     frame = pd.DataFrame(rows)
-    return frame.astype({"sample": "int32", "replicate": "int32", **{c: "float64" for c in frame.columns
-                                                                     if c not in RUN_COLUMNS}})
+    return frame.astype(
+        {"sample": "int32", "replicate": "int32", **{c: "float64" for c in frame.columns if c not in RUN_COLUMNS}}
+    )
 
 
 def two_policies(n=8, effect=None, seed=1) -> tuple[pd.DataFrame, np.ndarray]:
@@ -52,8 +59,7 @@ def two_policies(n=8, effect=None, seed=1) -> tuple[pd.DataFrame, np.ndarray]:
     rows = []
     for j in range(n):
         world = rng.normal(15e9, 3e9)  # what both policies face in sample j (shared)
-        base = dict(exports_usd=world, employment=2e6 + j, policy_spend_usd=1e6, export_share=0.2,
-                    **{X1: j / n})
+        base = dict(exports_usd=world, employment=2e6 + j, policy_spend_usd=1e6, export_share=0.2, **{X1: j / n})
         plan = dict(base, exports_usd=world + effect[j], employment=2e6 + j + 100.0, policy_spend_usd=1e6 + 2e7)
         rows += [run_row("baseline", j, **base), run_row("plan", j, **plan)]
     return runs_table(rows), effect
@@ -76,7 +82,9 @@ def test_paired_difference_mean_standard_error_and_t_interval():
     assert row["value"] - row["baseline"] == pytest.approx(effect.mean())
     # a 90% interval is narrower, by the ratio of t quantiles
     narrow = compare(runs, {}, confidence=0.90)["compare"].set_index("indicator").loc["exports_usd"]
-    assert (narrow["ci_high"] - narrow["ci_low"]) / (2 * half) == pytest.approx(stats.t.ppf(0.95, 7) / stats.t.ppf(0.975, 7))
+    assert (narrow["ci_high"] - narrow["ci_low"]) / (2 * half) == pytest.approx(
+        stats.t.ppf(0.95, 7) / stats.t.ppf(0.975, 7)
+    )
 
 
 def test_pairs_are_matched_on_design_block_sample_and_replicate():
@@ -131,7 +139,9 @@ def test_goal_probabilities_and_paired_change():
     for j in range(n):
         rows.append(run_row("baseline", j, exports_usd=18e9 if base_met[j] else 16e9, employment=2.1e6))
         rows.append(run_row("plan", j, exports_usd=18e9 if plan_met[j] else 16e9, employment=1.9e6 if j < 5 else 2.1e6))
-    goals = compare(runs_table(rows), {"exports": EXPORTS_GOAL, "jobs": JOBS_GOAL})["goals"].set_index(["policy", "goal"])
+    goals = compare(runs_table(rows), {"exports": EXPORTS_GOAL, "jobs": JOBS_GOAL})["goals"].set_index(
+        ["policy", "goal"]
+    )
     base, plan = goals.loc[("baseline", "exports")], goals.loc[("plan", "exports")]
     assert (base["runs"], base["met"], base["probability"]) == (10, 3, pytest.approx(0.3))
     assert (base["ci_low"], base["ci_high"]) == pytest.approx((0.1078, 0.6032), abs=1e-4)
@@ -150,10 +160,19 @@ def test_goals_are_checked_at_their_month_from_the_series():
     """The runs table holds the horizon (month 3); a goal at month 2 is read from the series, one at
     month 6 is not checked (NaN), one without a month is read at the horizon."""
     runs = runs_table([run_row("baseline", j, exports_usd=20e9) for j in range(4)])
-    series = pd.DataFrame([{"run_id": r, "month": m, "exports_usd": 20e9 if m == 3 else (1e9 if j < 3 else 18e9)}
-                           for j, r in enumerate(runs["run_id"]) for m in range(4)])
-    goals = {"at2": Goal("at2", "exports_usd", "x", 17e9, month=2), "at6": Goal("at6", "exports_usd", "x", 17e9, month=6),
-             "end": Goal("end", "exports_usd", "x", 17e9), "at3": Goal("at3", "exports_usd", "x", 17e9, month=3)}
+    series = pd.DataFrame(
+        [
+            {"run_id": r, "month": m, "exports_usd": 20e9 if m == 3 else (1e9 if j < 3 else 18e9)}
+            for j, r in enumerate(runs["run_id"])
+            for m in range(4)
+        ]
+    )
+    goals = {
+        "at2": Goal("at2", "exports_usd", "x", 17e9, month=2),
+        "at6": Goal("at6", "exports_usd", "x", 17e9, month=6),
+        "end": Goal("end", "exports_usd", "x", 17e9),
+        "at3": Goal("at3", "exports_usd", "x", 17e9, month=3),
+    }
     table = compare(runs, goals, series=series)["goals"].set_index("goal")
     assert table.loc["at2", ["runs", "met"]].tolist() == [4, 1]
     assert table.loc["at6", "runs"] == 0 and math.isnan(table.loc["at6", "probability"])
@@ -190,9 +209,9 @@ def ishigami(x, a=7.0, b=0.1):
 
 
 def ishigami_indices(a=7.0, b=0.1):
-    v1 = 0.5 * (1 + b * np.pi ** 4 / 5) ** 2
-    v2 = a ** 2 / 8
-    v13 = 8 * b ** 2 * np.pi ** 8 / 225
+    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = 8 * b**2 * np.pi**8 / 225
     v = v1 + v2 + v13
     return np.array([v1, v2, 0.0]) / v, np.array([v1 + v13, v2, v13]) / v
 
@@ -211,7 +230,9 @@ def saltelli_runs(func, names, n, replicates=1, noise=None, policy="baseline", s
         for j in range(n):
             for r in range(replicates):
                 extra = noise(j, r) if noise else 0.0
-                rows.append(run_row(policy, j, r, label, exports_usd=y[j] + extra, **dict(zip(names, x[:, j]))))
+                rows.append(
+                    run_row(policy, j, r, label, exports_usd=y[j] + extra, **dict(zip(names, x[:, j], strict=True)))
+                )
     return runs_table(rows), (a, b, ab)
 
 
@@ -221,7 +242,9 @@ def test_sobol_indices_match_scipy_and_the_ishigami_function():
     runs = runs.sample(frac=1, random_state=0)  # the store's order is arbitrary
     result = sensitivity(runs, [X3, X1, X2], "exports_usd", n_bootstrap=300).set_index("factor").loc[[X1, X2, X3]]
     f_ab = np.stack([ishigami(ab[i]) for i in range(3)])
-    reference = stats.sobol_indices(func={"f_A": ishigami(a)[None], "f_B": ishigami(b)[None], "f_AB": f_ab[:, None]}, n=n)
+    reference = stats.sobol_indices(
+        func={"f_A": ishigami(a)[None], "f_B": ishigami(b)[None], "f_AB": f_ab[:, None]}, n=n
+    )
     # the same estimators on the same design: the same numbers
     np.testing.assert_allclose(result["first_order"], reference.first_order, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(result["total_order"], reference.total_order, rtol=1e-9, atol=1e-12)
@@ -273,10 +296,13 @@ def test_replication_noise_share_on_a_constructed_case():
     rng = np.random.default_rng(2)
     n, replicates = 400, 5
     means = rng.normal(0, 2, n)
-    rows = [run_row("baseline", j, r, exports_usd=means[j] + rng.normal(0, 1)) for j in range(n) for r in range(replicates)]
+    rows = [
+        run_row("baseline", j, r, exports_usd=means[j] + rng.normal(0, 1)) for j in range(n) for r in range(replicates)
+    ]
     assert replication_noise(runs_table(rows), "exports_usd") == pytest.approx(0.2, abs=0.03)
-    assert math.isnan(replication_noise(runs_table([run_row("baseline", j, exports_usd=float(j)) for j in range(5)]),
-                                        "exports_usd"))
+    assert math.isnan(
+        replication_noise(runs_table([run_row("baseline", j, exports_usd=float(j)) for j in range(5)]), "exports_usd")
+    )
 
 
 # --- goal drivers ----------------------------------------------------------------------------------
@@ -287,9 +313,16 @@ def test_goal_drivers_pick_the_factor_that_decides_the_goal():
     n = 300
     x = rng.uniform(0, 1, (n, 3))
     # the exports goal is met when x1 > 0.5 (x2 and x3 do not matter); x2 = inflation pushes jobs down
-    rows = [run_row("baseline", j, **{X1: x[j, 0], X2: x[j, 1], X3: x[j, 2]},
-                    exports_usd=18e9 if x[j, 0] > 0.5 else 16e9, employment=2.2e6 - 0.4e6 * x[j, 1])
-            for j in range(n)]
+    rows = [
+        run_row(
+            "baseline",
+            j,
+            **{X1: x[j, 0], X2: x[j, 1], X3: x[j, 2]},
+            exports_usd=18e9 if x[j, 0] > 0.5 else 16e9,
+            employment=2.2e6 - 0.4e6 * x[j, 1],
+        )
+        for j in range(n)
+    ]
     drivers = goal_drivers(runs_table(rows), [X1, X2, X3], {"exports": EXPORTS_GOAL, "jobs": JOBS_GOAL})
     exports = drivers[drivers["goal"] == "exports"].set_index("factor")
     assert exports.index[0] == X1  # sorted by importance
@@ -320,8 +353,11 @@ def write_sweep(directory, runs: pd.DataFrame, spec: dict, series: pd.DataFrame 
 
 def test_compare_command_reads_the_store_prints_and_writes_csv(tmp_path, capsys):
     runs, _ = two_policies(n=6)
-    write_sweep(tmp_path, runs, {"factors": {X1: {}}, "design": {"kind": "latin_hypercube"},
-                                 "goals": {"exports": {"at_least": 1e9}}})
+    write_sweep(
+        tmp_path,
+        runs,
+        {"factors": {X1: {}}, "design": {"kind": "latin_hypercube"}, "goals": {"exports": {"at_least": 1e9}}},
+    )
     assert compare_command(tmp_path, baseline="baseline") == 0
     out = capsys.readouterr().out
     assert "plan - baseline: paired over 6 runs" in out and "exports_usd >= 1.0 bn" in out
@@ -355,10 +391,13 @@ def test_compare_command_default_baseline(tmp_path, capsys):
 
 
 def test_compare_command_reads_goal_months_from_the_series(tmp_path, capsys):
-    runs = runs_table([run_row("baseline", j, exports_usd=20e9) for j in range(4)]
-                      + [run_row("plan", j, exports_usd=21e9) for j in range(4)])
-    series = pd.DataFrame([{"run_id": r, "month": m, "exports_usd": 20e9 if m == 4 else 1e9}
-                           for r in runs["run_id"] for m in range(5)])
+    runs = runs_table(
+        [run_row("baseline", j, exports_usd=20e9) for j in range(4)]
+        + [run_row("plan", j, exports_usd=21e9) for j in range(4)]
+    )
+    series = pd.DataFrame(
+        [{"run_id": r, "month": m, "exports_usd": 20e9 if m == 4 else 1e9} for r in runs["run_id"] for m in range(5)]
+    )
     write_sweep(tmp_path, runs, {"goals": {"exports": {"month": 2}}}, series)
     assert compare_command(tmp_path) == 0
     goals = pd.read_csv(tmp_path / "goals.csv").set_index(["policy", "goal"])

@@ -14,17 +14,30 @@ import pyarrow.parquet as pq
 import pytest
 
 from experiments import cli
-from experiments.runs.demo import paired_differences
 from experiments.files import sha256_of
 from experiments.inputs.goals import GoalOutcome
 from experiments.inputs.scenario import load_scenario, shipped_scenarios
+from experiments.runs.demo import paired_differences
 from simulation import INDICATORS
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--scale", "0.02", "--months", "2"]
 VALID = 'description = "A test scenario"\nseed = 3\nmonths = 12\nscale = 0.02\n'
-MANIFEST_KEYS = {"scenario", "seed", "replications", "months", "scale", "command", "git", "versions", "started",
-                 "finished", "files", "goals", "model_seeds"}
+MANIFEST_KEYS = {
+    "scenario",
+    "seed",
+    "replications",
+    "months",
+    "scale",
+    "command",
+    "git",
+    "versions",
+    "started",
+    "finished",
+    "files",
+    "goals",
+    "model_seeds",
+}
 
 
 def run_cli(*args) -> int:
@@ -57,7 +70,7 @@ def test_shipped_scenario_runs(tmp_path, capsys, name):
     assert list(frame.columns) == ["replication", "seed", "month", *INDICATORS]
     assert list(frame["month"]) == list(range(months + 1)) and set(frame["replication"]) == {0}
     assert (frame["seed"] == 1).all()
-    assert MANIFEST_KEYS <= set(manifest)
+    assert set(manifest) >= MANIFEST_KEYS
     assert manifest["scenario"]["name"] == name and manifest["months"] == months and manifest["scale"] == 0.02
     assert manifest["files"]["indicators.parquet"]["sha256"] == sha256_of(out / "indicators.parquet")
     printed = capsys.readouterr().out
@@ -74,8 +87,12 @@ def test_parquet_schema_is_explicit(tmp_path):
 
 def test_manifest_records_the_scenario_and_the_run(tmp_path):
     out = tmp_path / "run"
-    assert run_cli("run", "rial_fall", "--scale", "0.02", "--months", "3", "--replications", "2", "--seed", "5",
-                   "--out", out) == 0
+    assert (
+        run_cli(
+            "run", "rial_fall", "--scale", "0.02", "--months", "3", "--replications", "2", "--seed", "5", "--out", out
+        )
+        == 0
+    )
     _, manifest = read_results(out)
     scenario = load_scenario("rial_fall")
     assert manifest["scenario"]["text"] == scenario.text and manifest["scenario"]["sha256"] == scenario.sha256
@@ -91,8 +108,11 @@ def test_manifest_records_the_scenario_and_the_run(tmp_path):
 
 def test_goals_are_reported_met_and_missed(tmp_path, capsys):
     path = tmp_path / "goals.toml"
-    path.write_text(VALID + '[goals.some_units]\nindicator = "active_units"\nat_least = 1\nmonth = 2\n'
-                            '[goals.impossible]\nindicator = "exports_usd"\nat_least = 1e15\nmonth = 2\n', "utf-8")
+    path.write_text(
+        VALID + '[goals.some_units]\nindicator = "active_units"\nat_least = 1\nmonth = 2\n'
+        '[goals.impossible]\nindicator = "exports_usd"\nat_least = 1e15\nmonth = 2\n',
+        "utf-8",
+    )
     assert run_cli("run", path, "--months", "2", "--replications", "2", "--out", tmp_path / "out") == 0
     lines = capsys.readouterr().out.splitlines()
     assert any("active_units" in line and line.endswith("met (2 of 2)") for line in lines)
@@ -120,15 +140,32 @@ def test_rerun_replaces_earlier_results(tmp_path):
 
 def test_same_scenario_and_seed_give_identical_results(tmp_path):
     for name in ("a", "b"):
-        assert run_cli("run", "ministry_plan", "--scale", "0.02", "--months", "3", "--replications", "2",
-                       "--out", tmp_path / name) == 0
+        assert (
+            run_cli(
+                "run",
+                "ministry_plan",
+                "--scale",
+                "0.02",
+                "--months",
+                "3",
+                "--replications",
+                "2",
+                "--out",
+                tmp_path / name,
+            )
+            == 0
+        )
     first, second = (pd.read_parquet(tmp_path / name / "indicators.parquet") for name in ("a", "b"))
     pd.testing.assert_frame_equal(first, second)
 
 
 def test_replications_differ_and_do_not_depend_on_their_number(tmp_path):
-    assert run_cli("run", "baseline", "--scale", "0.02", "--months", "3", "--replications", "3",
-                   "--out", tmp_path / "three") == 0
+    assert (
+        run_cli(
+            "run", "baseline", "--scale", "0.02", "--months", "3", "--replications", "3", "--out", tmp_path / "three"
+        )
+        == 0
+    )
     assert run_cli("run", "baseline", "--scale", "0.02", "--months", "3", "--out", tmp_path / "one") == 0
     three = pd.read_parquet(tmp_path / "three" / "indicators.parquet")
     one = pd.read_parquet(tmp_path / "one" / "indicators.parquet")
@@ -150,10 +187,16 @@ BAD_FILES = [
     ("scale 1.5", VALID.replace("scale = 0.02", "scale = 1.5"), "scale"),
     ("unknown uncertainty", VALID + "[uncertainties]\nweather = 1\n", "uncertainties.weather"),
     ("lever-controlled constant", VALID + "[constants]\ngrant_budget_usd = 1e6\n", "constants.grant_budget_usd"),
-    ("goal on an unknown indicator", VALID + '[goals.jobs]\nindicator = "jobs"\nat_least = 1\n',
-     "goals.jobs.indicator"),
-    ("shock after the horizon", VALID + '[[shocks]]\nkind = "sanctions"\ndestination = "Iraq"\nmonth = 20\n'
-                                        'months = 2\n', "shocks[0].month"),
+    (
+        "goal on an unknown indicator",
+        VALID + '[goals.jobs]\nindicator = "jobs"\nat_least = 1\n',
+        "goals.jobs.indicator",
+    ),
+    (
+        "shock after the horizon",
+        VALID + '[[shocks]]\nkind = "sanctions"\ndestination = "Iraq"\nmonth = 20\nmonths = 2\n',
+        "shocks[0].month",
+    ),
     ("scale the model refuses", VALID.replace("scale = 0.02", "scale = 0.0001"), "scale"),
 ]
 
@@ -175,8 +218,9 @@ def test_bad_scenario_file_exits_2_naming_file_and_key(tmp_path, capsys, text, k
     assert not out.exists()
 
 
-@pytest.mark.parametrize("flag, value", [("--months", "0"), ("--scale", "0"), ("--scale", "1.5"),
-                                         ("--replications", "0"), ("--seed", "-1")])
+@pytest.mark.parametrize(
+    "flag, value", [("--months", "0"), ("--scale", "0"), ("--scale", "1.5"), ("--replications", "0"), ("--seed", "-1")]
+)
 def test_bad_flag_value_exits_2(tmp_path, capsys, flag, value):
     out = tmp_path / "out"
     assert_refused(capsys, run_cli("run", "baseline", flag, value, "--out", out), f"smesim: error: {flag}: must be")
@@ -184,14 +228,16 @@ def test_bad_flag_value_exits_2(tmp_path, capsys, flag, value):
 
 
 def test_horizon_before_a_shock_exits_2(tmp_path, capsys):
-    message = assert_refused(capsys, run_cli("run", "sanctions_tightening", *SMALL, "--out", tmp_path / "out"),
-                             "smesim: error: ")
+    message = assert_refused(
+        capsys, run_cli("run", "sanctions_tightening", *SMALL, "--out", tmp_path / "out"), "smesim: error: "
+    )
     assert "sanctions_tightening.toml: shocks[0].month: month 6" in message and "--months" in message
 
 
 def test_unknown_scenario_exits_2(tmp_path, capsys):
-    message = assert_refused(capsys, run_cli("run", "baseline_typo", "--out", tmp_path / "out"),
-                             "smesim: error: baseline_typo: ")
+    message = assert_refused(
+        capsys, run_cli("run", "baseline_typo", "--out", tmp_path / "out"), "smesim: error: baseline_typo: "
+    )
     assert "shipped: baseline" in message
 
 
@@ -238,8 +284,9 @@ def test_installed_entry_point(tmp_path):
     smesim = shutil.which("smesim", path=str(Path(sys.executable).parent))
     assert smesim, "the smesim script is not installed beside this Python (pip install -e .)"
     out = tmp_path / "out"
-    done = subprocess.run([smesim, "run", "lever_clinics", *SMALL, "--out", str(out)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [smesim, "run", "lever_clinics", *SMALL, "--out", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "lever_clinics: replication 1/1, month 2/2 (100%)" in done.stderr  # plain progress when not a terminal
     assert visible_files(out) == {"indicators.parquet", "manifest.json"}
@@ -252,9 +299,25 @@ def test_installed_entry_point(tmp_path):
 
 def start_long_run(out: Path) -> subprocess.Popen:
     """A run that takes many seconds, once it has started stepping (its first progress line)."""
-    process = subprocess.Popen([sys.executable, "-m", "experiments.cli", "run", "baseline", "--scale", "0.3",
-                                "--months", "600", "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "run",
+            "baseline",
+            "--scale",
+            "0.3",
+            "--months",
+            "600",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     for line in process.stderr:  # skip anything printed before the first progress line (e.g. warnings)
         if "baseline: replication 1/1, month" in line:
             return process

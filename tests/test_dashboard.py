@@ -12,22 +12,36 @@ import pytest
 
 pytest.importorskip("solara")
 
-from experiments.cli import main  # noqa: E402
-from experiments.dashboard.app import (BUDGETS, UNCERTAINTY_CONTROLS, WorkshopModel, budget_key,  # noqa: E402
-                                      goal_charts, model_params)
-from experiments.dashboard.words import PageWords  # noqa: E402
-from experiments.errors import BadInput  # noqa: E402
-from experiments.cli.dashboard import server_command  # noqa: E402
-from experiments.inputs.scenario import load_scenario  # noqa: E402
-from simulation import SMEModel  # noqa: E402
+from experiments.cli import main
+from experiments.cli.dashboard import server_command
+from experiments.dashboard.app import (
+    BUDGETS,
+    UNCERTAINTY_CONTROLS,
+    WorkshopModel,
+    budget_key,
+    goal_charts,
+    model_params,
+)
+from experiments.dashboard.words import PageWords
+from experiments.errors import BadInput
+from experiments.inputs.scenario import load_scenario
+from simulation import SMEModel
 
 SCALE = 0.1
 
 
 def test_controls_build_the_policy():
-    model = WorkshopModel(scale=SCALE, seed=7, clinics_budget_musd=20.0, credit_grants_musd=5.0,
-                          ranking_budget_musd=0.5, technology_targeting="ranking",
-                          listing_targeting="province", target_province="Isfahan", inflation_rate=0.5)
+    model = WorkshopModel(
+        scale=SCALE,
+        seed=7,
+        clinics_budget_musd=20.0,
+        credit_grants_musd=5.0,
+        ranking_budget_musd=0.5,
+        technology_targeting="ranking",
+        listing_targeting="province",
+        target_province="Isfahan",
+        inflation_rate=0.5,
+    )
     assert model.policy["clinics"]["budget_usd"] == 20e6
     assert model.policy["credit"]["grants_usd"] == 5e6
     assert model.policy["technology"]["targeting"] == "ranking"
@@ -42,8 +56,14 @@ def test_cluster_targeting_serves_the_picked_cluster():
     from simulation.policy import CLUSTER_NAMES
 
     cluster = CLUSTER_NAMES[17]
-    model = WorkshopModel(scale=SCALE, clusters_budget_musd=10.0, clusters_targeting="cluster", target_cluster=cluster,
-                          consortia_targeting="province", target_province="Fars")
+    model = WorkshopModel(
+        scale=SCALE,
+        clusters_budget_musd=10.0,
+        clusters_targeting="cluster",
+        target_cluster=cluster,
+        consortia_targeting="province",
+        target_province="Fars",
+    )
     assert model.policy["clusters"]["targeting"] == "cluster" and model.policy["clusters"]["clusters"] == (cluster,)
     assert model.policy["consortia"]["clusters"] == () and model.policy["consortia"]["provinces"] == ("Fars",)
     assert "cluster" in model_params()["clusters_targeting"]["values"]
@@ -105,7 +125,9 @@ def test_every_budget_and_uncertainty_has_a_control_with_units():
 
 
 def test_baseline_shadow_runs_on_the_same_seed_and_a_step_is_quick():
-    model = WorkshopModel(scenario_name="lever_clinics", settings_from="scenario", scale=SCALE, seed="3")  # the UI's text seed
+    model = WorkshopModel(
+        scenario_name="lever_clinics", settings_from="scenario", scale=SCALE, seed="3"
+    )  # the UI's text seed
     assert model.baseline.seed == model.seed
     assert model.baseline.policy == load_scenario("baseline").policy
     started = time.perf_counter()
@@ -133,8 +155,9 @@ def test_write_report(tmp_path):
     assert manifest["months"] == 2 and manifest["scale"] == SCALE
     assert manifest["scenario"]["validated"]["levers"]["clinics"]["budget_usd"] == 10e6
     base = pd.read_parquet(out / "baseline" / "indicators.parquet")
-    pd.testing.assert_series_equal(base["units_activated"], model.baseline_history()["units_activated"].reset_index(drop=True),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        base["units_activated"], model.baseline_history()["units_activated"].reset_index(drop=True), check_names=False
+    )
     assert report.exists() and "<html" in report.read_text()[:500].lower()
 
 
@@ -167,7 +190,7 @@ def test_goal_charts_and_table_follow_the_model():
 def test_the_page_in_persian():
     model = WorkshopModel(scale=SCALE, lang="fa", digits="persian", technology_targeting="ranking")
     model.step()
-    charts, rows = goal_charts(model)
+    _, rows = goal_charts(model)
     assert rows[0][0].startswith("واحدهای فعال‌شده") and rows[0][3] in ("محقق", "هنوز نه")
     assert "رتبه‌بندی" in model.notes[0]  # the fallback note is Persian too
     page = model.words.html("<p class='x1'>Month 12: 31,500.5</p>")

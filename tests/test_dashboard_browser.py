@@ -69,7 +69,9 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             assert goal_charts.inner_html() != first_charts, "the goal charts did not change after stepping"
             assert goal_charts.locator("polyline.series").count() >= 8  # this run and the baseline, four goals
             assert budget > 0
-            assert run > baseline, f"clinics at USD {budget} m a year activated {run} thousand units, baseline {baseline}"
+            assert run > baseline, (
+                f"clinics at USD {budget} m a year activated {run} thousand units, baseline {baseline}"
+            )
 
             # another session (a second browser window) has a model of its own, at month 0
             other = browser.new_context().new_page()
@@ -94,8 +96,9 @@ def test_dashboard_in_browser(dashboard_url, tmp_path):
             browser.close()
 
 
-@pytest.mark.parametrize("dashboard_url", [["ministry_plan", "--lang", "fa", "--digits", "persian"]], ids=["fa"],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "dashboard_url", [["ministry_plan", "--lang", "fa", "--digits", "persian"]], ids=["fa"], indirect=True
+)
 def test_persian_dashboard_in_browser(dashboard_url):
     playwright = _browser_or_skip()
     with playwright.sync_playwright() as p:

@@ -60,8 +60,9 @@ def test_identical_across_processes():
     here = digest(run_series(31))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", RUN_AND_HASH, "31"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", RUN_AND_HASH, "31"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == here
 
 

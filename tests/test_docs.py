@@ -45,7 +45,14 @@ def test_every_parameter_has_source_and_range():
 # --- the destinations table (section 6.4) ------------------------------------------------
 
 # column of the ODD's table (found by a word of its header) -> index in a DESTINATIONS row
-DESTINATION_COLUMNS = {"imports": 2, "trade cost": 3, "sunk cost": 4, "fixed cost": 5, "standards": 6, "sanctions risk": 7}
+DESTINATION_COLUMNS = {
+    "imports": 2,
+    "trade cost": 3,
+    "sunk cost": 4,
+    "fixed cost": 5,
+    "standards": 6,
+    "sanctions risk": 7,
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +68,12 @@ def destination_rows() -> dict[str, dict[str, str]]:
     where = {}
     for column in ["destination", *DESTINATION_COLUMNS]:
         found = [i for i, cell in enumerate(header) if column in cell]
-        assert len(found) == 1, f"the destinations table in docs/ODD.md section 6.4 needs one column headed '{column}', found {len(found)}"
+        assert len(found) == 1, (
+            f"the destinations table in docs/ODD.md section 6.4 needs one column headed '{column}', found {len(found)}"
+        )
         where[column] = found[0]
     rows = {}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break  # end of the first table
         cells = [cell.strip() for cell in line.strip("|").split("|")]
@@ -76,17 +85,22 @@ def destination_rows() -> dict[str, dict[str, str]]:
 @pytest.mark.parametrize("row", destinations.DESTINATIONS, ids=lambda row: row[0])
 def test_destination_documented_with_its_values(destination_rows, row):
     name = row[0]
-    assert name in destination_rows, f"destination {name} has no row in the destinations table of docs/ODD.md (section 6.4)"
+    assert name in destination_rows, (
+        f"destination {name} has no row in the destinations table of docs/ODD.md (section 6.4)"
+    )
     for column, index in DESTINATION_COLUMNS.items():
         cell = destination_rows[name][column]
         try:
             documented = float(re.sub(r"[,\s`_]", "", cell))
         except ValueError:
             pytest.fail(f"{name}: ODD's destinations table has {column} = {cell!r}, not a number")
-        assert documented == pytest.approx(float(row[index])), f"{name}: ODD says {column} = {cell}, simulation/destinations.py says {row[index]}"
+        assert documented == pytest.approx(float(row[index])), (
+            f"{name}: ODD says {column} = {cell}, simulation/destinations.py says {row[index]}"
+        )
 
 
 # --- the lever settings (section 8.3) ------------------------------------------------------
+
 
 def test_every_lever_setting_documented_with_its_default():
     from simulation.policy import LEVERS

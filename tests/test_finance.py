@@ -22,8 +22,9 @@ def check_stock_flow(model):
         debt = getattr(f, column)
         assert (debt >= -1e-6).all(), column
         # outstanding = issued (capitalised interest included) - repaid - written off
-        assert debt.sum() == pytest.approx(fin.issued[column] - fin.repaid[column] - fin.written_off[column],
-                                           rel=1e-9, abs=1e-3), column
+        assert debt.sum() == pytest.approx(
+            fin.issued[column] - fin.repaid[column] - fin.written_off[column], rel=1e-9, abs=1e-3
+        ), column
     # the indicators read the books; the balances must agree, and every unit owing something is tracked
     assert fin.outstanding() == pytest.approx(sum(getattr(f, c).sum() for c in DEBTS), rel=1e-9, abs=1e-3)
     owing = np.flatnonzero(sum(getattr(f, c) for c in DEBTS) > 0)
@@ -36,12 +37,23 @@ def check_stock_flow(model):
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 2**32), months=st.integers(1, 14),
-       sukuk=st.sampled_from([0.0, 10e6, 100e6]), grants=st.sampled_from([0.0, 5e6]),
-       subsidised=st.sampled_from([0.0, 20e6]), bank=st.sampled_from([0.0, 200e6]))
+@given(
+    seed=st.integers(0, 2**32),
+    months=st.integers(1, 14),
+    sukuk=st.sampled_from([0.0, 10e6, 100e6]),
+    grants=st.sampled_from([0.0, 5e6]),
+    subsidised=st.sampled_from([0.0, 20e6]),
+    bank=st.sampled_from([0.0, 200e6]),
+)
 def test_stock_flow_consistency(seed, months, sukuk, grants, subsidised, bank):
-    model = SMEModel(rng=seed, scale=0.05, sukuk_programme_capacity_usd=sukuk, grant_budget_usd=grants,
-                     subsidised_credit_usd=subsidised, bank_lending_capacity_usd=bank)
+    model = SMEModel(
+        rng=seed,
+        scale=0.05,
+        sukuk_programme_capacity_usd=sukuk,
+        grant_budget_usd=grants,
+        subsidised_credit_usd=subsidised,
+        bank_lending_capacity_usd=bank,
+    )
     check_stock_flow(model)
     for _ in range(months):
         model.step()
@@ -51,10 +63,17 @@ def test_stock_flow_consistency(seed, months, sukuk, grants, subsidised, bank):
 
 # --- a tiny world for funding tests ---------------------------------------------------------
 
+
 def _world(n, p=P, **columns):
     firms = FirmState(n)
-    defaults = dict(status=np.full(n, ACTIVE, np.int8), capacity=np.full(n, 50.0), employees=np.full(n, 30.0),
-                    output_usd=np.zeros(n), province=np.zeros(n, np.int16), cluster_id=np.zeros(n, np.int32))
+    defaults = {
+        "status": np.full(n, ACTIVE, np.int8),
+        "capacity": np.full(n, 50.0),
+        "employees": np.full(n, 30.0),
+        "output_usd": np.zeros(n),
+        "province": np.zeros(n, np.int16),
+        "cluster_id": np.zeros(n, np.int32),
+    }
     firms.append(**{**defaults, **columns})
     environment = Environment(p, Streams(1), 10)
     return firms, Finance(firms, p, 1.0, environment)
@@ -141,7 +160,9 @@ def test_the_rial_follows_inflation_and_the_real_rate():
     for month in range(1, 13):
         environment.advance(month)
     assert environment.price_level == pytest.approx(1 + p.inflation_rate)
-    assert environment.rial_per_usd == pytest.approx(p.initial_rial_per_usd * (1 + p.inflation_rate) / (1 + p.foreign_inflation))
+    assert environment.rial_per_usd == pytest.approx(
+        p.initial_rial_per_usd * (1 + p.inflation_rate) / (1 + p.foreign_inflation)
+    )
 
 
 def test_a_sukuk_programme_activates_more_units_for_the_same_seeds():

@@ -21,9 +21,13 @@ def test_clusters_are_sector_by_province_cells(full_model):
 
 def _cluster_world():
     firms = FirmState(4)
-    firms.append(status=np.full(4, ACTIVE, np.int8), employees=np.full(4, 10.0),
-                 sector=np.array([0, 0, 1, 1], np.int16), province=np.zeros(4, np.int16),
-                 cluster_id=cluster_of(np.array([0, 0, 1, 1]), np.zeros(4, np.int16)))
+    firms.append(
+        status=np.full(4, ACTIVE, np.int8),
+        employees=np.full(4, 10.0),
+        sector=np.array([0, 0, 1, 1], np.int16),
+        province=np.zeros(4, np.int16),
+        cluster_id=cluster_of(np.array([0, 0, 1, 1]), np.zeros(4, np.int16)),
+    )
     return firms
 
 
@@ -45,8 +49,11 @@ def test_better_infrastructure_raises_productivity_and_is_capped():
     parks = Parks(3, np.random.default_rng(1))
     parks.infrastructure[:] = [0.5, 0.95, 0.5]
     firms = FirmState(3)
-    firms.append(status=np.full(3, ACTIVE, np.int8), park_id=np.array([0, 1, -1], np.int32),
-                 infrastructure=np.array([0.5, 0.95, 0.5]))
+    firms.append(
+        status=np.full(3, ACTIVE, np.int8),
+        park_id=np.array([0, 1, -1], np.int32),
+        infrastructure=np.array([0.5, 0.95, 0.5]),
+    )
     rise = improve_infrastructure(firms, parks, P, np.array([0, 1]), 0.2)
     assert rise.tolist() == pytest.approx([0.2, 0.05])
     assert firms.infrastructure.tolist() == pytest.approx([0.7, 1.0, 0.5])  # the third is outside parks

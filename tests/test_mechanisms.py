@@ -19,6 +19,7 @@ def step_months(model, months):
 
 # --- lifecycle -------------------------------------------------------------------------
 
+
 def test_non_revivable_units_never_restart():
     model = SMEModel(rng=2, scale=0.05)
     model.firms.revivable[:] = False
@@ -46,7 +47,9 @@ def test_hazards_average_their_documented_rates_at_month_zero():
     building, active = np.flatnonzero(status == UNDER_CONSTRUCTION), np.flatnonzero(status == ACTIVE)
     revivable = np.flatnonzero((status == IDLE) & f.revivable)
     assert (h.completion * _completion_factor(f, P, building, 0)).mean() == pytest.approx(P.completion_rate)
-    assert (h.idling * _idling_factor(f, P, active) + _young_excess(f, P, active, 0)).mean() == pytest.approx(P.idling_rate)
+    assert (h.idling * _idling_factor(f, P, active) + _young_excess(f, P, active, 0)).mean() == pytest.approx(
+        P.idling_rate
+    )
     assert (h.revival * _revival_factor(f, P, revivable)).mean() == pytest.approx(P.revival_rate)
 
 
@@ -58,9 +61,11 @@ def test_monthly_flows_match_their_rates():
     revivable0 = ((model.firms.status == IDLE) & model.firms.revivable).sum()
     model.step()
     c = model.counters  # units ready to start or restart: funded or not
-    for drawn, expected in [(c["units_completed"] + c["unfunded_completions"], P.completion_rate * building0),
-                            (c["units_idled"], P.idling_rate * active0),
-                            (c["units_revived"] + c["unfunded_revivals"], P.revival_rate * revivable0)]:
+    for drawn, expected in [
+        (c["units_completed"] + c["unfunded_completions"], P.completion_rate * building0),
+        (c["units_idled"], P.idling_rate * active0),
+        (c["units_revived"] + c["unfunded_revivals"], P.revival_rate * revivable0),
+    ]:
         assert abs(drawn - expected) < 4 * np.sqrt(expected), expected
     step_months(model, 11)
     assert model.indicators()["new_applications"] == pytest.approx(12 * P.applications_per_month, rel=0.02)
@@ -92,6 +97,7 @@ def test_young_units_idle_more_often():
 
 
 # --- production ------------------------------------------------------------------------
+
 
 def test_employment_adjusts_faster_up_than_down_and_not_inside_the_band():
     employees = np.array([10.0, 10.0, 10.0, 10.0])
@@ -127,9 +133,19 @@ def test_size_class_thresholds_and_graduation_count():
 
 def test_domestic_demand_is_exactly_served_without_frictions():
     """With instant adjustment, free capacity and no entry, sector home sales equal sector demand."""
-    frictionless = dict(hiring_speed=1.0, firing_speed=1.0, adjustment_band=0.0, applications_per_month=0.0,
-                        completion_rate=0.0, revival_rate=0.0, idling_rate=0.0, young_excess_idling_rate=0.0,
-                        idle_closure_rate=0.0, supplier_links_per_large_firm=0.0, link_formation_rate=0.0)
+    frictionless = {
+        "hiring_speed": 1.0,
+        "firing_speed": 1.0,
+        "adjustment_band": 0.0,
+        "applications_per_month": 0.0,
+        "completion_rate": 0.0,
+        "revival_rate": 0.0,
+        "idling_rate": 0.0,
+        "young_excess_idling_rate": 0.0,
+        "idle_closure_rate": 0.0,
+        "supplier_links_per_large_firm": 0.0,
+        "link_formation_rate": 0.0,
+    }
     model = SMEModel(rng=12, scale=0.05, **frictionless)
     model.firms.capacity[:] *= 1000.0
     step_months(model, 3)
@@ -191,8 +207,10 @@ def test_closed_and_unbuilt_units_keep_their_productivity():
 
 # --- environment -----------------------------------------------------------------------
 
+
 def test_demand_trend_without_shocks():
-    model = SMEModel(rng=1, scale=0.01, domestic_demand_volatility=0.0, sector_demand_volatility=0.0,
-                     domestic_demand_growth=0.03)
+    model = SMEModel(
+        rng=1, scale=0.01, domestic_demand_volatility=0.0, sector_demand_volatility=0.0, domestic_demand_growth=0.03
+    )
     step_months(model, 12)
     np.testing.assert_allclose(model.environment.demand_index, np.exp(0.03))

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_finance import check_stock_flow
 
 from simulation import SMEModel
 from simulation.errors import InputError
 from simulation.policy import LEVERS, Policy
 from simulation.state import IDLE, LARGE, UNDER_CONSTRUCTION
-from test_finance import check_stock_flow
 
 SMALL = 0.05
 
@@ -33,13 +33,18 @@ ZERO_BUDGET = {
 }
 
 PLAN = {
-    "training": {"budget_usd": 5e6}, "clinics": {"budget_usd": 20e6},
-    "consortia": {"recognition": 1.0, "budget_usd": 6e6}, "clusters": {"budget_usd": 15e6},
+    "training": {"budget_usd": 5e6},
+    "clinics": {"budget_usd": 20e6},
+    "consortia": {"recognition": 1.0, "budget_usd": 6e6},
+    "clusters": {"budget_usd": 15e6},
     "sukuk": {"capacity_usd": 50e6, "provinces": 31, "issuance_subsidy_share": 0.5, "budget_usd": 5e6},
-    "listing": {"budget_usd": 2.5e6, "targeting": "ranking"}, "infrastructure": {"budget_usd": 60e6},
-    "rural_zones": {"budget_usd": 40e6}, "matchmaking": {"budget_usd": 6e6},
+    "listing": {"budget_usd": 2.5e6, "targeting": "ranking"},
+    "infrastructure": {"budget_usd": 60e6},
+    "rural_zones": {"budget_usd": 40e6},
+    "matchmaking": {"budget_usd": 6e6},
     "technology": {"budget_usd": 20e6, "targeting": "ranking"},
-    "credit": {"grants_usd": 20e6, "subsidised_credit_usd": 120e6}, "ranking": {"budget_usd": 0.5e6},
+    "credit": {"grants_usd": 20e6, "subsidised_credit_usd": 120e6},
+    "ranking": {"budget_usd": 0.5e6},
 }
 
 
@@ -52,32 +57,43 @@ def run(policy=None, seed=1, months=6, scale=SMALL, **kwargs) -> SMEModel:
 
 def mean_difference(policy, indicator, seeds, months=12, scale=0.1) -> float:
     """Average paired difference policy - baseline over seeds (common random numbers)."""
-    return float(np.mean([run(policy, s, months, scale).indicators()[indicator] - run(None, s, months, scale).indicators()[indicator]
-                          for s in seeds]))
+    return float(
+        np.mean(
+            [
+                run(policy, s, months, scale).indicators()[indicator]
+                - run(None, s, months, scale).indicators()[indicator]
+                for s in seeds
+            ]
+        )
+    )
 
 
 # --- validation ---------------------------------------------------------------------------
+
 
 def test_every_zero_budget_example_covers_a_lever():
     assert set(ZERO_BUDGET) == set(LEVERS)
     Policy.from_dict(ZERO_BUDGET)  # valid
 
 
-@pytest.mark.parametrize("levers, key", [
-    ({"clinic": {}}, "clinic"),
-    ({"clinics": {"budget": 1.0}}, "clinics.budget"),
-    ({"clinics": {"budget_usd": -1.0}}, "clinics.budget_usd"),
-    ({"clinics": {"budget_usd": "lots"}}, "clinics.budget_usd"),
-    ({"clinics": {"budget_usd": True}}, "clinics.budget_usd"),
-    ({"ranking": {"size": 2.5}}, "ranking.size"),
-    ({"clinics": {"targeting": "ranking"}}, "clinics.targeting"),
-    ({"technology": {"targeting": "ranking"}}, "technology.targeting"),  # the ranking does not run
-    ({"technology": {"targeting": "province"}}, "technology.provinces"),
-    ({"technology": {"provinces": ["Tehran"]}}, "technology.provinces"),
-    ({"technology": {"targeting": "province", "provinces": ["Atlantis"]}}, "technology.provinces"),
-    ({"training": {"destinations": "Iraq"}}, "training.destinations"),
-    ({"sukuk": {"provinces": 32}}, "sukuk.provinces"),
-])
+@pytest.mark.parametrize(
+    "levers, key",
+    [
+        ({"clinic": {}}, "clinic"),
+        ({"clinics": {"budget": 1.0}}, "clinics.budget"),
+        ({"clinics": {"budget_usd": -1.0}}, "clinics.budget_usd"),
+        ({"clinics": {"budget_usd": "lots"}}, "clinics.budget_usd"),
+        ({"clinics": {"budget_usd": True}}, "clinics.budget_usd"),
+        ({"ranking": {"size": 2.5}}, "ranking.size"),
+        ({"clinics": {"targeting": "ranking"}}, "clinics.targeting"),
+        ({"technology": {"targeting": "ranking"}}, "technology.targeting"),  # the ranking does not run
+        ({"technology": {"targeting": "province"}}, "technology.provinces"),
+        ({"technology": {"provinces": ["Tehran"]}}, "technology.provinces"),
+        ({"technology": {"targeting": "province", "provinces": ["Atlantis"]}}, "technology.provinces"),
+        ({"training": {"destinations": "Iraq"}}, "training.destinations"),
+        ({"sukuk": {"provinces": 32}}, "sukuk.provinces"),
+    ],
+)
 def test_policy_refuses_bad_settings_naming_the_key(levers, key):
     with pytest.raises(InputError) as caught:
         Policy.from_dict(levers)
@@ -86,7 +102,7 @@ def test_policy_refuses_bad_settings_naming_the_key(levers, key):
 
 
 def test_model_refuses_a_lever_and_its_parameter_that_disagree():
-    with pytest.raises(InputError, match="sukuk.capacity_usd"):
+    with pytest.raises(InputError, match=r"sukuk\.capacity_usd"):
         SMEModel(rng=1, scale=SMALL, policy={"sukuk": {"capacity_usd": 5e6}}, sukuk_programme_capacity_usd=7e6)
     # without a policy, Mesa-style parameters still work and the lever defaults stay out of the way
     assert SMEModel(rng=1, scale=SMALL, sukuk_programme_capacity_usd=7e6).params.sukuk_programme_capacity_usd == 7e6
@@ -99,6 +115,7 @@ def test_lever_settings_reach_the_parameters():
 
 
 # --- budgets ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lever", sorted(LEVERS))
 def test_a_lever_at_zero_budget_changes_nothing(lever):
@@ -126,8 +143,11 @@ def test_spending_never_exceeds_the_budget(seed, factor, months):
 
 # --- targeting ----------------------------------------------------------------------------
 
+
 def test_province_targeting_serves_only_the_listed_provinces():
-    model = run({"technology": {"budget_usd": 50e6, "targeting": "province", "provinces": ["Tehran", "Isfahan"]}}, months=3)
+    model = run(
+        {"technology": {"budget_usd": 50e6, "targeting": "province", "provinces": ["Tehran", "Isfahan"]}}, months=3
+    )
     upgraded = np.flatnonzero(model.firms.upgraded)
     assert len(upgraded) > 0
     assert set(model.firms.province[upgraded]) <= {0, 2}  # Tehran, Isfahan
@@ -135,8 +155,14 @@ def test_province_targeting_serves_only_the_listed_provinces():
 
 
 def test_ranking_targeting_serves_the_ranked_smes():
-    model = SMEModel(rng=1, scale=SMALL, policy={"ranking": {"budget_usd": 1e6, "size": 400},
-                                                  "technology": {"budget_usd": 100e6, "targeting": "ranking"}})
+    model = SMEModel(
+        rng=1,
+        scale=SMALL,
+        policy={
+            "ranking": {"budget_usd": 1e6, "size": 400},
+            "technology": {"budget_usd": 100e6, "targeting": "ranking"},
+        },
+    )
     f = model.firms
     smes = np.flatnonzero((f.status == 1) & (f.size_class < LARGE))
     expected = smes[np.argsort(-f.output_usd[smes], kind="stable")[: round(400 * SMALL)]]  # by sales at month 0
@@ -151,6 +177,7 @@ def test_ranking_targeting_serves_the_ranked_smes():
 
 
 # --- mechanisms: the direction of each effect, on averages over seeds ------------------------
+
 
 def test_more_clinic_budget_activates_more_units():
     assert mean_difference({"clinics": {"budget_usd": 20e6}}, "units_activated", seeds=(1, 2, 3)) > 0
@@ -214,7 +241,11 @@ def test_park_upgrades_raise_the_worst_parks_first():
 
 def test_rural_zones_open_after_building_and_license_units():
     # USD 1 bn a year at scale 0.05: one zone (USD 4 m) funded in each of the first months
-    model = SMEModel(rng=1, scale=SMALL, policy={"rural_zones": {"budget_usd": 1e9, "targeting": "province", "provinces": ["Kerman"]}})
+    model = SMEModel(
+        rng=1,
+        scale=SMALL,
+        policy={"rural_zones": {"budget_usd": 1e9, "targeting": "province", "provinces": ["Kerman"]}},
+    )
     parks = len(model.parks)
     for _ in range(int(model.params.rural_zone_build_months)):
         model.step()
@@ -246,6 +277,7 @@ def test_same_seed_same_results_with_levers():
 
 # --- shocks -------------------------------------------------------------------------------
 
+
 def test_a_sanctions_shock_bites_in_its_month_and_moves_exports():
     shock = {"kind": "sanctions", "month": 3, "destination": "Iraq", "months": 6, "cut": 1.0}
     model = SMEModel(rng=1, scale=0.2, shocks=[shock])
@@ -260,14 +292,17 @@ def test_a_fall_of_the_rial_raises_the_rate():
     assert shocked.environment.rial_per_usd == pytest.approx(2.0 * run(months=2).environment.rial_per_usd)
 
 
-@pytest.mark.parametrize("shock, key", [
-    ({"kind": "sanctions", "month": 0, "destination": "Iraq", "months": 3}, "shocks[0].month"),
-    ({"kind": "sanctions", "month": 2, "destination": "Mars", "months": 3}, "shocks[0].destination"),
-    ({"kind": "sanctions", "month": 2, "destination": "Iraq"}, "shocks[0].months"),
-    ({"kind": "exchange_rate", "month": 2, "depreciation": -0.95}, "shocks[0].depreciation"),
-    ({"kind": "flood", "month": 2}, "shocks[0].kind"),
-    ({"kind": "exchange_rate", "month": 2, "depreciation": 0.1, "when": 3}, "shocks[0].when"),
-])
+@pytest.mark.parametrize(
+    "shock, key",
+    [
+        ({"kind": "sanctions", "month": 0, "destination": "Iraq", "months": 3}, "shocks[0].month"),
+        ({"kind": "sanctions", "month": 2, "destination": "Mars", "months": 3}, "shocks[0].destination"),
+        ({"kind": "sanctions", "month": 2, "destination": "Iraq"}, "shocks[0].months"),
+        ({"kind": "exchange_rate", "month": 2, "depreciation": -0.95}, "shocks[0].depreciation"),
+        ({"kind": "flood", "month": 2}, "shocks[0].kind"),
+        ({"kind": "exchange_rate", "month": 2, "depreciation": 0.1, "when": 3}, "shocks[0].when"),
+    ],
+)
 def test_bad_shocks_are_refused_naming_the_key(shock, key):
     with pytest.raises(InputError) as caught:
         SMEModel(rng=1, scale=SMALL, shocks=[shock])

@@ -69,9 +69,11 @@ def test_comparison_report_embeds_every_figure_and_the_goal_table(comparison, ca
 
 def test_run_report_with_goals_met_and_missed(comparison, tmp_path):
     scenario = tmp_path / "short.toml"
-    scenario.write_text('description = "short"\nseed = 2\nmonths = 4\nscale = 0.02\nreplications = 2\n'
-                        '[goals.employment_share]\nmonth = 3\n[goals.exports]\nmonth = 4\n[levers.clinics]\n'
-                        'budget_usd = 20e6\n')
+    scenario.write_text(
+        'description = "short"\nseed = 2\nmonths = 4\nscale = 0.02\nreplications = 2\n'
+        "[goals.employment_share]\nmonth = 3\n[goals.exports]\nmonth = 4\n[levers.clinics]\n"
+        "budget_usd = 20e6\n"
+    )
     run = tmp_path / "run"
     assert cli.main(["run", str(scenario), "--out", str(run)]) == 0
     text = report(run)
@@ -142,8 +144,8 @@ def test_sobol_sweep_report_has_the_sensitivity_bars_and_table(tmp_path):
     assert len(IMG.findall(text)) == len(pngs)
     assert_png_sizes(pngs)
     assert_self_contained(text)
-    table = text[text.index("<h2>Sensitivity</h2>"):]
-    table = table[:table.index("</table>")]
+    table = text[text.index("<h2>Sensitivity</h2>") :]
+    table = table[: table.index("</table>")]
     for factor in ("uncertainties.inflation_rate", "uncertainties.completion_rate"):
         assert factor in table
     # first-order and total indices with intervals for each goal indicator and factor

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.inputs import goals as goals_module
 from experiments.errors import BadInput
-from experiments.inputs.goals import evaluate, Goal, load_goals
+from experiments.inputs import goals as goals_module
+from experiments.inputs.goals import Goal, evaluate, load_goals
 from experiments.inputs.scenario import load_scenario, parse_scenario, shipped_scenarios
 from simulation import SMEModel
 from simulation.policy import Policy
@@ -21,8 +21,20 @@ seed = 3
 months = 12
 scale = 0.02
 """
-LEVERS = ("training", "clinics", "consortia", "clusters", "sukuk", "listing", "infrastructure", "rural_zones",
-          "matchmaking", "technology", "credit", "ranking")
+LEVERS = (
+    "training",
+    "clinics",
+    "consortia",
+    "clusters",
+    "sukuk",
+    "listing",
+    "infrastructure",
+    "rural_zones",
+    "matchmaking",
+    "technology",
+    "credit",
+    "ranking",
+)
 
 
 def scenario_file(tmp_path, text: str, name: str = "test"):
@@ -36,8 +48,12 @@ def scenario_file(tmp_path, text: str, name: str = "test"):
 
 def test_every_lever_has_a_shipped_scenario():
     names = set(shipped_scenarios())
-    assert {f"lever_{lever}" for lever in LEVERS} | {"baseline", "ministry_plan", "sanctions_tightening",
-                                                      "rial_fall"} <= names
+    assert {f"lever_{lever}" for lever in LEVERS} | {
+        "baseline",
+        "ministry_plan",
+        "sanctions_tightening",
+        "rial_fall",
+    } <= names
 
 
 @pytest.mark.parametrize("name", sorted(shipped_scenarios()))
@@ -70,8 +86,10 @@ def test_ministry_plan_pulls_every_lever_of_the_lever_scenarios():
 
 def test_shock_scenarios():
     sanctions = load_scenario("sanctions_tightening")
-    assert {(s.destination, s.month, s.months, s.cut) for s in sanctions.shocks} == {("Iraq", 6, 24, 0.8),
-                                                                                      ("UAE", 6, 24, 0.8)}
+    assert {(s.destination, s.month, s.months, s.cut) for s in sanctions.shocks} == {
+        ("Iraq", 6, 24, 0.8),
+        ("UAE", 6, 24, 0.8),
+    }
     assert sanctions.uncertainties == {"sanctions_risk_multiplier": 2.0}
     rial = load_scenario("rial_fall")
     assert [(s.kind, s.month, s.depreciation) for s in rial.shocks] == [("exchange_rate", 3, 1.0)]
@@ -81,9 +99,10 @@ def test_shock_scenarios():
 
 # --- refusals ---------------------------------------------------------------------------------
 
+
 def replacing(key: str, line: str | None) -> str:
     """The valid scenario with the line setting `key` replaced by `line` (None: removed)."""
-    lines = [l for l in VALID.splitlines() if not l.startswith(f"{key} ")]
+    lines = [row for row in VALID.splitlines() if not row.startswith(f"{key} ")]
     return "\n".join(lines + ([line] if line else [])) + "\n"
 
 
@@ -95,13 +114,25 @@ BAD = [
     # (what, scenario text, key, part of the message)
     ("unknown top-level key", adding("sead = 4"), "sead", "did you mean 'seed'"),
     ("unknown lever", adding("[levers.clinic]\nbudget_usd = 1"), "levers.clinic", "unknown lever"),
-    ("unknown lever setting", adding("[levers.clinics]\nbudjet_usd = 1"), "levers.clinics.budjet_usd",
-     "unknown setting"),
+    (
+        "unknown lever setting",
+        adding("[levers.clinics]\nbudjet_usd = 1"),
+        "levers.clinics.budjet_usd",
+        "unknown setting",
+    ),
     ("negative budget", adding("[levers.clinics]\nbudget_usd = -5"), "levers.clinics.budget_usd", "[0.0, inf)"),
-    ("budget of the wrong type", adding('[levers.training]\nbudget_usd = "5m"'), "levers.training.budget_usd",
-     "number"),
-    ("ranking targeting without the ranking", adding('[levers.technology]\nbudget_usd = 1e6\ntargeting = "ranking"'),
-     "levers.technology.targeting", "ranking.budget_usd > 0"),
+    (
+        "budget of the wrong type",
+        adding('[levers.training]\nbudget_usd = "5m"'),
+        "levers.training.budget_usd",
+        "number",
+    ),
+    (
+        "ranking targeting without the ranking",
+        adding('[levers.technology]\nbudget_usd = 1e6\ntargeting = "ranking"'),
+        "levers.technology.targeting",
+        "ranking.budget_usd > 0",
+    ),
     ("months of the wrong type", replacing("months", 'months = "12"'), "months", "whole number in [1, 600]"),
     ("months = 0", replacing("months", "months = 0"), "months", "whole number in [1, 600]"),
     ("scale 0", replacing("scale", "scale = 0"), "scale", "(0, 1]"),
@@ -110,42 +141,91 @@ BAD = [
     ("fractional seed", replacing("seed", "seed = 1.5"), "seed", "whole number"),
     ("replications = 0", adding("replications = 0"), "replications", "[1, 1000]"),
     ("missing description", replacing("description", None), "description", "missing"),
-    ("multi-line description", replacing("description", 'description = """two\nlines"""'), "description",
-     "one-line"),
-    ("unknown uncertainty", adding("[uncertainties]\ninflation = 0.5"), "uncertainties.inflation",
-     "did you mean 'inflation_rate'"),
-    ("a constant as uncertainty", adding("[uncertainties]\nhiring_speed = 0.2"), "uncertainties.hiring_speed",
-     "give it under [constants]"),
-    ("an uncertainty as constant", adding("[constants]\ninflation_rate = 0.5"), "constants.inflation_rate",
-     "give it under [uncertainties]"),
-    ("a parameter given twice", adding("[uncertainties]\ninflation_rate = 0.5\n[constants]\ninflation_rate = 0.5"),
-     "constants.inflation_rate", "both"),
-    ("a lever-controlled parameter as constant", adding("[constants]\nsukuk_programme_capacity_usd = 5e7"),
-     "constants.sukuk_programme_capacity_usd", "levers.sukuk.capacity_usd"),
-    ("unknown constant", adding("[constants]\nhiring_sped = 0.2"), "constants.hiring_sped",
-     "did you mean 'hiring_speed'"),
+    ("multi-line description", replacing("description", 'description = """two\nlines"""'), "description", "one-line"),
+    (
+        "unknown uncertainty",
+        adding("[uncertainties]\ninflation = 0.5"),
+        "uncertainties.inflation",
+        "did you mean 'inflation_rate'",
+    ),
+    (
+        "a constant as uncertainty",
+        adding("[uncertainties]\nhiring_speed = 0.2"),
+        "uncertainties.hiring_speed",
+        "give it under [constants]",
+    ),
+    (
+        "an uncertainty as constant",
+        adding("[constants]\ninflation_rate = 0.5"),
+        "constants.inflation_rate",
+        "give it under [uncertainties]",
+    ),
+    (
+        "a parameter given twice",
+        adding("[uncertainties]\ninflation_rate = 0.5\n[constants]\ninflation_rate = 0.5"),
+        "constants.inflation_rate",
+        "both",
+    ),
+    (
+        "a lever-controlled parameter as constant",
+        adding("[constants]\nsukuk_programme_capacity_usd = 5e7"),
+        "constants.sukuk_programme_capacity_usd",
+        "levers.sukuk.capacity_usd",
+    ),
+    (
+        "unknown constant",
+        adding("[constants]\nhiring_sped = 0.2"),
+        "constants.hiring_sped",
+        "did you mean 'hiring_speed'",
+    ),
     ("constant out of range", adding("[constants]\nhiring_speed = 2.0"), "constants.hiring_speed", "[0.0, 1.0]"),
     ("whole-number constant", adding("[constants]\nparks = 900.5"), "constants.parks", "whole number"),
-    ("inconsistent constants", adding("[constants]\ninitial_smes = 90000"), "constants.initial_smes",
-     "initial_smes <="),
+    (
+        "inconsistent constants",
+        adding("[constants]\ninitial_smes = 90000"),
+        "constants.initial_smes",
+        "initial_smes <=",
+    ),
     ("constants not a table", adding("constants = 3"), "constants", "table"),
-    ("shock after the horizon", adding('[[shocks]]\nkind = "exchange_rate"\nmonth = 13\ndepreciation = 0.5'),
-     "shocks[0].month", "[1, 12]"),
-    ("bad shock destination", adding('[[shocks]]\nkind = "exchange_rate"\nmonth = 2\ndepreciation = 0.5\n'
-                                     '[[shocks]]\nkind = "sanctions"\nmonth = 2\nmonths = 3\ndestination = "Atlantis"'),
-     "shocks[1].destination", "Iraq"),
+    (
+        "shock after the horizon",
+        adding('[[shocks]]\nkind = "exchange_rate"\nmonth = 13\ndepreciation = 0.5'),
+        "shocks[0].month",
+        "[1, 12]",
+    ),
+    (
+        "bad shock destination",
+        adding(
+            '[[shocks]]\nkind = "exchange_rate"\nmonth = 2\ndepreciation = 0.5\n'
+            '[[shocks]]\nkind = "sanctions"\nmonth = 2\nmonths = 3\ndestination = "Atlantis"'
+        ),
+        "shocks[1].destination",
+        "Iraq",
+    ),
     ("shocks as a table", adding('[shocks]\nkind = "exchange_rate"'), "shocks", "[[shocks]]"),
-    ("goal on an unknown indicator", adding('[goals.jobs]\nindicator = "jobs"\nat_least = 1'), "goals.jobs.indicator",
-     "unknown indicator"),
+    (
+        "goal on an unknown indicator",
+        adding('[goals.jobs]\nindicator = "jobs"\nat_least = 1'),
+        "goals.jobs.indicator",
+        "unknown indicator",
+    ),
     ("goal without a target", adding('[goals.jobs]\nindicator = "employment"'), "goals.jobs.at_least", "at_least"),
     ("goal with an unknown key", adding("[goals.exports]\ntarget = 5"), "goals.exports.target", "at_least"),
     ("goal after the horizon", adding("[goals.exports]\nmonth = 13"), "goals.exports.month", "[1, 12]"),
-    ("default goal month after the horizon", adding("[goals.exports]\nat_least = 1e9"), "goals.exports.month",
-     "from the default goals"),
+    (
+        "default goal month after the horizon",
+        adding("[goals.exports]\nat_least = 1e9"),
+        "goals.exports.month",
+        "from the default goals",
+    ),
     ("goals not a table", adding("goals = 5"), "goals", "table"),
     ("goal not a table", adding("[goals]\nexports = 5"), "goals.exports", "table"),
-    ("goal range upside down", adding("[goals.exports]\nmonth = 12\nat_least = 2\nat_most = 1"),
-     "goals.exports.at_most", ">= at_least"),
+    (
+        "goal range upside down",
+        adding("[goals.exports]\nmonth = 12\nat_least = 2\nat_most = 1"),
+        "goals.exports.at_most",
+        ">= at_least",
+    ),
 ]
 
 
@@ -181,8 +261,12 @@ def test_overrides_are_checked_like_the_file(tmp_path):
     assert (changed.seed, changed.months, changed.scale, changed.replications) == (9, 2, 0.05, 4)
     assert changed.overrides == {"seed": 9, "months": 2, "scale": 0.05, "replications": 4}
     assert scenario.with_overrides(months=None) == scenario
-    for setting, value, fragment in [("months", 0, "[1, 600]"), ("scale", 1.5, "(0, 1]"), ("seed", -2, ">= 0"),
-                                     ("replications", 0, "[1, 1000]")]:
+    for setting, value, fragment in [
+        ("months", 0, "[1, 600]"),
+        ("scale", 1.5, "(0, 1]"),
+        ("seed", -2, ">= 0"),
+        ("replications", 0, "[1, 1000]"),
+    ]:
         with pytest.raises(BadInput) as caught:
             scenario.with_overrides(**{setting: value})
         assert caught.value.flag == f"--{setting}" and fragment in caught.value.message
@@ -198,7 +282,9 @@ def test_shortened_horizon_must_keep_the_shocks():
 
 
 def test_model_gets_policy_uncertainties_constants_and_shocks(tmp_path):
-    text = VALID + """
+    text = (
+        VALID
+        + """
 [levers.sukuk]
 capacity_usd = 30e6
 [uncertainties]
@@ -211,6 +297,7 @@ destination = "Iraq"
 month = 2
 months = 3
 """
+    )
     scenario = load_scenario(scenario_file(tmp_path, text))
     model = SMEModel(**scenario.model_kwargs(0))
     assert model.params.inflation_rate == 0.5 and model.params.hiring_speed == 0.3
@@ -248,7 +335,9 @@ def test_default_goals():
 
 
 def test_scenario_goals_override_and_add(tmp_path):
-    text = VALID.replace("months = 12", "months = 48") + """
+    text = (
+        VALID.replace("months = 12", "months = 48")
+        + """
 [goals.exports]
 at_least = 20e9
 [goals.activation]
@@ -258,6 +347,7 @@ indicator = "employment"
 at_least = 3e6
 at_most = 4e6
 """
+    )
     goals = load_scenario(scenario_file(tmp_path, text)).goals
     defaults = load_goals()
     assert goals["exports"] == Goal("exports", "exports_usd", "exports_usd >= 20.0 bn", 20e9, None, 48)
@@ -273,8 +363,9 @@ def test_an_override_bound_replaces_the_default_bounds():
     assert (changed.at_least, changed.at_most) == (None, 9)
 
 
-@pytest.mark.parametrize("value, met", [(10.0, True), (10.5, True), (9.99, False), (math.nan, False),
-                                        (math.inf, False)])
+@pytest.mark.parametrize(
+    "value, met", [(10.0, True), (10.5, True), (9.99, False), (math.nan, False), (math.inf, False)]
+)
 def test_at_least(value, met):
     assert Goal("g", "exporters", "g", at_least=10).is_met(value) is met
 
@@ -290,8 +381,9 @@ def test_range(value, met):
 
 
 def test_goal_checked_on_a_frame():
-    frame = pd.DataFrame({"replication": [0, 0, 1, 1, 2, 2], "month": [0, 2] * 3,
-                          "exporters": [0.0, 12.0, 0.0, 8.0, 0.0, 10.0]})
+    frame = pd.DataFrame(
+        {"replication": [0, 0, 1, 1, 2, 2], "month": [0, 2] * 3, "exporters": [0.0, 12.0, 0.0, 8.0, 0.0, 10.0]}
+    )
     goal = Goal("g", "exporters", "g", at_least=10, month=2)
     outcome = evaluate(goal, frame, horizon=2)
     assert outcome.values == (12.0, 8.0, 10.0) and outcome.met == (True, False, True)

@@ -48,6 +48,7 @@ def linked_buyer(chain, firms, min_suppliers=2):
 
 # --- month 0 ---------------------------------------------------------------------------
 
+
 def test_month_zero_demand_is_the_sales_share_of_linked_smes_employment():
     firms, p, chain = network()
     demand = chain.labour_demand(firms)
@@ -61,7 +62,7 @@ def test_month_zero_demand_is_the_sales_share_of_linked_smes_employment():
 
 
 def test_links_join_distinct_active_smes_to_active_large_units():
-    firms, p, chain = network()
+    firms, _, chain = network()
     assert chain.n_links > 0
     assert active_smes(firms)[chain.supplier].all()
     assert active_large(firms)[chain.buyer].all()
@@ -161,6 +162,7 @@ def test_same_seed_same_links_and_another_seed_others():
 
 # --- buyers pull their suppliers ---------------------------------------------------------
 
+
 def test_an_idle_buyer_takes_exactly_its_share_of_its_suppliers_demand():
     firms, p, chain = network()
     b = linked_buyer(chain, firms)
@@ -189,6 +191,7 @@ def test_a_buyer_doubling_output_doubles_its_part_of_suppliers_demand():
 
 # --- monthly turnover --------------------------------------------------------------------
 
+
 def test_update_drops_links_of_closed_suppliers_and_buyers():
     firms, p, chain = network()
     p0 = dataclasses.replace(p, link_formation_rate=0.0)
@@ -213,10 +216,14 @@ def test_update_at_rate_one_links_every_unlinked_active_sme_and_at_zero_none():
     firms, p, chain = network()
     unlinked = np.flatnonzero(active_smes(firms) & ~chain.linked(firms))
     n_before = chain.n_links
-    formed, dropped = chain.update(firms, dataclasses.replace(p, link_formation_rate=0.0), 0.1, 1, np.random.default_rng(0))
+    formed, dropped = chain.update(
+        firms, dataclasses.replace(p, link_formation_rate=0.0), 0.1, 1, np.random.default_rng(0)
+    )
     assert (formed, dropped, chain.n_links) == (0, 0, n_before)
 
-    formed, dropped = chain.update(firms, dataclasses.replace(p, link_formation_rate=1.0), 0.1, 1, np.random.default_rng(0))
+    formed, dropped = chain.update(
+        firms, dataclasses.replace(p, link_formation_rate=1.0), 0.1, 1, np.random.default_rng(0)
+    )
     assert (formed, dropped) == (len(unlinked), 0)
     assert chain.linked(firms)[active_smes(firms)].all()
     new = np.isin(chain.supplier, unlinked)
@@ -254,6 +261,7 @@ def test_buyers_without_output_are_not_chosen():
 
 # --- matchmaking lever -------------------------------------------------------------------
 
+
 def test_add_links_adds_the_share_of_employment_and_refuses_ineligible_pairs():
     firms, p, chain = network()
     smes = np.flatnonzero(active_smes(firms))
@@ -288,18 +296,24 @@ def test_add_links_adds_the_share_of_employment_and_refuses_ineligible_pairs():
 
 # --- the matrix follows the population ---------------------------------------------------
 
+
 def test_matrix_follows_appended_rows_and_link_changes():
     firms, p, chain = network()
     w = chain.matrix(firms)
     assert w.shape == (firms.n, firms.n)
     assert chain.matrix(firms) is w  # cached while nothing changed
     demand = chain.labour_demand(firms)
-    firms.append(status=np.full(10, ACTIVE, np.int8), size_class=np.full(10, LARGE, np.int8),
-                 employees=np.full(10, 500.0), capacity=np.full(10, 700.0), output_usd=np.full(10, 1e6))
+    firms.append(
+        status=np.full(10, ACTIVE, np.int8),
+        size_class=np.full(10, LARGE, np.int8),
+        employees=np.full(10, 500.0),
+        capacity=np.full(10, 700.0),
+        output_usd=np.full(10, 1e6),
+    )
     assert chain.matrix(firms).shape == (firms.n, firms.n)
     grown = chain.labour_demand(firms)
     assert grown.shape == (firms.n,)
-    assert np.array_equal(grown[: len(demand)], demand) and not grown[len(demand):].any()
+    assert np.array_equal(grown[: len(demand)], demand) and not grown[len(demand) :].any()
     # a new buyer among the appended rows
     s = np.flatnonzero(active_smes(firms) & ~chain.linked(firms))[0]
     assert chain.add_links(firms, [s], [firms.n - 1]) == 1

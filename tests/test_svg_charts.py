@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
+from experiments.dashboard.svg_charts import (
+    Series,
+    Target,
+    bar_chart,
+    line_chart,
+    nice_ticks,
+    plain_number,
+    tick_labels,
+)
 from experiments.formatting import persian_digits
-from experiments.dashboard.svg_charts import bar_chart, line_chart, nice_ticks, plain_number, Series, Target, tick_labels
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -36,7 +46,7 @@ def test_nice_ticks_examples():
 def test_nice_ticks_span_the_range_in_round_equal_steps(low, relative_width):
     high = low + relative_width * max(1.0, abs(low))  # ranges wider than float noise
     ticks = nice_ticks(low, high)
-    steps = [b - a for a, b in zip(ticks, ticks[1:])]
+    steps = [b - a for a, b in itertools.pairwise(ticks)]
     assert ticks[0] <= low + 1e-6 * steps[0] and ticks[-1] >= high - 1e-6 * steps[0]  # float noise aside
     assert 3 <= len(ticks) <= 12
     assert max(steps) - min(steps) <= 1e-6 * steps[0]
@@ -63,8 +73,15 @@ def test_line_chart_geometry():
     x = list(range(5))
     run = Series("this run", [1.0, 2.0, float("nan"), 4.0, 5.0])
     base = Series("baseline", [1.0, 1.5, 2.0, 2.5, 3.0], colour="grey", dashed=True)
-    svg = line_chart("Units & <more>", x, [run, base], targets=[Target(8.0, "target 8")], marker_x=10,
-                     x_label="month", y_label="thousand units")
+    svg = line_chart(
+        "Units & <more>",
+        x,
+        [run, base],
+        targets=[Target(8.0, "target 8")],
+        marker_x=10,
+        x_label="month",
+        y_label="thousand units",
+    )
     root = _parse(svg)
     assert root.find(f"{SVG}title").text == "Units & <more>"
     lines = root.findall(f".//{SVG}polyline")
@@ -107,8 +124,9 @@ def test_line_chart_without_data_is_still_a_chart():
 def test_bar_chart_geometry(horizontal):
     run = Series("this run", [4.0, 2.0, 0.0])
     base = Series("baseline", [1.0, 2.0, 3.0], colour="grey")
-    root = _parse(bar_chart("Exports", ["EU", "Iraq", "China"], [run, base], horizontal=horizontal,
-                            value_label="USD bn a year"))
+    root = _parse(
+        bar_chart("Exports", ["EU", "Iraq", "China"], [run, base], horizontal=horizontal, value_label="USD bn a year")
+    )
     bars = root.findall(f".//{SVG}rect[@class='bar']")
     assert len(bars) == 6
     size = [float(b.get("width" if horizontal else "height")) for b in bars]

@@ -9,20 +9,20 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from sweep_helpers import assert_same_results
 
 from experiments import cli
-from experiments.runs.adapter import run_model
-from experiments.sweeps.design import RunPlan
 from experiments.errors import BadInput
-from experiments.sweeps.executors import ExecutorOptions, jobqueue_cluster, load_profile, SerialExecutor
-from experiments.sweeps.store import read_runs, read_series, runs_schema, SERIES_SCHEMA, Store
+from experiments.inputs.sweep_spec import load_sweep_spec
+from experiments.runs.adapter import run_model
 from experiments.runs.progress import SweepProgress
+from experiments.sweeps.design import RunPlan
+from experiments.sweeps.executors import ExecutorOptions, SerialExecutor, jobqueue_cluster, load_profile
 from experiments.sweeps.merge import merge_shards
 from experiments.sweeps.status import sweep_status
-from experiments.sweeps.sweep import run_sweep, Shard
-from experiments.inputs.sweep_spec import load_sweep_spec
+from experiments.sweeps.store import SERIES_SCHEMA, Store, read_runs, read_series, runs_schema
+from experiments.sweeps.sweep import Shard, run_sweep
 from simulation import INDICATORS
-from sweep_helpers import assert_same_results
 
 # 3 x 2 design points x 2 policies x 2 replicates = 24 runs; idling_rate 0.001 is below the
 # young units' excess hazard, so the model refuses those 12 runs at construction: error rows.
@@ -76,7 +76,12 @@ def test_a_sweep_writes_every_run_with_explicit_schemas(reference):
     spec = load_sweep_spec(spec_path)
     runs = read_runs(out)
     assert len(runs) == spec.runs_total == 24 and runs["run_id"].is_unique
-    assert list(runs.columns) == [*runs_schema([]).names[:10], "uncertainties.inflation_rate", "idling_rate", *INDICATORS]
+    assert list(runs.columns) == [
+        *runs_schema([]).names[:10],
+        "uncertainties.inflation_rate",
+        "idling_rate",
+        *INDICATORS,
+    ]
     for part in (out / "runs").iterdir():
         assert pq.read_schema(part).remove_metadata() == runs_schema([f.key for f in spec.factors])
     for part in (out / "series").iterdir():
@@ -106,11 +111,20 @@ def test_a_stored_run_replays_with_run_model_and_its_seed(reference):
     spec_path, out = reference
     spec = load_sweep_spec(spec_path)
     row = read_runs(out).query("status == 'ok' and policy == 'clinics'").iloc[0]
-    levers = {f"levers.{lever}.{name}": value for lever, settings in spec.policies["clinics"].to_dict().items()
-              for name, value in settings.items()}
+    levers = {
+        f"levers.{lever}.{name}": value
+        for lever, settings in spec.policies["clinics"].to_dict().items()
+        for name, value in settings.items()
+    }
     factors = {f.key: row[f.key] for f in spec.factors}
-    replay = run_model({**levers, **factors}, seed=np.random.SeedSequence(int(row["seed"])), months=spec.months,
-                       scale=spec.scale, base=spec.base, outcomes=INDICATORS)
+    replay = run_model(
+        {**levers, **factors},
+        seed=np.random.SeedSequence(int(row["seed"])),
+        months=spec.months,
+        scale=spec.scale,
+        base=spec.base,
+        outcomes=INDICATORS,
+    )
     assert replay == pytest.approx({name: row[name] for name in INDICATORS}, nan_ok=True)
 
 
@@ -164,7 +178,6 @@ def test_resume_cleans_leftovers_and_runs_only_what_is_missing(reference, tmp_pa
 
 
 def test_a_changed_spec_is_refused_and_no_resume_starts_over(reference, tmp_path, capsys):
-    spec_path, _ = reference
     out = tmp_path / "out"
     small = write_spec(tmp_path, SPEC.replace("replications = 2", "replications = 1"), "small")
     assert run_cli("sweep", small, "--out", out, "--workers", 0) == 0
@@ -198,11 +211,14 @@ def test_a_directory_that_is_not_a_sweep_is_not_touched(reference, tmp_path):
 # --- bad input ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("change, key", [
-    (("values = [0.3, 0.4, 0.55]", "values = [0.3, 9]"), 'factors."uncertainties.inflation_rate".values[1]'),
-    (("[policies.clinics]", "[policies.clinics]\ncolour = 1"), "policies.clinics.colour"),
-    (("scale = 0.02", "scale = 0.0001"), "scale"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (("values = [0.3, 0.4, 0.55]", "values = [0.3, 9]"), 'factors."uncertainties.inflation_rate".values[1]'),
+        (("[policies.clinics]", "[policies.clinics]\ncolour = 1"), "policies.clinics.colour"),
+        (("scale = 0.02", "scale = 0.0001"), "scale"),
+    ],
+)
 def test_a_bad_spec_exits_2_naming_file_and_key(tmp_path, capsys, change, key):
     bad = write_spec(tmp_path, SPEC.replace(*change), "bad")
     assert run_cli("sweep", bad, "--out", tmp_path / "out", "--workers", 0) == 2
@@ -211,11 +227,18 @@ def test_a_bad_spec_exits_2_naming_file_and_key(tmp_path, capsys, change, key):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("flags, key", [
-    (["--workers", "-1"], "--workers"), (["--shard", "4/3"], "--shard"), (["--shard", "x"], "--shard"),
-    (["--chunk-seconds", "0"], "--chunk-seconds"), (["--scheduler", "nowhere"], "--scheduler"),
-    (["--cluster", "slurm"], "--profile"), (["--workers", "2", "--scheduler", "tcp://h:1"], "--workers"),
-])
+@pytest.mark.parametrize(
+    "flags, key",
+    [
+        (["--workers", "-1"], "--workers"),
+        (["--shard", "4/3"], "--shard"),
+        (["--shard", "x"], "--shard"),
+        (["--chunk-seconds", "0"], "--chunk-seconds"),
+        (["--scheduler", "nowhere"], "--scheduler"),
+        (["--cluster", "slurm"], "--profile"),
+        (["--workers", "2", "--scheduler", "tcp://h:1"], "--workers"),
+    ],
+)
 def test_bad_flags_exit_2_naming_them(tmp_path, capsys, flags, key):
     assert run_cli("sweep", "quick", "--out", tmp_path / "out", *flags) == 2
     assert f"smesim: error: {key}: " in capsys.readouterr().err
@@ -241,7 +264,7 @@ def test_shards_merged_equal_the_unsharded_sweep(reference, tmp_path, capsys):
 
 
 def test_merge_refuses_shards_of_different_specs(reference, tmp_path, capsys):
-    spec_path, out = reference
+    _, out = reference
     other = write_spec(tmp_path, SPEC.replace("seed = 11", "seed = 12"), "other")
     assert run_cli("sweep", other, "--shard", "1/2", "--out", tmp_path / "other", "--workers", 0) == 0
     assert run_cli("merge", tmp_path / "merged", out, tmp_path / "other") == 2
@@ -260,8 +283,10 @@ def test_status_counts_done_errors_and_left_per_policy(reference, tmp_path, caps
     assert run_cli("status", out) == 0
     text = capsys.readouterr().out
     assert "24 of 24 runs done (12 errors), 0 left" in text
-    assert [line.split()[:4] for line in text.splitlines() if line.startswith(("baseline", "clinics"))] == \
-        [["baseline", "6", "6", "0"], ["clinics", "6", "6", "0"]]
+    assert [line.split()[:4] for line in text.splitlines() if line.startswith(("baseline", "clinics"))] == [
+        ["baseline", "6", "6", "0"],
+        ["clinics", "6", "6", "0"],
+    ]
     assert run_cli("sweep", spec_path, "--shard", "1/3", "--out", tmp_path / "s", "--workers", 0) == 0
     capsys.readouterr()
     assert run_cli("status", tmp_path) == 2
@@ -290,12 +315,18 @@ job_extra_directives = ["--constraint=cpu"]
 """
 
 
-@pytest.mark.parametrize("change, key", [
-    (("cores = 4", "cores = 0"), "cores"), (("jobs = 3", 'jobs = "3"'), "jobs"),
-    (('memory = "16GB"', 'memory = "lots"'), "memory"), (('walltime = "02:00:00"', 'walltime = "2h"'), "walltime"),
-    (("jobs = 3", "jobs = 3\nnodes = 2"), "nodes"), (("jobs = 3\n", ""), "jobs"),
-    (('["--constraint=cpu"]', '"--constraint=cpu"'), "job_extra_directives"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (("cores = 4", "cores = 0"), "cores"),
+        (("jobs = 3", 'jobs = "3"'), "jobs"),
+        (('memory = "16GB"', 'memory = "lots"'), "memory"),
+        (('walltime = "02:00:00"', 'walltime = "2h"'), "walltime"),
+        (("jobs = 3", "jobs = 3\nnodes = 2"), "nodes"),
+        (("jobs = 3\n", ""), "jobs"),
+        (('["--constraint=cpu"]', '"--constraint=cpu"'), "job_extra_directives"),
+    ],
+)
 def test_a_bad_cluster_profile_is_refused_naming_file_and_key(tmp_path, change, key):
     path = tmp_path / "cluster.toml"
     path.write_text(PROFILE.replace(*change), encoding="utf-8")
@@ -304,10 +335,13 @@ def test_a_bad_cluster_profile_is_refused_naming_file_and_key(tmp_path, change, 
     assert caught.value.file == str(path) and caught.value.key == key
 
 
-@pytest.mark.parametrize("kind, directive, lines", [
-    ("slurm", "#SBATCH", ["-p normal", "-A smes", "--cpus-per-task=4", "-t 02:00:00", "--constraint=cpu"]),
-    ("pbs", "#PBS", ["-q normal", "-A smes", "walltime=02:00:00", "--constraint=cpu"]),
-])
+@pytest.mark.parametrize(
+    "kind, directive, lines",
+    [
+        ("slurm", "#SBATCH", ["-p normal", "-A smes", "--cpus-per-task=4", "-t 02:00:00", "--constraint=cpu"]),
+        ("pbs", "#PBS", ["-q normal", "-A smes", "walltime=02:00:00", "--constraint=cpu"]),
+    ],
+)
 def test_a_profile_builds_the_jobqueue_cluster_without_submitting(tmp_path, kind, directive, lines):
     pytest.importorskip("dask_jobqueue")
     path = tmp_path / "cluster.toml"

@@ -3,6 +3,7 @@ with another chunk size, an external scheduler with its own workers. Every case 
 same runs and series as an undisturbed sweep, each run exactly once. And a run that kills its
 worker every time is found by splitting its chunk, and recorded as an error row."""
 
+import contextlib
 import json
 import os
 import signal
@@ -17,17 +18,17 @@ import dask
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
+from sweep_helpers import assert_same_results
 
 from experiments import cli
+from experiments.inputs.sweep_spec import load_sweep_spec
 from experiments.runs.adapter import run_model
 from experiments.sweeps.chunk import Chunk
 from experiments.sweeps.design import RunPlan
 from experiments.sweeps.executors import DaskExecutor, SerialExecutor
 from experiments.sweeps.store import read_runs
 from experiments.sweeps.sweep import run_sweep
-from experiments.inputs.sweep_spec import load_sweep_spec
 from simulation import INDICATORS
-from sweep_helpers import assert_same_results
 
 # 2 policies x 3 inflation rates x 2 idling rates x 6 replicates = 72 runs of 12 months at a
 # tenth of the population (about 0.08 s each); the 36 at idling_rate 0.001 are error rows.
@@ -67,10 +68,8 @@ def wait_for(condition, what: str, timeout: float = TIMEOUT, process: subprocess
 
 def kill_group(process: subprocess.Popen) -> None:
     """Kill a process started with start_new_session=True and everything it started."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=30)
 
 
@@ -84,8 +83,10 @@ def spec_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def executor():
     """A real embedded cluster: two worker processes, one thread each (as `smesim sweep --workers 2`)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
         yield DaskExecutor(client, "test cluster, 2 worker processes")
 
 
@@ -102,10 +103,19 @@ def test_runs_on_workers_equal_the_model_run_here(spec_path, reference):
     runs = read_runs(reference)
     assert len(runs) == RUNS and runs["run_id"].is_unique and runs["worker"].nunique() == 2
     for _, row in runs[runs["status"] == "ok"].iloc[[0, 7, 17]].iterrows():
-        levers = {f"levers.{lever}.{name}": value for lever, settings in spec.policies[row["policy"]].to_dict().items()
-                  for name, value in settings.items()}
-        here = run_model({**levers, **{f.key: row[f.key] for f in spec.factors}}, seed=np.random.SeedSequence(int(row["seed"])),
-                         months=spec.months, scale=spec.scale, base=spec.base, outcomes=INDICATORS)
+        levers = {
+            f"levers.{lever}.{name}": value
+            for lever, settings in spec.policies[row["policy"]].to_dict().items()
+            for name, value in settings.items()
+        }
+        here = run_model(
+            {**levers, **{f.key: row[f.key] for f in spec.factors}},
+            seed=np.random.SeedSequence(int(row["seed"])),
+            months=spec.months,
+            scale=spec.scale,
+            base=spec.base,
+            outcomes=INDICATORS,
+        )
         assert here == {name: row[name] for name in INDICATORS}
 
 
@@ -136,8 +146,19 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(spec_path, executor
 
 def test_a_killed_sweep_resumes_with_another_chunk_size(spec_path, executor, reference, tmp_path):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "experiments.cli", "sweep", str(spec_path), "--out", str(out),
-               "--workers", "2", "--chunk-seconds", "0.000001"]
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "sweep",
+        str(spec_path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--chunk-seconds",
+        "0.000001",
+    ]
     sweep = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: finished_files(out) >= 6, "the first runs", process=sweep)
@@ -157,15 +178,29 @@ def external_scheduler(tmp_path):
     """`dask scheduler` and `dask worker --nworkers 2 --nthreads 1` as separate processes."""
     dask = str(Path(sys.executable).with_name("dask"))
     address_file = tmp_path / "scheduler.json"
-    quiet = dict(start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
-                                  "--scheduler-file", str(address_file)], **quiet)
+    quiet = {"start_new_session": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--dashboard-address",
+            ":0",
+            "--scheduler-file",
+            str(address_file),
+        ],
+        **quiet,
+    )
     processes = [scheduler]
     try:
         wait_for(lambda: address_file.exists() and address_file.stat().st_size > 0, "the scheduler", process=scheduler)
         address = wait_for(lambda: _address(address_file), "the scheduler's address", process=scheduler)
-        processes.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
-                                           "--no-dashboard"], **quiet))
+        processes.append(
+            subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], **quiet)
+        )
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=TIMEOUT)
         yield address
@@ -183,8 +218,12 @@ def _address(path: Path) -> str | None:
 
 def test_an_external_scheduler_gives_the_same_results(spec_path, reference, external_scheduler, tmp_path, capsys):
     out = tmp_path / "out"
-    assert cli.main(["sweep", str(spec_path), "--out", str(out), "--scheduler", external_scheduler,
-                     "--chunk-seconds", "0.5"]) == 0
+    assert (
+        cli.main(
+            ["sweep", str(spec_path), "--out", str(out), "--scheduler", external_scheduler, "--chunk-seconds", "0.5"]
+        )
+        == 0
+    )
     assert f"Dask scheduler {external_scheduler}" in capsys.readouterr().out
     assert_same_results(reference, out)
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
@@ -223,9 +262,11 @@ def test_a_run_that_kills_its_worker_is_found_and_recorded_as_an_error(tmp_path)
     spec = load_sweep_spec(write_text(tmp_path / "hog.toml", MEMORY_HOG))
     good, hog = RunPlan(spec).runs
     chunks = iter([Chunk(spec, (good, hog))])
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="450MB", dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="450MB", dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
         results = list(DaskExecutor(client, "one small worker").results(lambda: next(chunks, None)))
     assert [r.runs.num_rows for r in results] == [1, 1]  # the chunk was split and each run ran alone
     rows = {row["run_id"]: row for r in results for row in r.runs.to_pylist()}

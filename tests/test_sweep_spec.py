@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from experiments.sweeps.design import design_points
-from experiments.sweeps.design import factor_values, RunPlan
 from experiments.errors import BadInput
 from experiments.inputs.scenario import load_scenario
 from experiments.inputs.sweep_spec import Factor, load_sweep_spec, parse_sweep_spec, shipped_sweeps
+from experiments.sweeps.design import RunPlan, design_points, factor_values
 
 HEAD = """
 description = "A test sweep"
@@ -15,7 +14,9 @@ seed = 3
 months = 3
 scale = 0.02
 """
-SOBOL = HEAD + """
+SOBOL = (
+    HEAD
+    + """
 [design]
 kind = "sobol"
 samples = 8
@@ -30,6 +31,7 @@ distribution = "loguniform"
 low = 0.002
 high = 0.015
 """
+)
 
 
 def spec(text: str, tmp_path=None, name: str = "test"):
@@ -57,8 +59,9 @@ def test_shipped_specs_are_the_three_promised():
     quick = load_sweep_spec("quick")
     assert (quick.scale, quick.months) == (0.02, 3) and quick.runs_total <= 16
     sobol = load_sweep_spec("sobol_uncertainties")
-    assert sobol.design == "sobol" and {"uncertainties.inflation_rate", "uncertainties.clinic_revival_success"} <= \
-        {f.key for f in sobol.factors}
+    assert sobol.design == "sobol" and {"uncertainties.inflation_rate", "uncertainties.clinic_revival_success"} <= {
+        f.key for f in sobol.factors
+    }
 
 
 def test_defaults_one_policy_the_base_and_one_design_point():
@@ -69,25 +72,34 @@ def test_defaults_one_policy_the_base_and_one_design_point():
 
 
 def test_a_policy_starts_from_a_scenario_and_changes_its_levers():
-    loaded = spec(HEAD + """
+    loaded = spec(
+        HEAD
+        + """
 [policies.plan]
 scenario = "ministry_plan"
 [policies.plan.levers.clinics]
 budget_usd = 1e6
-""")
+"""
+    )
     plan = load_scenario("ministry_plan").policy
     assert loaded.policies["plan"]["clinics"]["budget_usd"] == 1e6
     assert loaded.policies["plan"]["training"] == plan["training"]
 
 
 def test_base_and_policy_scenarios_may_be_files_beside_the_spec(tmp_path):
-    (tmp_path / "mine.toml").write_text('description = "mine"\nseed = 1\nmonths = 12\n[levers.clinics]\nbudget_usd = 5e6\n')
+    (tmp_path / "mine.toml").write_text(
+        'description = "mine"\nseed = 1\nmonths = 12\n[levers.clinics]\nbudget_usd = 5e6\n'
+    )
     loaded = spec(HEAD + 'base = "mine.toml"\n', tmp_path)
     assert loaded.base.policy["clinics"]["budget_usd"] == 5e6
 
 
 def test_goals_change_the_bases():
-    loaded = spec(HEAD + "[goals.exports]\nat_least = 20e9\nmonth = 3\n[goals.early]\nindicator = \"exporters\"\nat_least = 1\nmonth = 2\n")
+    loaded = spec(
+        HEAD
+        + "[goals.exports]\nat_least = 20e9\nmonth = 3\n"
+        + '[goals.early]\nindicator = "exporters"\nat_least = 1\nmonth = 2\n'
+    )
     assert loaded.goals["exports"].at_least == 20e9 and loaded.goals["early"].month == 2
 
 
@@ -101,64 +113,123 @@ def test_the_fingerprint_ignores_comments_but_not_content():
 # --- refusals -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra, key, words", [
-    ("colour = 1\n", "colour", "unknown top-level key"),
-    ('base = "nowhere"\n', "base", "no such scenario"),
-    ("[design]\nkind = \"random\"\n", "design.kind", "factorial"),
-    ("[design]\nsize = 3\n", "design.size", "unknown design setting"),
-    ("[design]\nsamples = 4\n", "design.samples", "factorial design runs every combination"),
-    ("[design]\nkind = \"sobol\"\nsamples = 8\n", "design.kind", "needs at least one"),
-    ('[factors."uncertainties.inflation_rate"]\nlow = 0.3\nhigh = 0.5\n', 'factors."uncertainties.inflation_rate".low',
-     "factorial design takes discrete values"),
-    ('[factors."uncertainties.inflation_rate"]\nvalues = []\n', 'factors."uncertainties.inflation_rate".values', "empty"),
-    ('[factors."uncertainties.inflation_rate"]\nvalues = [0.3, 0.3]\n', 'factors."uncertainties.inflation_rate".values', "twice"),
-    ('[factors."uncertainties.inflation_rate"]\nvalues = [0.3, 9]\n', 'factors."uncertainties.inflation_rate".values[1]',
-     "[-0.5, 5.0]"),
-    ('[factors."uncertainties.inflation_rate"]\nvalues = [0.3, "x"]\n', 'factors."uncertainties.inflation_rate".values[1]',
-     "finite number"),
-    ('[factors."uncertainties.inflation_rat"]\nvalues = [0.3]\n', 'factors."uncertainties.inflation_rat"', "did you mean"),
-    ('[factors."levers.clinics.targeting"]\nvalues = [1]\n', 'factors."levers.clinics.targeting"', "only numeric settings"),
-    ('[factors."levers.sukuk.provinces"]\nvalues = [10.5]\n', 'factors."levers.sukuk.provinces".values[0]', "whole number"),
-    ('[factors."levers.sukuk.provinces"]\nvalues = [40]\n', 'factors."levers.sukuk.provinces".values[0]', "[0, 31]"),
-    ('[factors."uncertainties.inflation_rate"]\nvalues = [0.3]\n[factors.inflation_rate]\nvalues = [0.4]\n',
-     'factors."inflation_rate"', "same parameter"),
-    ('[factors."uncertainties.inflation_rate"]\nvalues = [0.3]\nsd = 1\n', 'factors."uncertainties.inflation_rate".sd',
-     "factorial design takes discrete values"),
-    ('[factors."levers.ranking.budget_usd"]\nvalues = [0, 1e6]\n[policies.top]\n[policies.top.levers.technology]\n'
-     'targeting = "ranking"\n[policies.top.levers.ranking]\nbudget_usd = 1e6\n',
-     "policies.top.levers.ranking.budget_usd", "also a factor"),
-    ('[factors."levers.clinics.budget_usd"]\nvalues = [0, 1e6]\n[policies.plan]\nscenario = "lever_clinics"\n',
-     "policies.plan.levers.clinics.budget_usd", "also a factor"),
-    ('[factors."levers.ranking.budget_usd"]\nvalues = [0, 1e6]\n[policies.plan]\nscenario = "ministry_plan"\n',
-     'policies.plan.levers.ranking.budget_usd', "also a factor"),
-    ("[policies]\n", "policies", "is empty"),
-    ("[policies.a]\n[policies.b]\n", "policies.b", "same lever settings as policies.a"),
-    ("[policies.a]\ncolour = 1\n", "policies.a.colour", "unknown policy setting"),
-    ("[policies.\"1a\"]\n", "policies.1a", "must start with a letter"),
-    ("[policies.a.levers.clinics]\nbudget_usd = -1\n", "policies.a.levers.clinics.budget_usd", "[0.0, inf)"),
-    ("[policies.a]\nscenario = \"nowhere\"\n", "policies.a.scenario", "no such scenario"),
-    ("[goals.exports]\nmonth = 4\n", "goals.exports.month", "after the sweep's last month"),
-    ("[goals.exports]\nat_least = 1\n", "goals.exports.month", "48 (from the base's goals) is after"),
-    ("[goals.exports]\nindicator = \"export\"\n", "goals.exports.indicator", "did you mean"),
-])
+@pytest.mark.parametrize(
+    "extra, key, words",
+    [
+        ("colour = 1\n", "colour", "unknown top-level key"),
+        ('base = "nowhere"\n', "base", "no such scenario"),
+        ('[design]\nkind = "random"\n', "design.kind", "factorial"),
+        ("[design]\nsize = 3\n", "design.size", "unknown design setting"),
+        ("[design]\nsamples = 4\n", "design.samples", "factorial design runs every combination"),
+        ('[design]\nkind = "sobol"\nsamples = 8\n', "design.kind", "needs at least one"),
+        (
+            '[factors."uncertainties.inflation_rate"]\nlow = 0.3\nhigh = 0.5\n',
+            'factors."uncertainties.inflation_rate".low',
+            "factorial design takes discrete values",
+        ),
+        (
+            '[factors."uncertainties.inflation_rate"]\nvalues = []\n',
+            'factors."uncertainties.inflation_rate".values',
+            "empty",
+        ),
+        (
+            '[factors."uncertainties.inflation_rate"]\nvalues = [0.3, 0.3]\n',
+            'factors."uncertainties.inflation_rate".values',
+            "twice",
+        ),
+        (
+            '[factors."uncertainties.inflation_rate"]\nvalues = [0.3, 9]\n',
+            'factors."uncertainties.inflation_rate".values[1]',
+            "[-0.5, 5.0]",
+        ),
+        (
+            '[factors."uncertainties.inflation_rate"]\nvalues = [0.3, "x"]\n',
+            'factors."uncertainties.inflation_rate".values[1]',
+            "finite number",
+        ),
+        (
+            '[factors."uncertainties.inflation_rat"]\nvalues = [0.3]\n',
+            'factors."uncertainties.inflation_rat"',
+            "did you mean",
+        ),
+        (
+            '[factors."levers.clinics.targeting"]\nvalues = [1]\n',
+            'factors."levers.clinics.targeting"',
+            "only numeric settings",
+        ),
+        (
+            '[factors."levers.sukuk.provinces"]\nvalues = [10.5]\n',
+            'factors."levers.sukuk.provinces".values[0]',
+            "whole number",
+        ),
+        (
+            '[factors."levers.sukuk.provinces"]\nvalues = [40]\n',
+            'factors."levers.sukuk.provinces".values[0]',
+            "[0, 31]",
+        ),
+        (
+            '[factors."uncertainties.inflation_rate"]\nvalues = [0.3]\n[factors.inflation_rate]\nvalues = [0.4]\n',
+            'factors."inflation_rate"',
+            "same parameter",
+        ),
+        (
+            '[factors."uncertainties.inflation_rate"]\nvalues = [0.3]\nsd = 1\n',
+            'factors."uncertainties.inflation_rate".sd',
+            "factorial design takes discrete values",
+        ),
+        (
+            '[factors."levers.ranking.budget_usd"]\nvalues = [0, 1e6]\n'
+            "[policies.top]\n[policies.top.levers.technology]\n"
+            'targeting = "ranking"\n[policies.top.levers.ranking]\nbudget_usd = 1e6\n',
+            "policies.top.levers.ranking.budget_usd",
+            "also a factor",
+        ),
+        (
+            '[factors."levers.clinics.budget_usd"]\nvalues = [0, 1e6]\n[policies.plan]\nscenario = "lever_clinics"\n',
+            "policies.plan.levers.clinics.budget_usd",
+            "also a factor",
+        ),
+        (
+            '[factors."levers.ranking.budget_usd"]\nvalues = [0, 1e6]\n[policies.plan]\nscenario = "ministry_plan"\n',
+            "policies.plan.levers.ranking.budget_usd",
+            "also a factor",
+        ),
+        ("[policies]\n", "policies", "is empty"),
+        ("[policies.a]\n[policies.b]\n", "policies.b", "same lever settings as policies.a"),
+        ("[policies.a]\ncolour = 1\n", "policies.a.colour", "unknown policy setting"),
+        ('[policies."1a"]\n', "policies.1a", "must start with a letter"),
+        ("[policies.a.levers.clinics]\nbudget_usd = -1\n", "policies.a.levers.clinics.budget_usd", "[0.0, inf)"),
+        ('[policies.a]\nscenario = "nowhere"\n', "policies.a.scenario", "no such scenario"),
+        ("[goals.exports]\nmonth = 4\n", "goals.exports.month", "after the sweep's last month"),
+        ("[goals.exports]\nat_least = 1\n", "goals.exports.month", "48 (from the base's goals) is after"),
+        ('[goals.exports]\nindicator = "export"\n', "goals.exports.indicator", "did you mean"),
+    ],
+)
 def test_bad_specs_are_refused_naming_the_key(extra, key, words):
     error = refusal(HEAD + extra)
     assert error.file == "test.toml" and error.key == key
     assert words in error.message
 
 
-@pytest.mark.parametrize("change, key, words", [
-    (("samples = 8", "samples = 12"), "design.samples", "power of two"),
-    (("samples = 8", "samples = 0"), "design.samples", "whole number"),
-    (("samples = 8\n", ""), "design.samples", "missing"),
-    (("low = 0.3", "values = [0.3]"), 'factors."uncertainties.inflation_rate".values', "samples a range"),
-    (("high = 0.55", "high = 0.2"), 'factors."uncertainties.inflation_rate".high', "above low"),
-    (("low = 0\n", ""), 'factors."levers.clinics.budget_usd".low', "missing"),
-    (("low = 0\n", "low = -5\n"), 'factors."levers.clinics.budget_usd".low', "must be a number in [0.0, inf] (USD a year)"),
-    (("low = 0.002", "low = 0"), 'factors."completion_rate".low', "loguniform factor needs low > 0"),
-    (('"loguniform"', '"beta"'), 'factors."completion_rate".distribution', "uniform"),
-    (('"loguniform"', '"normal"'), 'factors."completion_rate".mean', "missing"),
-])
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        (("samples = 8", "samples = 12"), "design.samples", "power of two"),
+        (("samples = 8", "samples = 0"), "design.samples", "whole number"),
+        (("samples = 8\n", ""), "design.samples", "missing"),
+        (("low = 0.3", "values = [0.3]"), 'factors."uncertainties.inflation_rate".values', "samples a range"),
+        (("high = 0.55", "high = 0.2"), 'factors."uncertainties.inflation_rate".high', "above low"),
+        (("low = 0\n", ""), 'factors."levers.clinics.budget_usd".low', "missing"),
+        (
+            ("low = 0\n", "low = -5\n"),
+            'factors."levers.clinics.budget_usd".low',
+            "must be a number in [0.0, inf] (USD a year)",
+        ),
+        (("low = 0.002", "low = 0"), 'factors."completion_rate".low', "loguniform factor needs low > 0"),
+        (('"loguniform"', '"beta"'), 'factors."completion_rate".distribution', "uniform"),
+        (('"loguniform"', '"normal"'), 'factors."completion_rate".mean', "missing"),
+    ],
+)
 def test_bad_continuous_designs_are_refused(change, key, words):
     error = refusal(SOBOL.replace(*change, 1))
     assert error.key == key and words in error.message
@@ -180,9 +251,19 @@ def test_a_bad_file_is_named():
 
 
 def test_factorial_runs_every_combination_first_factor_slowest():
-    loaded = spec(HEAD + '[factors.inflation_rate]\nvalues = [0.3, 0.5]\n[factors."levers.sukuk.provinces"]\nvalues = [10, 20, 31]\n')
+    loaded = spec(
+        HEAD
+        + '[factors.inflation_rate]\nvalues = [0.3, 0.5]\n[factors."levers.sukuk.provinces"]\nvalues = [10, 20, 31]\n'
+    )
     points = design_points(loaded)
-    assert [tuple(p.values.values()) for p in points] == [(0.3, 10), (0.3, 20), (0.3, 31), (0.5, 10), (0.5, 20), (0.5, 31)]
+    assert [tuple(p.values.values()) for p in points] == [
+        (0.3, 10),
+        (0.3, 20),
+        (0.3, 31),
+        (0.5, 10),
+        (0.5, 20),
+        (0.5, 31),
+    ]
     assert [p.sample for p in points] == list(range(6)) and {p.block for p in points} == {""}
 
 
@@ -205,11 +286,11 @@ def test_sobol_blocks_follow_saltelli():
     assert list(blocks) == ["A", "B", "AB:0", "AB:1", "AB:2"] and all(len(b) == 8 for b in blocks.values())
     keys = [f.key for f in loaded.factors]
     for i, key in enumerate(keys):
-        for a, b, ab in zip(blocks["A"], blocks["B"], blocks[f"AB:{i}"]):
+        for a, b, ab in zip(blocks["A"], blocks["B"], blocks[f"AB:{i}"], strict=True):
             assert ab.values[key] == b.values[key]
             assert all(ab.values[k] == a.values[k] for k in keys if k != key)
     rates = np.array([p.values["completion_rate"] for p in blocks["A"]])
-    assert ((0.002 <= rates) & (rates <= 0.015)).all()
+    assert ((rates >= 0.002) & (rates <= 0.015)).all()
     assert loaded.runs_total == 8 * 5
 
 
@@ -218,13 +299,20 @@ def test_factor_distributions_map_the_unit_interval():
     assert factor_values(Factor("x", low=1.0, high=3.0), u) == pytest.approx([1.0, 2.0, 3.0], abs=1e-5)
     assert factor_values(Factor("x", distribution="loguniform", low=1.0, high=100.0), u)[1] == pytest.approx(10.0)
     normal = factor_values(Factor("x", distribution="normal", mean=0.5, sd=0.1, low=0.0, high=0.6), u)
-    assert normal[1] < 0.5 and 0.0 <= min(normal) and max(normal) <= 0.6  # truncated above: the median falls
-    assert factor_values(Factor("x", low=10, high=12, integer=True), np.array([0.0, 0.34, 0.67, 0.9999])) == [10, 11, 12, 12]
+    assert normal[1] < 0.5 and min(normal) >= 0.0 and max(normal) <= 0.6  # truncated above: the median falls
+    assert factor_values(Factor("x", low=10, high=12, integer=True), np.array([0.0, 0.34, 0.67, 0.9999])) == [
+        10,
+        11,
+        12,
+        12,
+    ]
 
 
 # --- run ids and seeds ----------------------------------------------------------------------
 
-PAIRED = HEAD + """
+PAIRED = (
+    HEAD
+    + """
 replications = 2
 [policies.baseline]
 [policies.clinics]
@@ -234,6 +322,7 @@ values = [0.3, 0.5]
 [factors."levers.training.budget_usd"]
 values = [0, 5e6]
 """
+)
 
 
 def test_run_ids_are_unique_and_stable():

@@ -18,6 +18,7 @@ ONLY_AFGHANISTAN = 0.12
 
 # --- month-0 calibration (seed 001) -------------------------------------------------------
 
+
 def test_month_zero_exporters_and_exports_match_the_seed(full_model):
     ind = full_model.indicators()
     assert ind["exporters"] == pytest.approx(1_100, rel=0.05)
@@ -57,12 +58,18 @@ def test_neighbours_imports_are_documented_figures_not_the_seed_claim():
 
 # --- a tiny world for decision tests ---------------------------------------------------------
 
+
 def _world(export_scale, standards=ONLY_AFGHANISTAN, exporting=None, p=P):
     """Active units in sector 0 at productivity 1 whose foreign potential equals export_scale."""
     n = len(export_scale)
     firms = FirmState(n)
-    firms.append(status=np.full(n, ACTIVE, np.int8), employees=np.full(n, 20.0), capacity=np.full(n, 40.0),
-                 export_scale=np.asarray(export_scale, float), standards=np.full(n, standards))
+    firms.append(
+        status=np.full(n, ACTIVE, np.int8),
+        employees=np.full(n, 20.0),
+        capacity=np.full(n, 40.0),
+        export_scale=np.asarray(export_scale, float),
+        standards=np.full(n, standards),
+    )
     if exporting is not None:
         served = np.asarray(exporting, bool)
         firms.exporting[served, AFGHANISTAN] = True
@@ -122,7 +129,9 @@ def test_recent_exporters_re_enter_cheaply_and_the_discount_expires():
     recent = np.array([[10, NEVER]], np.int16)
     elsewhere = np.array([True])
     assert trade.effective_sunk_cost(sunk, never, ~elsewhere, 12, P).tolist() == [[100.0, 100.0]]
-    assert trade.effective_sunk_cost(sunk, never, elsewhere, 12, P).tolist() == [[100.0 * P.export_experience_cost_share] * 2]
+    assert trade.effective_sunk_cost(sunk, never, elsewhere, 12, P).tolist() == [
+        [100.0 * P.export_experience_cost_share] * 2
+    ]
     window = int(P.export_reentry_window_months)
     cost = trade.effective_sunk_cost(sunk, recent, ~elsewhere, 10 + window, P)
     assert cost.tolist() == [[100.0 * P.export_reentry_cost_share, 100.0]]
@@ -133,7 +142,7 @@ def test_re_entry_after_a_short_gap_needs_less_profit():
     """Two identical units in the band, one that stopped two months ago: only it comes back."""
     environment = Environment(P, Streams(1), 10)
     exit_at, enter_at = _thresholds(environment)
-    re_enter_at = (exit_at + P.export_reentry_cost_share * (enter_at - exit_at))
+    re_enter_at = exit_at + P.export_reentry_cost_share * (enter_at - exit_at)
     scale = 0.5 * (re_enter_at + enter_at)
     firms, t, consortia, environment = _world([scale, scale])
     firms.last_exported[0, AFGHANISTAN] = 8
@@ -152,7 +161,11 @@ def test_a_consortium_lowers_its_members_entry_threshold():
     assert scale < enter_alone
     firms, t, consortia, environment = _world([scale] * (n + 1))
     firms.consortium_id[1:] = 0
-    consortia.cluster, consortia.founded, consortia.active = np.array([0], np.int32), np.array([0], np.int32), np.array([True])
+    consortia.cluster, consortia.founded, consortia.active = (
+        np.array([0], np.int32),
+        np.array([0], np.int32),
+        np.array([True]),
+    )
     consortia.refresh(firms)
     _step(firms, t, consortia, environment)
     assert firms.export_markets[0] == 0
@@ -163,7 +176,11 @@ def test_consortium_members_meet_standards_through_their_consortium():
     firms, _, consortia, _ = _world([1.0] * 3, standards=0.0)
     firms.standards[:] = [0.05, 0.05, 0.95]
     firms.consortium_id[1:] = 0
-    consortia.cluster, consortia.founded, consortia.active = np.array([0], np.int32), np.array([0], np.int32), np.array([True])
+    consortia.cluster, consortia.founded, consortia.active = (
+        np.array([0], np.int32),
+        np.array([0], np.int32),
+        np.array([True]),
+    )
     consortia.refresh(firms)
     assert consortia.standards(firms, np.arange(3)).tolist() == pytest.approx([0.05, 0.5, 0.95])
 
@@ -205,7 +222,7 @@ def test_deflection_moves_two_thirds_of_lost_sales_to_open_markets():
 
 
 def _paired_sanctions_run(months=8):
-    calm = dict(sanctions_risk_multiplier=0.0)
+    calm = {"sanctions_risk_multiplier": 0.0}
     base, hit = SMEModel(rng=5, scale=0.25, **calm), SMEModel(rng=5, scale=0.25, **calm)
     hit.environment.impose_sanctions("Iraq", months=24, cut=0.8)
     for _ in range(months):

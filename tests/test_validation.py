@@ -16,11 +16,23 @@ from simulation.state import ACTIVE
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = {
-    "firm-size distribution", "growth-rate distribution", "growth volatility and size", "survival of entrants",
-    "share of firms exporting", "exporter premia", "export persistence", "export concentration", "exporter churn",
+    "firm-size distribution",
+    "growth-rate distribution",
+    "growth volatility and size",
+    "survival of entrants",
+    "share of firms exporting",
+    "exporter premia",
+    "export persistence",
+    "export concentration",
+    "exporter churn",
 }
-TRADE_FACTS = {"share of firms exporting", "exporter premia", "export persistence", "export concentration",
-               "exporter churn"}
+TRADE_FACTS = {
+    "share of firms exporting",
+    "exporter premia",
+    "export persistence",
+    "export concentration",
+    "exporter churn",
+}
 
 
 # --- estimators -------------------------------------------------------------------------
@@ -175,8 +187,11 @@ def test_trade_facts_with_exports(monkeypatch):
     assert 0 < facts["exporters / active units"] < 1 and 0 < facts["exporters / active SMEs"] < 1
     assert facts["log productivity, within sector"] > 0.3  # exporters selected on productivity
     assert facts["P(exporter in y+1 | exporter in y)"] > facts["P(exporter in y+1 | not exporter in y)"]
-    assert facts["share of exports shipped by the top 1% of exporters"] < facts[
-        "share of exports shipped by the top 10% of exporters"] <= 1.0
+    assert (
+        facts["share of exports shipped by the top 1% of exporters"]
+        < facts["share of exports shipped by the top 10% of exporters"]
+        <= 1.0
+    )
 
 
 # --- report and command line ------------------------------------------------------------
@@ -195,23 +210,31 @@ def test_format_report_aligns_model_beside_literature(small_facts):
 
 def test_cli_refuses_bad_scale(tmp_path):
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", "--scale", "0", "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "validate", "--scale", "0", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "--scale" in result.stderr and "(0, 1]" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1  # one clear message
     assert not out.exists()
 
 
-@pytest.mark.parametrize("args, option", [
-    (["--scale", "1.5"], "--scale"),
-    (["--scale", "abc"], "--scale"),
-    (["--scale", "nan"], "--scale"),
-    (["--months", "0"], "--months"),
-    (["--months", "24"], "--months"),
-    (["--seed", "1.5"], "--seed"),
-    (["--seed", "-1"], "--seed"),
-])
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--scale", "1.5"], "--scale"),
+        (["--scale", "abc"], "--scale"),
+        (["--scale", "nan"], "--scale"),
+        (["--months", "0"], "--months"),
+        (["--months", "24"], "--months"),
+        (["--seed", "1.5"], "--seed"),
+        (["--seed", "-1"], "--seed"),
+    ],
+)
 def test_main_refuses_bad_input(tmp_path, capsys, args, option):
     out = tmp_path / "out"
     assert cli.main(["validate", *args, "--out", str(out)]) == 2
@@ -236,9 +259,26 @@ def test_stylised_facts_refuses_bad_arguments():
 
 def test_cli_writes_csv(tmp_path):
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", "--seed", "3", "--scale", "0.05",
-                             "--months", "36", "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "validate",
+            "--seed",
+            "3",
+            "--scale",
+            "0.05",
+            "--months",
+            "36",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "Pareto tail exponent" in result.stdout
     assert "month 36/36" in result.stderr  # progress

@@ -7,5 +7,12 @@ from experiments.analysis.sensitivity import replication_noise, sensitivity
 from experiments.analysis.statistics import mean_interval, wilson_interval
 from experiments.analysis.validation import stylised_facts
 
-__all__ = ["compare", "goal_drivers", "mean_interval", "replication_noise", "sensitivity", "stylised_facts",
-           "wilson_interval"]
+__all__ = [
+    "compare",
+    "goal_drivers",
+    "mean_interval",
+    "replication_noise",
+    "sensitivity",
+    "stylised_facts",
+    "wilson_interval",
+]

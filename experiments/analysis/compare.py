@@ -14,10 +14,25 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.runs_table import goals_met, ok_runs, paired, policies_with_baseline_first, run_counts, with_key
+from experiments.analysis.runs_table import (
+    goals_met,
+    ok_runs,
+    paired,
+    policies_with_baseline_first,
+    run_counts,
+    with_key,
+)
 from experiments.analysis.statistics import check_confidence, mean_interval, resample_counts, wilson_interval
-from experiments.formatting import (format_change, format_percent, format_points, format_interval, format_ratio,
-                                    format_table, format_value, format_with_interval)
+from experiments.formatting import (
+    format_change,
+    format_interval,
+    format_percent,
+    format_points,
+    format_ratio,
+    format_table,
+    format_value,
+    format_with_interval,
+)
 from experiments.inputs.goals import Goal
 from simulation.indicators import CONTRACT
 
@@ -26,9 +41,17 @@ __all__ = ["COST_COLUMNS", "compare", "format_compare", "format_run_counts"]
 SPEND, JOBS, EXPORTS = "policy_spend_usd", "employment", "exports_usd"
 
 
-def compare(runs: pd.DataFrame, goals: Mapping[str, Goal], baseline: str = "baseline", confidence: float = 0.95, *,
-            series: pd.DataFrame | None = None, indicators: Sequence[str] = CONTRACT, n_bootstrap: int = 1000,
-            seed: int = 0) -> dict[str, pd.DataFrame]:
+def compare(
+    runs: pd.DataFrame,
+    goals: Mapping[str, Goal],
+    baseline: str = "baseline",
+    confidence: float = 0.95,
+    *,
+    series: pd.DataFrame | None = None,
+    indicators: Sequence[str] = CONTRACT,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
     """Each policy against the baseline. Returns four tables:
 
     - "runs" (`run_counts`): runs, ok and errors per policy, and `pairs`, the keys (design
@@ -73,10 +96,20 @@ def compare(runs: pd.DataFrame, goals: Mapping[str, Goal], baseline: str = "base
             both = base[name].notna() & other[name].notna()
             n, mean, se, low, high = mean_interval(other.loc[both, name] - base.loc[both, name], confidence)
             base_mean = float(base.loc[both, name].mean()) if n else math.nan
-            diff_rows.append({"policy": policy, "indicator": name, "pairs": n, "baseline": base_mean,
-                              "value": float(other.loc[both, name].mean()) if n else math.nan, "difference": mean,
-                              "std_error": se, "ci_low": low, "ci_high": high,
-                              "relative": mean / base_mean if base_mean else math.nan})
+            diff_rows.append(
+                {
+                    "policy": policy,
+                    "indicator": name,
+                    "pairs": n,
+                    "baseline": base_mean,
+                    "value": float(other.loc[both, name].mean()) if n else math.nan,
+                    "difference": mean,
+                    "std_error": se,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "relative": mean / base_mean if base_mean else math.nan,
+                }
+            )
         cost_rows.append(_costs(good, policy, baseline, confidence, n_bootstrap, seed))
 
     goal_rows = []
@@ -84,34 +117,81 @@ def compare(runs: pd.DataFrame, goals: Mapping[str, Goal], baseline: str = "base
         rows = good[good["policy"] == policy]
         if policy != baseline:
             base_met, other_met = paired(good, policy, baseline, met_columns)
-        for name, column in zip(met.columns, met_columns):
+        for name, column in zip(met.columns, met_columns, strict=True):
             checked = rows[column].dropna()
             n, k = len(checked), int(checked.sum())
             low, high = wilson_interval(k, n, confidence)
             goal = goals.get(name)
-            row = {"policy": policy, "goal": name, "label": goal.label if goal else "every goal met",
-                   "indicator": goal.indicator if goal else "", "month": goal.month if goal else None,
-                   "target": goal.target_text() if goal else "", "runs": n, "met": k,
-                   "probability": k / n if n else math.nan, "ci_low": low, "ci_high": high}
+            row = {
+                "policy": policy,
+                "goal": name,
+                "label": goal.label if goal else "every goal met",
+                "indicator": goal.indicator if goal else "",
+                "month": goal.month if goal else None,
+                "target": goal.target_text() if goal else "",
+                "runs": n,
+                "met": k,
+                "probability": k / n if n else math.nan,
+                "ci_low": low,
+                "ci_high": high,
+            }
             if policy != baseline:
                 _, change, _, c_low, c_high = mean_interval(other_met[column] - base_met[column], confidence)
                 row.update(change=change, change_low=c_low, change_high=c_high)
             goal_rows.append(row)
 
-    goal_columns = ["policy", "goal", "label", "indicator", "month", "target", "runs", "met", "probability", "ci_low",
-                    "ci_high", "change", "change_low", "change_high"]
+    goal_columns = [
+        "policy",
+        "goal",
+        "label",
+        "indicator",
+        "month",
+        "target",
+        "runs",
+        "met",
+        "probability",
+        "ci_low",
+        "ci_high",
+        "change",
+        "change_low",
+        "change_high",
+    ]
     return {
         "runs": counts,
-        "compare": pd.DataFrame(diff_rows, columns=["policy", "indicator", "pairs", "baseline", "value", "difference",
-                                                    "std_error", "ci_low", "ci_high", "relative"]),
+        "compare": pd.DataFrame(
+            diff_rows,
+            columns=[
+                "policy",
+                "indicator",
+                "pairs",
+                "baseline",
+                "value",
+                "difference",
+                "std_error",
+                "ci_low",
+                "ci_high",
+                "relative",
+            ],
+        ),
         "goals": pd.DataFrame(goal_rows).reindex(columns=goal_columns),
         "costs": pd.DataFrame(cost_rows, columns=COST_COLUMNS),
     }
 
 
-COST_COLUMNS = ["policy", "pairs", "extra_spend_usd", "extra_jobs", "extra_exports_usd", "cost_per_job",
-                "cost_per_job_low", "cost_per_job_high", "cost_per_export_usd", "cost_per_export_usd_low",
-                "cost_per_export_usd_high", "note"]
+COST_COLUMNS = [
+    "policy",
+    "pairs",
+    "extra_spend_usd",
+    "extra_jobs",
+    "extra_exports_usd",
+    "cost_per_job",
+    "cost_per_job_low",
+    "cost_per_job_high",
+    "cost_per_export_usd",
+    "cost_per_export_usd_low",
+    "cost_per_export_usd_high",
+    "note",
+]
 
 
 def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_bootstrap: int, seed: int) -> dict:
@@ -128,8 +208,9 @@ def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_
     spend, jobs, exports = values.mean(axis=0)
     row.update(extra_spend_usd=spend, extra_jobs=jobs, extra_exports_usd=exports)
     if n >= 2 and n_bootstrap >= 1:  # one set of resamples of the pairs for both ratios
-        means = np.concatenate([counts @ values / n for counts in
-                                resample_counts(np.random.default_rng(seed), n, n_bootstrap)])
+        means = np.concatenate(
+            [counts @ values / n for counts in resample_counts(np.random.default_rng(seed), n, n_bootstrap)]
+        )
     else:
         means = np.full((0, 3), np.nan)
     alpha = 1 - confidence
@@ -141,13 +222,16 @@ def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_
                 with np.errstate(divide="ignore", invalid="ignore"):
                     ratio = np.where(means[:, i] > 0, means[:, 0] / means[:, i], np.inf)
                 low, high = np.quantile(ratio, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
-            row.update({column: spend / values[:, i].mean(), f"{column}_low": float(low), f"{column}_high": float(high)})
+            row.update(
+                {column: spend / values[:, i].mean(), f"{column}_low": float(low), f"{column}_high": float(high)}
+            )
             if np.isinf(high):
                 notes.append(f"{what} gain uncertain (upper bound infinite)")
         else:
             row.update({column: math.nan, f"{column}_low": math.nan, f"{column}_high": math.nan})
-            notes.append(f"{what} did not rise ({format_change(needed[i], values[:, i].mean())}): "
-                         "no cost per unit gained")
+            notes.append(
+                f"{what} did not rise ({format_change(needed[i], values[:, i].mean())}): no cost per unit gained"
+            )
     row["note"] = "; ".join(notes)
     return row
 
@@ -158,8 +242,9 @@ def format_run_counts(counts: pd.DataFrame) -> str:
         pairs = "" if pd.isna(getattr(r, "pairs", math.nan)) else f"{int(r.pairs):,}"
         error = (r.first_error[:70] + "...") if len(r.first_error) > 70 else r.first_error
         rows.append((r.policy, f"{int(r.runs):,}", f"{int(r.ok):,}", f"{int(r.errors):,}", pairs, error))
-    return format_table(("policy", "runs", "ok", "errors (excluded)", "pairs with baseline", "first error"), rows,
-                        right=(1, 2, 3, 4))
+    return format_table(
+        ("policy", "runs", "ok", "errors (excluded)", "pairs with baseline", "first error"), rows, right=(1, 2, 3, 4)
+    )
 
 
 def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline", confidence: float = 0.95) -> str:
@@ -169,13 +254,23 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
     diffs = result["compare"]
     for policy, group in diffs.groupby("policy", sort=False):
         pairs = int(group["pairs"].max()) if len(group) else 0
-        rows = [(r.indicator, format_value(r.indicator, r.baseline), format_value(r.indicator, r.value),
-                 format_change(r.indicator, r.difference),
-                 format_interval(r.ci_low, r.ci_high, lambda v, name=r.indicator: format_change(name, v)))
-                for r in group.itertuples(index=False)]
-        parts += ["", f"{policy} - {baseline}: paired over {pairs} runs with the same uncertainties and seed; "
-                      f"means at the horizon, {level} t interval of the difference", "",
-                  format_table(("indicator", baseline, policy, "difference", f"{level} interval"), rows, right=(1, 2, 3, 4))]
+        rows = [
+            (
+                r.indicator,
+                format_value(r.indicator, r.baseline),
+                format_value(r.indicator, r.value),
+                format_change(r.indicator, r.difference),
+                format_interval(r.ci_low, r.ci_high, lambda v, name=r.indicator: format_change(name, v)),
+            )
+            for r in group.itertuples(index=False)
+        ]
+        parts += [
+            "",
+            f"{policy} - {baseline}: paired over {pairs} runs with the same uncertainties and seed; "
+            f"means at the horizon, {level} t interval of the difference",
+            "",
+            format_table(("indicator", baseline, policy, "difference", f"{level} interval"), rows, right=(1, 2, 3, 4)),
+        ]
 
     goals = result["goals"]
     if len(goals):
@@ -183,30 +278,66 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
         others = policies[1:]
         header = ["goal", "target", "month", *(f"P({p})" for p in policies), *(f"{p} - {baseline}" for p in others)]
         rows = []
-        for name, group in goals.groupby("goal", sort=False):
+        for _, group in goals.groupby("goal", sort=False):
             by = group.set_index("policy")
             first = by.iloc[0]
             month = "" if pd.isna(first["month"]) else str(int(first["month"]))
             cells = [first["label"], first["target"], month]
-            cells += [format_with_interval(by.at[p, "probability"], by.at[p, "ci_low"], by.at[p, "ci_high"], format_percent)
-                      if by.at[p, "runs"] else "not checked" for p in policies]
-            cells += [format_with_interval(by.at[p, "change"], by.at[p, "change_low"], by.at[p, "change_high"],
-                                     format_points) for p in others]
+            cells += [
+                format_with_interval(by.at[p, "probability"], by.at[p, "ci_low"], by.at[p, "ci_high"], format_percent)
+                if by.at[p, "runs"]
+                else "not checked"
+                for p in policies
+            ]
+            cells += [
+                format_with_interval(by.at[p, "change"], by.at[p, "change_low"], by.at[p, "change_high"], format_points)
+                for p in others
+            ]
             rows.append(cells)
-        parts += ["", f"Probability of meeting each goal (share of runs, {level} Wilson interval); change: paired "
-                      f"difference in points with its {level} t interval", "",
-                  format_table(header, rows, right=tuple(range(1, len(header))))]
+        parts += [
+            "",
+            f"Probability of meeting each goal (share of runs, {level} Wilson interval); change: paired "
+            f"difference in points with its {level} t interval",
+            "",
+            format_table(header, rows, right=tuple(range(1, len(header)))),
+        ]
 
     costs = result["costs"]
     if len(costs):
-        rows = [(r.policy, format_change(SPEND, r.extra_spend_usd), format_change(JOBS, r.extra_jobs),
-                 format_with_interval(r.cost_per_job, r.cost_per_job_low, r.cost_per_job_high, format_ratio),
-                 format_change(EXPORTS, r.extra_exports_usd),
-                 format_with_interval(r.cost_per_export_usd, r.cost_per_export_usd_low, r.cost_per_export_usd_high,
-                                lambda v: "n/a" if math.isnan(v) else "inf" if math.isinf(v) else f"{v:.2f}"),
-                 r.note if isinstance(r.note, str) else "") for r in costs.itertuples(index=False)]
-        parts += ["", f"Cost against {baseline}: extra cumulative spending by the horizon per extra job at the horizon, "
-                      f"and per extra USD a year of SME exports ({level} bootstrap interval over the pairs)", "",
-                  format_table(("policy", "extra spending (USD)", "extra jobs", "USD per job", "extra exports (USD/yr)",
-                                "USD per export USD/yr", "note"), rows, right=(1, 2, 3, 4, 5))]
+        rows = [
+            (
+                r.policy,
+                format_change(SPEND, r.extra_spend_usd),
+                format_change(JOBS, r.extra_jobs),
+                format_with_interval(r.cost_per_job, r.cost_per_job_low, r.cost_per_job_high, format_ratio),
+                format_change(EXPORTS, r.extra_exports_usd),
+                format_with_interval(
+                    r.cost_per_export_usd,
+                    r.cost_per_export_usd_low,
+                    r.cost_per_export_usd_high,
+                    lambda v: "n/a" if math.isnan(v) else "inf" if math.isinf(v) else f"{v:.2f}",
+                ),
+                r.note if isinstance(r.note, str) else "",
+            )
+            for r in costs.itertuples(index=False)
+        ]
+        parts += [
+            "",
+            f"Cost against {baseline}: extra cumulative spending by the horizon per extra job at the horizon, "
+            f"and per extra USD a year of SME exports ({level} bootstrap interval over the pairs)",
+            "",
+            format_table(
+                (
+                    "policy",
+                    "extra spending (USD)",
+                    "extra jobs",
+                    "USD per job",
+                    "extra exports (USD/yr)",
+                    "USD per export USD/yr",
+                    "note",
+                ),
+                rows,
+                right=(1, 2, 3, 4, 5),
+            ),
+        ]
     return "\n".join(parts)

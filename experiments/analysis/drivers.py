@@ -16,12 +16,30 @@ from simulation.errors import InputError
 __all__ = ["DRIVER_COLUMNS", "format_goal_drivers", "goal_drivers"]
 
 
-DRIVER_COLUMNS = ["policy", "goal", "factor", "runs", "probability", "low_upper", "runs_low", "probability_low",
-                  "high_lower", "runs_high", "probability_high", "difference", "importance"]
+DRIVER_COLUMNS = [
+    "policy",
+    "goal",
+    "factor",
+    "runs",
+    "probability",
+    "low_upper",
+    "runs_low",
+    "probability_low",
+    "high_lower",
+    "runs_high",
+    "probability_high",
+    "difference",
+    "importance",
+]
 
 
-def goal_drivers(runs: pd.DataFrame, factors: Sequence[str], goals: Mapping[str, Goal],
-                 series: pd.DataFrame | None = None, parts: int = 3) -> pd.DataFrame:
+def goal_drivers(
+    runs: pd.DataFrame,
+    factors: Sequence[str],
+    goals: Mapping[str, Goal],
+    series: pd.DataFrame | None = None,
+    parts: int = 3,
+) -> pd.DataFrame:
     """Which factor ranges decide whether a goal is met, per policy: a one-factor-at-a-time
     contrast in the spirit of scenario discovery, without fitting anything.
 
@@ -48,22 +66,35 @@ def goal_drivers(runs: pd.DataFrame, factors: Sequence[str], goals: Mapping[str,
             y = met.loc[checked, goal]
             for factor in factors:
                 x = own.loc[checked, factor].astype(float)
-                row = {"policy": policy, "goal": goal, "factor": factor, "runs": len(y),
-                       "probability": float(y.mean()) if len(y) else math.nan}
+                row = {
+                    "policy": policy,
+                    "goal": goal,
+                    "factor": factor,
+                    "runs": len(y),
+                    "probability": float(y.mean()) if len(y) else math.nan,
+                }
                 if len(y) and x.nunique() > 1:
                     low_upper, high_lower = np.quantile(x, [1 / parts, 1 - 1 / parts])
                     low, high = y[x <= low_upper], y[x >= high_lower]
                     difference = float(high.mean() - low.mean())
-                    row.update(low_upper=low_upper, runs_low=len(low), probability_low=float(low.mean()),
-                               high_lower=high_lower, runs_high=len(high), probability_high=float(high.mean()),
-                               difference=difference, importance=abs(difference))
+                    row.update(
+                        low_upper=low_upper,
+                        runs_low=len(low),
+                        probability_low=float(low.mean()),
+                        high_lower=high_lower,
+                        runs_high=len(high),
+                        probability_high=float(high.mean()),
+                        difference=difference,
+                        importance=abs(difference),
+                    )
                 rows.append(row)
     frame = pd.DataFrame(rows).reindex(columns=DRIVER_COLUMNS)
     if frame.empty:
         return frame
     order = frame.assign(_goal=pd.Categorical(frame["goal"], categories=list(dict.fromkeys(frame["goal"]))))
-    order = order.sort_values(["policy", "_goal", "importance"], ascending=[True, True, False], na_position="last",
-                              kind="stable")
+    order = order.sort_values(
+        ["policy", "_goal", "importance"], ascending=[True, True, False], na_position="last", kind="stable"
+    )
     return order.drop(columns="_goal").reset_index(drop=True)
 
 
@@ -74,21 +105,38 @@ def format_goal_drivers(frame: pd.DataFrame, goals: Mapping[str, Goal], top: int
     for (policy, goal), group in frame.groupby(["policy", "goal"], sort=False):
         label = goals[goal].label if goal in goals else "every goal met"
         probability = group["probability"].iloc[0]
-        rows = [(r.factor, f"<= {format_value(r.factor, r.low_upper)}", format_percent(r.probability_low),
-                 f">= {format_value(r.factor, r.high_lower)}", format_percent(r.probability_high),
-                 format_points(r.difference))
-                for r in group.head(top).itertuples(index=False) if math.isfinite(r.importance)]
+        rows = [
+            (
+                r.factor,
+                f"<= {format_value(r.factor, r.low_upper)}",
+                format_percent(r.probability_low),
+                f">= {format_value(r.factor, r.high_lower)}",
+                format_percent(r.probability_high),
+                format_points(r.difference),
+            )
+            for r in group.head(top).itertuples(index=False)
+            if math.isfinite(r.importance)
+        ]
         runs = int(group["runs"].iloc[0])
         if runs == 0:
-            parts += [f"{label} (policy {policy}): not checked (no run reaches its month, or the runs lack "
-                      f"{goals[goal].indicator if goal in goals else 'a goal indicator'})", ""]
+            parts += [
+                f"{label} (policy {policy}): not checked (no run reaches its month, or the runs lack "
+                f"{goals[goal].indicator if goal in goals else 'a goal indicator'})",
+                "",
+            ]
             continue
         parts.append(f"{label} (policy {policy}): met in {format_percent(probability)} of {runs:,} runs")
         if probability in (0.0, 1.0):
             parts += ["  (the same in every run: no factor range decides it)", ""]
             continue
         if rows:
-            parts += ["", format_table(("factor", "lower third", "P(met)", "upper third", "P(met)", "difference"), rows,
-                                       right=(1, 2, 3, 4, 5))]
+            parts += [
+                "",
+                format_table(
+                    ("factor", "lower third", "P(met)", "upper third", "P(met)", "difference"),
+                    rows,
+                    right=(1, 2, 3, 4, 5),
+                ),
+            ]
         parts.append("")
     return "\n".join(parts).rstrip()

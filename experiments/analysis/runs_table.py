@@ -23,8 +23,19 @@ from experiments.sweeps.store import OK, RUN_COLUMNS
 from simulation.errors import InputError
 from simulation.indicators import INDICATORS
 
-__all__ = ["ALL_GOALS", "KEY", "factor_columns", "goal_met", "goals_met", "indexed_by_key", "ok_runs", "paired",
-           "policies_with_baseline_first", "run_counts", "with_key"]
+__all__ = [
+    "ALL_GOALS",
+    "KEY",
+    "factor_columns",
+    "goal_met",
+    "goals_met",
+    "indexed_by_key",
+    "ok_runs",
+    "paired",
+    "policies_with_baseline_first",
+    "run_counts",
+    "with_key",
+]
 
 KEY = ["design_block", "sample", "replicate"]  # a run's place in the design, shared across policies
 ALL_GOALS = "all goals"  # the goals table's row for meeting every goal at once
@@ -53,8 +64,15 @@ def run_counts(runs: pd.DataFrame) -> pd.DataFrame:
     for policy, group in runs.groupby("policy", sort=True):
         failed = group[group["status"] != OK]
         first = failed["error"].dropna() if "error" in failed else pd.Series(dtype=object)
-        rows.append({"policy": policy, "runs": len(group), "ok": len(group) - len(failed), "errors": len(failed),
-                     "first_error": str(first.iloc[0]) if len(first) else ""})
+        rows.append(
+            {
+                "policy": policy,
+                "runs": len(group),
+                "ok": len(group) - len(failed),
+                "errors": len(failed),
+                "first_error": str(first.iloc[0]) if len(first) else "",
+            }
+        )
     return pd.DataFrame(rows, columns=["policy", "runs", "ok", "errors", "first_error"])
 
 
@@ -98,8 +116,11 @@ def goal_met(runs: pd.DataFrame, goal: Goal, series: pd.DataFrame | None = None)
             values = pd.Series(math.nan, index=runs.index)
         elif goal.month < horizon:
             at_month = series[series["month"] == goal.month].drop_duplicates("run_id").set_index("run_id")
-            values = runs["run_id"].map(at_month[goal.indicator]).astype(float) if goal.indicator in at_month \
+            values = (
+                runs["run_id"].map(at_month[goal.indicator]).astype(float)
+                if goal.indicator in at_month
                 else pd.Series(math.nan, index=runs.index)
+            )
     v = values.to_numpy(float)
     met = np.isfinite(v)  # as Goal.is_met, vectorised: NaN never meets a goal
     if goal.at_least is not None:

@@ -39,7 +39,7 @@ def replication_noise(runs: pd.DataFrame, outcome: str) -> float:
     if within_df == 0 or not total > 0:
         return math.nan
     deviations = (y - groups.transform("mean"))[sizes > 1]
-    return float((deviations ** 2).sum() / within_df / total)
+    return float((deviations**2).sum() / within_df / total)
 
 
 def _saltelli(weights: np.ndarray, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +48,7 @@ def _saltelli(weights: np.ndarray, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.nd
     resamples; ones for the estimate itself). f_a, f_b: (n,), f_ab: (n, k)."""
     total = weights.sum(axis=1, keepdims=True)
     mean = (weights @ f_a + weights @ f_b)[:, None] / (2 * total)
-    var = (weights @ (f_a ** 2) + weights @ (f_b ** 2))[:, None] / (2 * total) - mean ** 2
+    var = (weights @ (f_a**2) + weights @ (f_b**2))[:, None] / (2 * total) - mean**2
     first = (weights @ (f_b[:, None] * (f_ab - f_a[:, None]))) / total
     jansen = 0.5 * (weights @ ((f_a[:, None] - f_ab) ** 2)) / total
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -69,12 +69,19 @@ def _ab_factor(blocks: Mapping[str, pd.DataFrame], factors: Sequence[str]) -> di
             continue
         for factor in factors:
             x_a, x_b, x_ab = (frame.loc[keys, factor].to_numpy(float) for frame in (a, b, ab))
-            if factor not in found and np.array_equal(x_ab, x_b, equal_nan=True) and not np.array_equal(x_a, x_b, equal_nan=True):
+            if (
+                factor not in found
+                and np.array_equal(x_ab, x_b, equal_nan=True)
+                and not np.array_equal(x_a, x_b, equal_nan=True)
+            ):
                 found[factor] = label
     missing = [f for f in factors if f not in found]
     if missing:
-        raise InputError("factors", f"no AB block of the Sobol design moves {', '.join(missing)} "
-                                             "(not a factor of the design, or A and B agree on it)")
+        raise InputError(
+            "factors",
+            f"no AB block of the Sobol design moves {', '.join(missing)} "
+            "(not a factor of the design, or A and B agree on it)",
+        )
     return found
 
 
@@ -86,8 +93,11 @@ def sobol_design(runs: pd.DataFrame, outcome: str, factors: Sequence[str]) -> di
     good = good[np.isfinite(good[outcome].astype(float))]
     labels = set(good["design_block"])
     if not {"A", "B"} <= labels or not any(str(label).startswith("AB:") for label in labels):
-        raise InputError("design", "Sobol indices need a Sobol design (runs in blocks A, B and AB:i); "
-                                            f"this sweep's blocks are {sorted(labels) or 'none'}")
+        raise InputError(
+            "design",
+            "Sobol indices need a Sobol design (runs in blocks A, B and AB:i); "
+            f"this sweep's blocks are {sorted(labels) or 'none'}",
+        )
     blocks = {}
     for label, group in good.groupby("design_block"):
         indexed = group.set_index(["sample", "replicate"])
@@ -100,8 +110,11 @@ def sobol_design(runs: pd.DataFrame, outcome: str, factors: Sequence[str]) -> di
         common = common.intersection(blocks[mapping[factor]].index)
     common = common.sort_values()
     if len(common) < 2:
-        raise InputError("design", f"Sobol indices need at least 2 (sample, replicate) with finished runs "
-                                            f"in blocks A, B and every AB block used; this one has {len(common)}")
+        raise InputError(
+            "design",
+            f"Sobol indices need at least 2 (sample, replicate) with finished runs "
+            f"in blocks A, B and every AB block used; this one has {len(common)}",
+        )
     sobol = with_key(runs)
     sobol = sobol[sobol["design_block"].isin(["A", "B"]) | sobol["design_block"].str.startswith("AB:")]
     designed = len(sobol[["sample", "replicate"]].drop_duplicates())
@@ -109,20 +122,39 @@ def sobol_design(runs: pd.DataFrame, outcome: str, factors: Sequence[str]) -> di
         "f_A": blocks["A"].loc[common, outcome].to_numpy(float),
         "f_B": blocks["B"].loc[common, outcome].to_numpy(float),
         "f_AB": np.column_stack([blocks[mapping[f]].loc[common, outcome].to_numpy(float) for f in factors])
-        if factors else np.empty((len(common), 0)),
+        if factors
+        else np.empty((len(common), 0)),
         "sample": common.get_level_values("sample").to_numpy(),
         "dropped": designed - len(common),
         "blocks": mapping,
     }
 
 
-SENSITIVITY_COLUMNS = ["policy", "outcome", "factor", "first_order", "first_order_low", "first_order_high",
-                       "total_order", "total_order_low", "total_order_high", "rows", "samples", "dropped",
-                       "replication_noise_share"]
+SENSITIVITY_COLUMNS = [
+    "policy",
+    "outcome",
+    "factor",
+    "first_order",
+    "first_order_low",
+    "first_order_high",
+    "total_order",
+    "total_order_low",
+    "total_order_high",
+    "rows",
+    "samples",
+    "dropped",
+    "replication_noise_share",
+]
 
 
-def sensitivity(runs: pd.DataFrame, factors: Sequence[str], outcome: str, n_bootstrap: int = 500,
-                confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def sensitivity(
+    runs: pd.DataFrame,
+    factors: Sequence[str],
+    outcome: str,
+    n_bootstrap: int = 500,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """First-order and total Sobol indices of `outcome` for each factor, per policy, from the
     Saltelli design stored in the runs (blocks A, B and AB:i, matched on sample and replicate;
     the AB block of each factor is found from the factor values).
@@ -157,20 +189,34 @@ def sensitivity(runs: pd.DataFrame, factors: Sequence[str], outcome: str, n_boot
         samples, which = np.unique(design["sample"], return_inverse=True)
         if n_bootstrap > 0 and len(samples) > 1:
             rng = np.random.default_rng(seed)
-            boot = [_saltelli(counts[:, which], f_a, f_b, f_ab)
-                    for counts in resample_counts(rng, len(samples), n_bootstrap, rows=len(which))]
-            boot_first, boot_total = (np.concatenate(parts) for parts in zip(*boot))
+            boot = [
+                _saltelli(counts[:, which], f_a, f_b, f_ab)
+                for counts in resample_counts(rng, len(samples), n_bootstrap, rows=len(which))
+            ]
+            boot_first, boot_total = (np.concatenate(parts) for parts in zip(*boot, strict=True))
             first_ci = np.quantile(boot_first, [alpha / 2, 1 - alpha / 2], axis=0)
             total_ci = np.quantile(boot_total, [alpha / 2, 1 - alpha / 2], axis=0)
         else:
             first_ci = total_ci = np.full((2, len(factors)), np.nan)
         noise = replication_noise(own, outcome)
         for i, factor in enumerate(factors):
-            rows.append({"policy": policy, "outcome": outcome, "factor": factor, "first_order": first[i],
-                         "first_order_low": first_ci[0, i], "first_order_high": first_ci[1, i],
-                         "total_order": total[i], "total_order_low": total_ci[0, i],
-                         "total_order_high": total_ci[1, i], "rows": len(f_a), "samples": len(samples),
-                         "dropped": design["dropped"], "replication_noise_share": noise})
+            rows.append(
+                {
+                    "policy": policy,
+                    "outcome": outcome,
+                    "factor": factor,
+                    "first_order": first[i],
+                    "first_order_low": first_ci[0, i],
+                    "first_order_high": first_ci[1, i],
+                    "total_order": total[i],
+                    "total_order_low": total_ci[0, i],
+                    "total_order_high": total_ci[1, i],
+                    "rows": len(f_a),
+                    "samples": len(samples),
+                    "dropped": design["dropped"],
+                    "replication_noise_share": noise,
+                }
+            )
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
@@ -182,14 +228,26 @@ def format_sensitivity(frame: pd.DataFrame, confidence: float = 0.95) -> str:
     for (outcome, policy), group in frame.groupby(["outcome", "policy"], sort=False):
         first = group.iloc[0]
         group = group.sort_values("total_order", ascending=False)
-        rows = [(r.factor, format_with_interval(r.first_order, r.first_order_low, r.first_order_high, fmt),
-                 format_with_interval(r.total_order, r.total_order_low, r.total_order_high, fmt))
-                for r in group.itertuples(index=False)]
+        rows = [
+            (
+                r.factor,
+                format_with_interval(r.first_order, r.first_order_low, r.first_order_high, fmt),
+                format_with_interval(r.total_order, r.total_order_low, r.total_order_high, fmt),
+            )
+            for r in group.itertuples(index=False)
+        ]
         noise = first["replication_noise_share"]
         rest = 1 - group["first_order"].sum()
-        parts += [f"{outcome}, policy {policy}: {int(first['rows']):,} rows ({int(first['samples']):,} samples"
-                  + (f", {int(first['dropped'])} left out: a run failed" if first["dropped"] else "") + ")", "",
-                  format_table(("factor", f"first order ({level})", f"total ({level})"), rows, right=(1, 2)), "",
-                  f"replication noise: {format_percent(noise)} of the variance; 1 - sum of first order = {round(rest, 2) + 0:.2f} "
-                  "(interactions and noise)", ""]
+        parts += [
+            f"{outcome}, policy {policy}: {int(first['rows']):,} rows ({int(first['samples']):,} samples"
+            + (f", {int(first['dropped'])} left out: a run failed" if first["dropped"] else "")
+            + ")",
+            "",
+            format_table(("factor", f"first order ({level})", f"total ({level})"), rows, right=(1, 2)),
+            "",
+            f"replication noise: {format_percent(noise)} of the variance; 1 - sum of first order = "
+            f"{round(rest, 2) + 0:.2f} "
+            "(interactions and noise)",
+            "",
+        ]
     return "\n".join(parts).rstrip()

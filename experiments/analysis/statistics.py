@@ -45,8 +45,9 @@ def check_confidence(confidence: float) -> None:
         raise InputError("confidence", f"must lie in (0, 1), got {confidence!r}")
 
 
-def resample_counts(rng: np.random.Generator, n: int, n_bootstrap: int, rows: int | None = None,
-                     budget: int = 2_000_000):
+def resample_counts(
+    rng: np.random.Generator, n: int, n_bootstrap: int, rows: int | None = None, budget: int = 2_000_000
+):
     """Bootstrap resamples as counts: batches of arrays (b, n), each row how many times each of
     n units is drawn in one resample of n with replacement; b * max(n, rows) <= budget (memory)."""
     batch = max(1, budget // max(rows or n, n, 1))

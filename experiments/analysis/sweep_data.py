@@ -30,8 +30,9 @@ def read_series_at(sweep_dir: Path, goals: Mapping[str, Goal]) -> pd.DataFrame |
         return None
     present = set(pq.read_schema(next(iter(sorted(directory.glob("[!.]*.parquet"))))).names)
     indicators = sorted({g.indicator for g in goals.values()} & present)
-    return pd.read_parquet(directory, columns=["run_id", "month", *indicators],
-                           filters=[("month", "in", sorted(months | {horizon}))])
+    return pd.read_parquet(
+        directory, columns=["run_id", "month", *indicators], filters=[("month", "in", sorted(months | {horizon}))]
+    )
 
 
 def sweep_goals(manifest: Mapping, source: str = MANIFEST_FILE) -> dict[str, Goal]:
@@ -54,7 +55,7 @@ def sweep_factors(runs: pd.DataFrame, manifest: Mapping) -> list[str]:
 
 
 def default_baseline(runs: pd.DataFrame, manifest: Mapping) -> str:
-    """"baseline" if the sweep has a policy of that name, else the spec's first policy (else the
+    """ "baseline" if the sweep has a policy of that name, else the spec's first policy (else the
     first by name)."""
     policies = sorted(runs["policy"].unique())
     spec = manifest.get("spec") if isinstance(manifest, Mapping) else None

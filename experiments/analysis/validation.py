@@ -21,6 +21,7 @@ Everything is computed with numpy over the state arrays; nothing loops over firm
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import time
@@ -171,8 +172,9 @@ def transition_rates(before, after) -> tuple[float, float]:
     """P(after | before) and P(after | not before) for paired 0/1 arrays (NaN where undefined)."""
     before = np.asarray(before, dtype=bool)
     after = np.asarray(after, dtype=bool)
-    return _ratio(np.count_nonzero(after & before), np.count_nonzero(before)), \
-        _ratio(np.count_nonzero(after & ~before), np.count_nonzero(~before))
+    return _ratio(np.count_nonzero(after & before), np.count_nonzero(before)), _ratio(
+        np.count_nonzero(after & ~before), np.count_nonzero(~before)
+    )
 
 
 def _ratio(num, den) -> float:
@@ -225,8 +227,18 @@ class Collector:
 
     def _snapshot(self, model, exports) -> None:
         f = model.firms
-        self.snapshots.append(Snapshot(model.month, f.status.copy(), f.employees.copy(), f.log_productivity.copy(),
-                                       f.sector.copy(), f.size_class.copy(), f.output_usd.copy(), exports))
+        self.snapshots.append(
+            Snapshot(
+                model.month,
+                f.status.copy(),
+                f.employees.copy(),
+                f.log_productivity.copy(),
+                f.sector.copy(),
+                f.size_class.copy(),
+                f.output_usd.copy(),
+                exports,
+            )
+        )
 
     def after_step(self, model) -> None:
         f, month = model.firms, model.month
@@ -266,16 +278,24 @@ def check_arguments(seed, scale, months) -> None:
     """Raise InputError naming the argument and what is allowed."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError("seed", f"must be a non-negative integer, got {seed!r}")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)) or not 0.0 < scale <= 1.0:
+    if (
+        isinstance(scale, bool)
+        or not isinstance(scale, (int, float, np.floating, np.integer))
+        or not 0.0 < scale <= 1.0
+    ):
         raise InputError("scale", f"must be a number in (0, 1], got {scale!r}")
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < MIN_MONTHS:
-        raise InputError("months", f"must be an integer >= {MIN_MONTHS} (three full years: annual growth, export "
-                                   f"persistence and exporter churn need them; survival at 48 months needs 60), "
-                                   f"got {months!r}")
+        raise InputError(
+            "months",
+            f"must be an integer >= {MIN_MONTHS} (three full years: annual growth, export "
+            f"persistence and exporter churn need them; survival at 48 months needs 60), "
+            f"got {months!r}",
+        )
 
 
-def stylised_facts(*, seed: int = DEFAULT_SEED, scale: float = 1.0, months: int = 72,
-                   progress: bool = False, **parameters) -> pd.DataFrame:
+def stylised_facts(
+    *, seed: int = DEFAULT_SEED, scale: float = 1.0, months: int = 72, progress: bool = False, **parameters
+) -> pd.DataFrame:
     """Run the baseline for `months` months and compare it with the stylised facts.
 
     Keyword `parameters` override model parameters (as for `SMEModel`), e.g. to see how a
@@ -293,8 +313,12 @@ def stylised_facts(*, seed: int = DEFAULT_SEED, scale: float = 1.0, months: int 
         model.step()
         collector.after_step(model)
         if progress and (model.month % 12 == 0 or model.month == months):
-            print(f"validation: month {model.month}/{months}, {model.firms.n:,} units, "
-                  f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"validation: month {model.month}/{months}, {model.firms.n:,} units, "
+                f"{time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return facts_from(collector)
 
 
@@ -311,8 +335,15 @@ def facts_from(c: Collector) -> pd.DataFrame:
 
 
 def _row(fact, statistic, model, literature, literature_text, source, note="") -> dict:
-    return dict(fact=fact, statistic=statistic, model=float(model), literature=float(literature),
-                literature_text=literature_text, source=source, note=note[:1].upper() + note[1:])
+    return {
+        "fact": fact,
+        "statistic": statistic,
+        "model": float(model),
+        "literature": float(literature),
+        "literature_text": literature_text,
+        "source": source,
+        "note": note[:1].upper() + note[1:],
+    }
 
 
 def _size_tail(c: Collector) -> list[dict]:
@@ -321,12 +352,18 @@ def _size_tail(c: Collector) -> list[dict]:
     n_tail = int(np.count_nonzero(employees >= TAIL_XMIN))
     alpha = pareto_tail_exponent(employees, TAIL_XMIN)
     se = f", s.e. {alpha / math.sqrt(n_tail):.3f}" if n_tail >= 2 else ""
-    return [_row(
-        "firm-size distribution", "Pareto tail exponent of employment (>= 100 employees)", alpha, 1.06,
-        "1.06 (Zipf: 1)", AXTELL,
-        f"Hill/ML estimate over {n_tail:,} active units at or above 100 employees at month {last.month}{se}; "
-        "the seed-calibrated log-normal size distribution has a thinner tail than Zipf (ODD 9.3)",
-    )]
+    return [
+        _row(
+            "firm-size distribution",
+            "Pareto tail exponent of employment (>= 100 employees)",
+            alpha,
+            1.06,
+            "1.06 (Zipf: 1)",
+            AXTELL,
+            f"Hill/ML estimate over {n_tail:,} active units at or above 100 employees at month {last.month}{se}; "
+            "the seed-calibrated log-normal size distribution has a thinner tail than Zipf (ODD 9.3)",
+        )
+    ]
 
 
 def _annual_growth(c: Collector) -> tuple[np.ndarray, np.ndarray, int]:
@@ -337,7 +374,9 @@ def _annual_growth(c: Collector) -> tuple[np.ndarray, np.ndarray, int]:
     for y in range(1, len(c.snapshots)):
         a, b = c.snapshots[y - 1], c.snapshots[y]
         n = len(a.status)
-        both = np.flatnonzero((a.status == ACTIVE) & (b.status[:n] == ACTIVE) & (a.employees > 0) & (b.employees[:n] > 0))
+        both = np.flatnonzero(
+            (a.status == ACTIVE) & (b.status[:n] == ACTIVE) & (a.employees > 0) & (b.employees[:n] > 0)
+        )
         if len(both) == 0:
             continue
         g = np.log(b.employees[both]) - np.log(a.employees[both])
@@ -354,80 +393,173 @@ def _annual_growth(c: Collector) -> tuple[np.ndarray, np.ndarray, int]:
 
 def _growth(c: Collector) -> list[dict]:
     g, size, years = _annual_growth(c)
-    pooled = (f"annual log employment growth of units active at both ends of a year, {years} year(s) pooled, "
-              f"{len(g):,} observations, demeaned by year and sector")
+    pooled = (
+        f"annual log employment growth of units active at both ends of a year, {years} year(s) pooled, "
+        f"{len(g):,} observations, demeaned by year and sector"
+    )
     return [
-        _row("growth-rate distribution", "excess kurtosis of annual growth", excess_kurtosis(g), math.nan,
-             "> 0 (Laplace: 3)", GROWTH_SHAPE, pooled),
-        _row("growth-rate distribution", "mean log-likelihood, Laplace minus normal", laplace_minus_normal_loglik(g),
-             math.nan, "> 0 (tent shape)", GROWTH_SHAPE,
-             "ML fits per observation; large-sample value +0.072 for Laplace data, -0.048 for normal data"),
-        _row("growth volatility and size", "beta in sd(growth) ~ size^-beta", volatility_size_slope(size, g), 0.2,
-             "about 0.2", AMARAL,
-             f"OLS of ln sd(growth) on ln size over {SIZE_BINS} log-spaced bins of employment at the start of the "
-             f"year (bins with >= {MIN_BIN_OBS} observations); the model's productivity shocks fall with capacity "
-             "at volatility_size_elasticity (an input), employment growth volatility is the outcome"),
+        _row(
+            "growth-rate distribution",
+            "excess kurtosis of annual growth",
+            excess_kurtosis(g),
+            math.nan,
+            "> 0 (Laplace: 3)",
+            GROWTH_SHAPE,
+            pooled,
+        ),
+        _row(
+            "growth-rate distribution",
+            "mean log-likelihood, Laplace minus normal",
+            laplace_minus_normal_loglik(g),
+            math.nan,
+            "> 0 (tent shape)",
+            GROWTH_SHAPE,
+            "ML fits per observation; large-sample value +0.072 for Laplace data, -0.048 for normal data",
+        ),
+        _row(
+            "growth volatility and size",
+            "beta in sd(growth) ~ size^-beta",
+            volatility_size_slope(size, g),
+            0.2,
+            "about 0.2",
+            AMARAL,
+            f"OLS of ln sd(growth) on ln size over {SIZE_BINS} log-spaced bins of employment at the start of the "
+            f"year (bins with >= {MIN_BIN_OBS} observations); the model's productivity shocks fall with capacity "
+            "at volatility_size_elasticity (an input), employment growth volatility is the outcome",
+        ),
     ]
 
 
 def _survival(c: Collector) -> list[dict]:
     cohort = c.cohort
-    definition = ("ODD 9.5 definition: survival = active (going idle is exit; idled and revived units count as "
-                  f"active again); cohort: {len(cohort):,} sampled units completed (under construction -> active) "
-                  "in months 1-12")
+    definition = (
+        "ODD 9.5 definition: survival = active (going idle is exit; idled and revived units count as "
+        f"active again); cohort: {len(cohort):,} sampled units completed (under construction -> active) "
+        "in months 1-12"
+    )
     rows = []
-    for h, lit in zip(SURVIVAL_HORIZONS, (0.66, 0.44)):
+    for h, lit in zip(SURVIVAL_HORIZONS, (0.66, 0.44), strict=True):
         if len(cohort) and h in c.checked and c.checked[h][cohort].all():
             value = float(np.mean(c.survived[h][cohort]))
             note = f"{definition}; measured {h} months after each unit's own completion month"
         else:
             value = math.nan
-            note = (f"run too short: needs {h + COHORT_MONTHS} months to observe the whole cohort {h} months after "
-                    "completion" if len(cohort) else "no unit completed in months 1-12")
-        rows.append(_row("survival of entrants", f"share active {h} months after starting", value, lit,
-                         f"{lit:.2f}", KNAUP, note))
+            note = (
+                f"run too short: needs {h + COHORT_MONTHS} months to observe the whole cohort {h} months after "
+                "completion"
+                if len(cohort)
+                else "no unit completed in months 1-12"
+            )
+        rows.append(
+            _row(
+                "survival of entrants", f"share active {h} months after starting", value, lit, f"{lit:.2f}", KNAUP, note
+            )
+        )
     # ODD 9.5's calibration measure: active at month 36 / 60, 24 / 48 months after the cohort window
-    for h, lit in zip(SURVIVAL_HORIZONS, (0.66, 0.44)):
+    for h, lit in zip(SURVIVAL_HORIZONS, (0.66, 0.44), strict=True):
         month = COHORT_MONTHS + h
         snap = next((s for s in c.snapshots if s.month == month), None)
         if snap is not None and len(cohort):
             status = snap.status[cohort]
             value = float(np.mean(status == ACTIVE))
-            note = (f"ODD 9.5 calibration measure: share of the cohort active at month {month}; "
-                    f"{np.mean(status != CLOSED):.1%} not closed")
+            note = (
+                f"ODD 9.5 calibration measure: share of the cohort active at month {month}; "
+                f"{np.mean(status != CLOSED):.1%} not closed"
+            )
         else:
             value = math.nan
             note = f"run too short: needs {month} months"
-        rows.append(_row("survival of entrants", f"share active at month {month} (cohort window + {h})", value, lit,
-                         f"{lit:.2f}", KNAUP, note))
+        rows.append(
+            _row(
+                "survival of entrants",
+                f"share active at month {month} (cohort window + {h})",
+                value,
+                lit,
+                f"{lit:.2f}",
+                KNAUP,
+                note,
+            )
+        )
     return rows
 
 
 IRAN_SHARE = "seed facts imply 1,100 / 77,000 = 1.4% of SMEs exporting for Iran"
 # fact, statistic, literature, literature_text, source, fixed part of the note
 TRADE_STATISTICS = (
-    ("share of firms exporting", "exporters / active SMEs", 0.18, "0.18", BJRS + " (US manufacturing 2002)",
-     IRAN_SHARE),
-    ("share of firms exporting", "exporters / active units", 0.18, "0.18", BJRS + " (US manufacturing 2002)",
-     IRAN_SHARE),
+    (
+        "share of firms exporting",
+        "exporters / active SMEs",
+        0.18,
+        "0.18",
+        BJRS + " (US manufacturing 2002)",
+        IRAN_SHARE,
+    ),
+    (
+        "share of firms exporting",
+        "exporters / active units",
+        0.18,
+        "0.18",
+        BJRS + " (US manufacturing 2002)",
+        IRAN_SHARE,
+    ),
     ("exporter premia", "log employment, within sector", 1.19, "1.19 (recalled)", BJRS + ", Table 3 (recalled)", ""),
-    ("exporter premia", "log productivity, within sector", 0.26, "0.26 (value added per worker; recalled)",
-     BJRS + ", Table 3 (recalled)", "the model's log_productivity; BJRS's figure is for value added per worker"),
-    ("exporter premia", "log output per worker, within sector", 0.26, "0.26 (value added per worker; recalled)",
-     BJRS + ", Table 3 (recalled)", "output of the snapshot month / employees, standing in for value added "
-                                    "per worker"),
-    ("export persistence", "P(exporter in y+1 | exporter in y)", 0.87, "about 0.87",
-     "Bernard & Jensen (2004), Rev. Econ. Stat. 86(2)", ""),
-    ("export persistence", "P(exporter in y+1 | not exporter in y)", math.nan, "(not given)",
-     "Bernard & Jensen (2004); Roberts & Tybout (1997)", ""),
-    ("export persistence", "difference (effect of exporting last year)", 0.60, "up to 0.60",
-     "Roberts & Tybout (1997), Am. Econ. Rev. 87(4)",
-     "Roberts & Tybout's figure is the effect of prior exporting (sunk costs) net of firm characteristics; the "
-     "model's is the raw difference"),
-    ("export concentration", "share of exports shipped by the top 1% of exporters", 0.80, "0.80",
-     BJRS + " (US 2000)", ""),
-    ("export concentration", "share of exports shipped by the top 10% of exporters", 0.96, "0.96",
-     BJRS + " (US 2000)", ""),
+    (
+        "exporter premia",
+        "log productivity, within sector",
+        0.26,
+        "0.26 (value added per worker; recalled)",
+        BJRS + ", Table 3 (recalled)",
+        "the model's log_productivity; BJRS's figure is for value added per worker",
+    ),
+    (
+        "exporter premia",
+        "log output per worker, within sector",
+        0.26,
+        "0.26 (value added per worker; recalled)",
+        BJRS + ", Table 3 (recalled)",
+        "output of the snapshot month / employees, standing in for value added per worker",
+    ),
+    (
+        "export persistence",
+        "P(exporter in y+1 | exporter in y)",
+        0.87,
+        "about 0.87",
+        "Bernard & Jensen (2004), Rev. Econ. Stat. 86(2)",
+        "",
+    ),
+    (
+        "export persistence",
+        "P(exporter in y+1 | not exporter in y)",
+        math.nan,
+        "(not given)",
+        "Bernard & Jensen (2004); Roberts & Tybout (1997)",
+        "",
+    ),
+    (
+        "export persistence",
+        "difference (effect of exporting last year)",
+        0.60,
+        "up to 0.60",
+        "Roberts & Tybout (1997), Am. Econ. Rev. 87(4)",
+        "Roberts & Tybout's figure is the effect of prior exporting (sunk costs) net of firm characteristics; the "
+        "model's is the raw difference",
+    ),
+    (
+        "export concentration",
+        "share of exports shipped by the top 1% of exporters",
+        0.80,
+        "0.80",
+        BJRS + " (US 2000)",
+        "",
+    ),
+    (
+        "export concentration",
+        "share of exports shipped by the top 10% of exporters",
+        0.96,
+        "0.96",
+        BJRS + " (US 2000)",
+        "",
+    ),
     ("exporter churn", "share of year-y exporters that did not export in y-1", 0.5, "about 0.5", EEKT, ""),
     ("exporter churn", "share of new exporters of y-1 no longer exporting in y", math.nan, "> 0.5 (most)", EEKT, ""),
 )
@@ -452,20 +584,25 @@ def _trade(c: Collector) -> list[dict]:
     sme = active & (last.size_class < LARGE)
     share_sme = _ratio(np.count_nonzero(exporter & sme), np.count_nonzero(sme))
     share_all = _ratio(np.count_nonzero(exporter & active), np.count_nonzero(active))
-    year_note = (f"year {len(years)} (months {last.month - 11}-{last.month}); exporter = exported in any month of the "
-                 f"year; units active at month {last.month}, SME by size class then")
+    year_note = (
+        f"year {len(years)} (months {last.month - 11}-{last.month}); exporter = exported in any month of the "
+        f"year; units active at month {last.month}, SME by size class then"
+    )
 
     rows_p = np.flatnonzero(active & (last.employees > 0))
     premium_emp = within_group_premium(np.log(last.employees[rows_p]), exporter[rows_p], last.sector[rows_p])
     premium_prod = within_group_premium(last.log_productivity[rows_p], exporter[rows_p], last.sector[rows_p])
     producing = rows_p[last.output[rows_p] > 0]
-    premium_opw = within_group_premium(np.log(last.output[producing] / last.employees[producing]), exporter[producing],
-                                       last.sector[producing])
-    premia_note = (f"OLS coefficient of the exporter dummy with sector fixed effects (within-sector difference in "
-                   f"means), {len(rows_p):,} units active at month {last.month}")
+    premium_opw = within_group_premium(
+        np.log(last.output[producing] / last.employees[producing]), exporter[producing], last.sector[producing]
+    )
+    premia_note = (
+        f"OLS coefficient of the exporter dummy with sector fixed effects (within-sector difference in "
+        f"means), {len(rows_p):,} units active at month {last.month}"
+    )
 
     before, after = [], []
-    for a, b in zip(years[:-1], years[1:]):
+    for a, b in itertools.pairwise(years):
         n = len(a.status)
         both = (a.status == ACTIVE) & (b.status[:n] == ACTIVE)
         before.append((a.exports > 0)[both])
@@ -478,8 +615,9 @@ def _trade(c: Collector) -> list[dict]:
 
     exports_last = last.exports[exporter]
     n_exporters = len(exports_last)
-    concentration_note = (f"annual exports in year {len(years)}, {n_exporters:,} exporters; top q = the ceil(q n) "
-                          "largest")
+    concentration_note = (
+        f"annual exports in year {len(years)}, {n_exporters:,} exporters; top q = the ceil(q n) largest"
+    )
 
     new_num = new_den = quit_num = quit_den = 0
     for y in range(1, len(years)):
@@ -492,8 +630,10 @@ def _trade(c: Collector) -> list[dict]:
             entered = (years[y - 1].exports > 0) & ~years[y - 2].exporter(m)
             quit_num += np.count_nonzero(entered & ~now[:m])
             quit_den += np.count_nonzero(entered)
-    churn_note = (f"all units (exit from exporting includes idling and closure); years 2-{len(years)} pooled for new "
-                  f"exporters, 3-{len(years)} for their exit")
+    churn_note = (
+        f"all units (exit from exporting includes idling and closure); years 2-{len(years)} pooled for new "
+        f"exporters, 3-{len(years)} for their exit"
+    )
 
     values = (
         (share_sme, year_note),
@@ -529,18 +669,26 @@ def format_report(df: pd.DataFrame) -> str:
         text = ". ".join(str(part) for part in (record.source, record.note) if isinstance(part, str) and part)
         if text not in notes:
             notes.append(text)
-        rows.append((str(record.fact), str(record.statistic), _fmt(record.model), str(record.literature_text),
-                     f"[{notes.index(text) + 1}]"))
+        rows.append(
+            (
+                str(record.fact),
+                str(record.statistic),
+                _fmt(record.model),
+                str(record.literature_text),
+                f"[{notes.index(text) + 1}]",
+            )
+        )
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
 
     def line(cells):
-        return "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w)
-                         for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            cell.rjust(w) if i == 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     out = [line(header), line(["-" * w for w in widths])]
     previous_fact = None
     for r in rows:
-        out.append(line(("" if r[0] == previous_fact else r[0],) + r[1:]))
+        out.append(line(("" if r[0] == previous_fact else r[0], *r[1:])))
         previous_fact = r[0]
     if notes:
         out.append("")

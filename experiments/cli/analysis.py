@@ -30,31 +30,48 @@ __all__ = ["add_commands", "compare_command", "sensitivity_command"]
 
 
 def add_commands(commands) -> None:
-    compare = commands.add_parser("compare", help="policies against the baseline: paired differences, goals, costs",
-                                  description="Paired differences of each policy against the baseline over common "
-                                              "seeds with confidence intervals, the probability of meeting each goal, "
-                                              "cost per job and per export dollar; tables on screen, CSV files in DIR.")
+    compare = commands.add_parser(
+        "compare",
+        help="policies against the baseline: paired differences, goals, costs",
+        description="Paired differences of each policy against the baseline over common "
+        "seeds with confidence intervals, the probability of meeting each goal, "
+        "cost per job and per export dollar; tables on screen, CSV files in DIR.",
+    )
     compare.add_argument("directory", type=Path, metavar="DIR", help="a sweep's results directory")
     compare.add_argument("--baseline", metavar="NAME", help="default: the policy named baseline, else the spec's first")
     _add_interval_flags(compare, bootstrap=1000)
-    compare.set_defaults(handler=lambda args, argv: compare_command(
-        args.directory, baseline=args.baseline, confidence=args.confidence, n_bootstrap=args.bootstrap))
+    compare.set_defaults(
+        handler=lambda args, argv: compare_command(
+            args.directory, baseline=args.baseline, confidence=args.confidence, n_bootstrap=args.bootstrap
+        )
+    )
 
-    sensitivity = commands.add_parser("sensitivity", help="Sobol indices, replication noise, what decides each goal",
-                                      description="First-order and total Sobol indices with bootstrap intervals "
-                                                  "(Sobol designs), the share of variance that is replication noise, "
-                                                  "and which factor ranges decide whether each goal is met.")
+    sensitivity = commands.add_parser(
+        "sensitivity",
+        help="Sobol indices, replication noise, what decides each goal",
+        description="First-order and total Sobol indices with bootstrap intervals "
+        "(Sobol designs), the share of variance that is replication noise, "
+        "and which factor ranges decide whether each goal is met.",
+    )
     sensitivity.add_argument("directory", type=Path, metavar="DIR", help="a sweep's results directory")
     sensitivity.add_argument("--outcome", metavar="NAME", help="an indicator (default: each goal's indicator)")
     _add_interval_flags(sensitivity, bootstrap=500)
-    sensitivity.set_defaults(handler=lambda args, argv: sensitivity_command(
-        args.directory, outcome=args.outcome, confidence=args.confidence, n_bootstrap=args.bootstrap))
+    sensitivity.set_defaults(
+        handler=lambda args, argv: sensitivity_command(
+            args.directory, outcome=args.outcome, confidence=args.confidence, n_bootstrap=args.bootstrap
+        )
+    )
 
 
 def _add_interval_flags(parser: argparse.ArgumentParser, bootstrap: int) -> None:
     parser.add_argument("--confidence", type=_share, default=0.95, metavar="C", help="confidence level (default 0.95)")
-    parser.add_argument("--bootstrap", type=_count, default=bootstrap, metavar="N",
-                        help=f"bootstrap resamples for the intervals (default {bootstrap})")
+    parser.add_argument(
+        "--bootstrap",
+        type=_count,
+        default=bootstrap,
+        metavar="N",
+        help=f"bootstrap resamples for the intervals (default {bootstrap})",
+    )
 
 
 def _share(text: str) -> float:
@@ -71,8 +88,13 @@ def _count(text: str) -> int:
     return value
 
 
-FILES = {"compare": "compare.csv", "goals": "goals.csv", "costs": "costs.csv", "sensitivity": "sensitivity.csv",
-         "goal_drivers": "goal_drivers.csv"}
+FILES = {
+    "compare": "compare.csv",
+    "goals": "goals.csv",
+    "costs": "costs.csv",
+    "sensitivity": "sensitivity.csv",
+    "goal_drivers": "goal_drivers.csv",
+}
 
 
 def _write(frames: Mapping[str, pd.DataFrame], out: Path) -> list[Path]:
@@ -84,8 +106,13 @@ def _write(frames: Mapping[str, pd.DataFrame], out: Path) -> list[Path]:
     return written
 
 
-def compare_command(sweep_dir: Path | str, baseline: str | None = None, confidence: float = 0.95,
-                    n_bootstrap: int = 1000, out: Path | str | None = None) -> int:
+def compare_command(
+    sweep_dir: Path | str,
+    baseline: str | None = None,
+    confidence: float = 0.95,
+    n_bootstrap: int = 1000,
+    out: Path | str | None = None,
+) -> int:
     """`smesim compare DIR [--baseline NAME]`: print the comparison of every policy with the
     baseline (default: `default_baseline`) and write compare.csv, goals.csv and costs.csv to
     `out` (default: DIR)."""
@@ -106,8 +133,14 @@ def compare_command(sweep_dir: Path | str, baseline: str | None = None, confiden
     return 0
 
 
-def sensitivity_command(sweep_dir: Path | str, outcome: str | Sequence[str] | None = None, n_bootstrap: int = 500,
-                        confidence: float = 0.95, seed: int = 0, out: Path | str | None = None) -> int:
+def sensitivity_command(
+    sweep_dir: Path | str,
+    outcome: str | Sequence[str] | None = None,
+    n_bootstrap: int = 500,
+    confidence: float = 0.95,
+    seed: int = 0,
+    out: Path | str | None = None,
+) -> int:
     """`smesim sensitivity DIR [--outcome NAME] [--bootstrap N]`: Sobol indices of the outcome
     (default: each goal's indicator) when the sweep's design is Sobol, the share of replication
     noise, and which factors decide each goal; writes sensitivity.csv (Sobol designs) and
@@ -123,28 +156,33 @@ def sensitivity_command(sweep_dir: Path | str, outcome: str | Sequence[str] | No
         outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
     for name in outcomes:
         if name not in runs.columns:
-            raise FlagError("--outcome",
-                            unknown_name(name, [c for c in INDICATORS if c in runs.columns], "indicator"))
+            raise FlagError("--outcome", unknown_name(name, [c for c in INDICATORS if c in runs.columns], "indicator"))
     if not factors:
         raise InputFileError(str(sweep_dir), "factors", "the runs table has no design factor columns: nothing varies")
     frames = {}
     blocks = with_key(runs)["design_block"]
     try:
         if blocks.isin(["A", "B"]).any():
-            frames["sensitivity"] = pd.concat([sensitivity(runs, factors, name, n_bootstrap, confidence, seed)
-                                               for name in outcomes], ignore_index=True)
+            frames["sensitivity"] = pd.concat(
+                [sensitivity(runs, factors, name, n_bootstrap, confidence, seed) for name in outcomes],
+                ignore_index=True,
+            )
             print(format_sensitivity(frames["sensitivity"], confidence))
         else:
             print("Sobol indices need a Sobol design (blocks A, B and AB:i); this sweep has none. Replication noise:")
             for name in outcomes:
                 noise = {p: replication_noise(runs[runs["policy"] == p], name) for p in sorted(runs["policy"].unique())}
-                print(f"  {name}: " + ", ".join(f"{p} {format_percent(v)}" for p, v in noise.items()) + " of the variance")
+                print(
+                    f"  {name}: " + ", ".join(f"{p} {format_percent(v)}" for p, v in noise.items()) + " of the variance"
+                )
         series = read_series_at(sweep_dir, goals)
         frames["goal_drivers"] = goal_drivers(runs, factors, goals, series)
     except InputError as error:
         raise from_file(str(sweep_dir), error) from None
-    print("\nWhich factors decide each goal (probability of meeting it in the lower and upper thirds of each "
-          "factor's range in the runs; the top 5 by the difference):\n")
+    print(
+        "\nWhich factors decide each goal (probability of meeting it in the lower and upper thirds of each "
+        "factor's range in the runs; the top 5 by the difference):\n"
+    )
     print(format_goal_drivers(frames["goal_drivers"], goals))
     written = _write(frames, Path(out) if out else sweep_dir)
     print("\nwritten: " + ", ".join(str(p) for p in written))

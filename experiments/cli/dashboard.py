@@ -22,23 +22,37 @@ DEFAULT_PORT = 8765
 
 
 def add_commands(commands) -> None:
-    parser = commands.add_parser("dashboard", help="the model in the browser (SolaraViz)",
-                                 description="Serve the dashboard: pick a scenario, move levers, step or play, "
-                                             "watch the goals against their targets beside the baseline.")
-    parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                        help="a shipped scenario's name (default: baseline)")
-    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE,
-                        help=f"share of the units simulated, in (0, 1] (default {DEFAULT_SCALE})")
+    parser = commands.add_parser(
+        "dashboard",
+        help="the model in the browser (SolaraViz)",
+        description="Serve the dashboard: pick a scenario, move levers, step or play, "
+        "watch the goals against their targets beside the baseline.",
+    )
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default="baseline",
+        metavar="SCENARIO",
+        help="a shipped scenario's name (default: baseline)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=DEFAULT_SCALE,
+        help=f"share of the units simulated, in (0, 1] (default {DEFAULT_SCALE})",
+    )
     parser.add_argument("--lang", default="en", help=f"the page's language: {' or '.join(LANGUAGES)} (default en)")
     parser.add_argument("--digits", default="latin", help="latin or persian digits (default latin)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--host", default="127.0.0.1", help="host (default 127.0.0.1)")
-    parser.set_defaults(handler=lambda args, argv: serve(args.scenario, args.scale, args.port, args.host,
-                                                         args.lang, args.digits))
+    parser.set_defaults(
+        handler=lambda args, argv: serve(args.scenario, args.scale, args.port, args.host, args.lang, args.digits)
+    )
 
 
-def server_command(scenario: str, scale: float, port: int, host: str, lang: str = "en",
-                   digits: str = "latin") -> tuple[list[str], dict]:
+def server_command(
+    scenario: str, scale: float, port: int, host: str, lang: str = "en", digits: str = "latin"
+) -> tuple[list[str], dict]:
     """The `solara run` command line and environment that serve the dashboard (checked inputs)."""
     if scenario not in shipped_scenarios():
         raise FlagError("SCENARIO", f"must be one of {', '.join(shipped_scenarios())}, got {scenario!r}")
@@ -50,10 +64,26 @@ def server_command(scenario: str, scale: float, port: int, host: str, lang: str 
         raise FlagError("--lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     if digits not in DIGITS:
         raise FlagError("--digits", f"must be one of {', '.join(DIGITS)}, got {digits!r}")
-    env = {**os.environ, "SMESIM_DASHBOARD_SCENARIO": scenario, "SMESIM_DASHBOARD_SCALE": str(scale),
-           "SMESIM_DASHBOARD_LANG": lang, "SMESIM_DASHBOARD_DIGITS": digits}
-    command = [sys.executable, "-m", "solara", "run", str(APP), "--host", host, "--port", str(port),
-               "--production", "--no-open"]
+    env = {
+        **os.environ,
+        "SMESIM_DASHBOARD_SCENARIO": scenario,
+        "SMESIM_DASHBOARD_SCALE": str(scale),
+        "SMESIM_DASHBOARD_LANG": lang,
+        "SMESIM_DASHBOARD_DIGITS": digits,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
     return command, env
 
 

@@ -25,20 +25,28 @@ temporary directory and check the indicators are identical; for a sweep director
 
 def add_commands(commands) -> None:
     """Add report and replay to the `smesim` sub-command parsers."""
-    report = commands.add_parser("report", help="an HTML report of a run, comparison or sweep",
-                                 description=REPORT_DESCRIPTION)
+    report = commands.add_parser(
+        "report", help="an HTML report of a run, comparison or sweep", description=REPORT_DESCRIPTION
+    )
     report.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
     report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
-    report.add_argument("--digits", choices=("latin", "persian"), default="latin",
-                        help="digits of the text (default latin)")
+    report.add_argument(
+        "--digits", choices=("latin", "persian"), default="latin", help="digits of the text (default latin)"
+    )
     report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report/report.html)")
     report.set_defaults(handler=_report_command)
 
-    replay = commands.add_parser("replay", help="re-run a stored run and check it is reproduced exactly",
-                                 description=REPLAY_DESCRIPTION)
+    replay = commands.add_parser(
+        "replay", help="re-run a stored run and check it is reproduced exactly", description=REPLAY_DESCRIPTION
+    )
     replay.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
-    replay.add_argument("--runs", type=_run_count, default=10, metavar="N|all",
-                        help="sweeps: how many stored runs to re-run, spread over the sweep (default 10)")
+    replay.add_argument(
+        "--runs",
+        type=_run_count,
+        default=10,
+        metavar="N|all",
+        help="sweeps: how many stored runs to re-run, spread over the sweep (default 10)",
+    )
     replay.set_defaults(handler=_replay_command)
 
 

@@ -36,30 +36,47 @@ def add_commands(commands) -> None:
     sweep = commands.add_parser("sweep", help="run a sweep spec's runs (resumable)", description=SWEEP_DESCRIPTION)
     sweep.add_argument("spec", metavar="SPEC", help="a sweep spec file, or a shipped spec's name")
     sweep.add_argument("--out", type=Path, help="results directory (default: results/sweeps/<spec name>)")
-    sweep.add_argument("--workers", type=int, help="worker processes of the embedded cluster (default: one per core; "
-                                                   "0: run in this process)")
-    sweep.add_argument("--scheduler", metavar="ADDR", help="use the workers of this Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes of the embedded cluster (default: one per core; 0: run in this process)",
+    )
+    sweep.add_argument(
+        "--scheduler", metavar="ADDR", help="use the workers of this Dask scheduler, e.g. tcp://host:8786"
+    )
     sweep.add_argument("--cluster", choices=sorted(CLUSTERS), help="submit workers as batch jobs (needs --profile)")
     sweep.add_argument("--profile", type=Path, metavar="FILE", help="the cluster profile (TOML; README, 'Sweeps')")
     sweep.add_argument("--shard", metavar="i/n", help="run only shard i of n (then smesim merge)")
-    sweep.add_argument("--chunk-seconds", type=float, default=DEFAULT_CHUNK_SECONDS,
-                       help=f"about how many seconds of runs each task holds (default {DEFAULT_CHUNK_SECONDS:g})")
+    sweep.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=DEFAULT_CHUNK_SECONDS,
+        help=f"about how many seconds of runs each task holds (default {DEFAULT_CHUNK_SECONDS:g})",
+    )
     sweep.add_argument("--no-resume", action="store_true", help="delete the directory's results and start over")
     sweep.set_defaults(handler=_sweep_command)
 
-    status = commands.add_parser("status", help="runs done, errored and left in a sweep directory",
-                                 description="Runs done, errored and left, per policy, and the time spent so far.")
+    status = commands.add_parser(
+        "status",
+        help="runs done, errored and left in a sweep directory",
+        description="Runs done, errored and left, per policy, and the time spent so far.",
+    )
     status.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results directory")
     status.set_defaults(handler=lambda args, argv: print(sweep_status(args.directory)) or 0)
 
-    merge = commands.add_parser("merge", help="merge shard directories of one sweep",
-                                description="Copy the results of shard directories (smesim sweep --shard i/n) of one "
-                                            "spec into OUT, which then reads like an unsharded sweep.")
+    merge = commands.add_parser(
+        "merge",
+        help="merge shard directories of one sweep",
+        description="Copy the results of shard directories (smesim sweep --shard i/n) of one "
+        "spec into OUT, which then reads like an unsharded sweep.",
+    )
     merge.add_argument("out", metavar="OUT", type=Path, help="the merged results directory")
     merge.add_argument("shards", metavar="SHARD_DIR", type=Path, nargs="+", help="shard results directories")
     merge.set_defaults(handler=lambda args, argv: print(merge_shards(args.out, args.shards)) or 0)
 
-    sweeps = commands.add_parser("sweeps", help="list the shipped sweep specs", description="List the shipped sweep specs.")
+    sweeps = commands.add_parser(
+        "sweeps", help="list the shipped sweep specs", description="List the shipped sweep specs."
+    )
     sweeps.set_defaults(handler=lambda args, argv: print(list_sweeps()) or 0)
 
 
@@ -75,11 +92,19 @@ def _sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     spec = load_sweep_spec(args.spec)
     out = args.out if args.out is not None else default_out(spec, shard)
     try:
-        report = run_sweep(spec, out, options=options, shard=shard, chunk_seconds=args.chunk_seconds,
-                           resume=not args.no_resume, command=argv)
+        report = run_sweep(
+            spec,
+            out,
+            options=options,
+            shard=shard,
+            chunk_seconds=args.chunk_seconds,
+            resume=not args.no_resume,
+            command=argv,
+        )
     except KeyboardInterrupt:
-        print(f"smesim: interrupted; the finished runs are kept in {out}: run the same command to resume",
-              file=sys.stderr)
+        print(
+            f"smesim: interrupted; the finished runs are kept in {out}: run the same command to resume", file=sys.stderr
+        )
         return 130
     print(format_report(report))
     return 0

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["PageWords", "WorkshopModel", "line_chart", "bar_chart", "make_page"]
+__all__ = ["PageWords", "WorkshopModel", "bar_chart", "line_chart", "make_page"]
 
-_HOMES = {"PageWords": "experiments.dashboard.words", "WorkshopModel": "experiments.dashboard.app",
-          "make_page": "experiments.dashboard.app", "line_chart": "experiments.dashboard.svg_charts",
-          "bar_chart": "experiments.dashboard.svg_charts"}
+_HOMES = {
+    "PageWords": "experiments.dashboard.words",
+    "WorkshopModel": "experiments.dashboard.app",
+    "make_page": "experiments.dashboard.app",
+    "line_chart": "experiments.dashboard.svg_charts",
+    "bar_chart": "experiments.dashboard.svg_charts",
+}
 
 
 def __getattr__(name: str):

@@ -26,6 +26,7 @@ _SCALE, _LANG and _DIGITS in the environment).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import time
 from html import escape
@@ -54,14 +55,26 @@ MUSD = 1e6
 
 # Budget controls: (lever, setting) -> maximum of the slider in USD m a year (names: CONTROL_NAMES)
 BUDGETS = {
-    ("training", "budget_usd"): 50, ("clinics", "budget_usd"): 100, ("consortia", "budget_usd"): 50,
-    ("clusters", "budget_usd"): 100, ("sukuk", "budget_usd"): 20, ("listing", "budget_usd"): 20,
-    ("infrastructure", "budget_usd"): 300, ("rural_zones", "budget_usd"): 200, ("matchmaking", "budget_usd"): 50,
-    ("technology", "budget_usd"): 100, ("credit", "grants_usd"): 200, ("credit", "subsidised_credit_usd"): 500,
+    ("training", "budget_usd"): 50,
+    ("clinics", "budget_usd"): 100,
+    ("consortia", "budget_usd"): 50,
+    ("clusters", "budget_usd"): 100,
+    ("sukuk", "budget_usd"): 20,
+    ("listing", "budget_usd"): 20,
+    ("infrastructure", "budget_usd"): 300,
+    ("rural_zones", "budget_usd"): 200,
+    ("matchmaking", "budget_usd"): 50,
+    ("technology", "budget_usd"): 100,
+    ("credit", "grants_usd"): 200,
+    ("credit", "subsidised_credit_usd"): 500,
     ("ranking", "budget_usd"): 5,
 }
-UNCERTAINTY_CONTROLS = ("inflation_rate", "real_exchange_rate_drift", "foreign_demand_growth",
-                        "sanctions_risk_multiplier")
+UNCERTAINTY_CONTROLS = (
+    "inflation_rate",
+    "real_exchange_rate_drift",
+    "foreign_demand_growth",
+    "sanctions_risk_multiplier",
+)
 # Levers with targeting on the page; "province" and "cluster" targeting serve the one province and
 # the one cluster picked on the page (scenario files can list several).
 TARGETED = tuple(lever for lever, specs in LEVERS.items() if "targeting" in specs)
@@ -75,8 +88,6 @@ def targeting_choices(lever: str) -> list[str]:
     return list(LEVERS[lever]["targeting"].allowed)
 
 
-
-
 class WorkshopModel(SMEModel):
     """SMEModel built from the dashboard's flat controls, with a shadow baseline run.
 
@@ -87,14 +98,26 @@ class WorkshopModel(SMEModel):
     run and its baseline use the scenario runner's seed for replication 0, so a dashboard run
     matches `smesim run` of the same settings."""
 
-    def __init__(self, *, scenario_name: str = BASELINE, settings_from: str = "controls", seed: int = 1,
-                 scale: float = DEFAULT_SCALE, target_province: str = PROVINCE_NAMES[0],
-                 target_cluster: str = CLUSTER_NAMES[0], with_baseline: bool = True,
-                 lang: str = "en", digits: str = "latin", scenario=None, **controls):
+    def __init__(
+        self,
+        *,
+        scenario_name: str = BASELINE,
+        settings_from: str = "controls",
+        seed: int = 1,
+        scale: float = DEFAULT_SCALE,
+        target_province: str = PROVINCE_NAMES[0],
+        target_cluster: str = CLUSTER_NAMES[0],
+        with_baseline: bool = True,
+        lang: str = "en",
+        digits: str = "latin",
+        scenario=None,
+        **controls,
+    ):
         # `scenario`: Mesa's Scenario object, which SolaraViz's reset passes to a model taking
         # **kwargs; ours is `scenario_name`, so it is ignored.
-        known = ({budget_key(*k) for k in BUDGETS} | {f"{lever}_targeting" for lever in TARGETED}
-                 | set(UNCERTAINTY_CONTROLS))
+        known = (
+            {budget_key(*k) for k in BUDGETS} | {f"{lever}_targeting" for lever in TARGETED} | set(UNCERTAINTY_CONTROLS)
+        )
         unknown = sorted(set(controls) - known)
         if unknown:
             raise TypeError(f"unknown dashboard control(s) {unknown}")
@@ -107,10 +130,13 @@ class WorkshopModel(SMEModel):
             policy, uncertainties = scenario.policy, dict(scenario.uncertainties)
         else:
             policy = self._policy_from_controls(scenario.policy, controls, target_province, target_cluster)
-            uncertainties = {**scenario.uncertainties,
-                             **{name: float(controls[name]) for name in UNCERTAINTY_CONTROLS if name in controls}}
-        self.run_scenario = dataclasses.replace(scenario, seed=seed, scale=scale, policy=policy,
-                                                uncertainties=uncertainties, replications=1)
+            uncertainties = {
+                **scenario.uncertainties,
+                **{name: float(controls[name]) for name in UNCERTAINTY_CONTROLS if name in controls},
+            }
+        self.run_scenario = dataclasses.replace(
+            scenario, seed=seed, scale=scale, policy=policy, uncertainties=uncertainties, replications=1
+        )
         kwargs = self.run_scenario.model_kwargs(0)
         super().__init__(**kwargs)
         self.goals = load_goals()
@@ -188,52 +214,97 @@ def _write_run_directory(model: SMEModel, scenario, out: Path) -> None:
     scenario = dataclasses.replace(scenario, months=model.steps)  # manifest rows: months + 1
     remove_outputs(out)
     goals = tuple(evaluate(goal, frame, max(model.steps, 1)) for goal in scenario.goals.values())
-    write_run_directory(out, scenario, frame, goals, command=["smesim", "dashboard"], started=now(), seconds=0.0,
-                        model_seeds=[model.seed])
+    write_run_directory(
+        out,
+        scenario,
+        frame,
+        goals,
+        command=["smesim", "dashboard"],
+        started=now(),
+        seconds=0.0,
+        model_seeds=[model.seed],
+    )
 
 
 # --- model parameters (the controls) ---------------------------------------------------------
 
 
-def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en",
-                 digits: str = "latin") -> dict:
+def model_params(
+    scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en", digits: str = "latin"
+) -> dict:
     """SolaraViz's controls, each starting at the launch scenario's value (its budgets, targeting,
     uncertainties and seed), so a Reset that changes nothing runs that scenario again."""
     meta, w = parameter_metadata(), PageWords(lang, digits)
     start = load_scenario(scenario)
     levers = start.policy.to_dict()
     params: dict = {
-        "scenario_name": {"type": "Select", "value": scenario, "values": list(shipped_scenarios()),
-                          "label": w.say("scenario")},
-        "settings_from": {"type": "Select", "value": "controls", "values": ["controls", "scenario"],
-                          "label": w.say("settings_from")},
+        "scenario_name": {
+            "type": "Select",
+            "value": scenario,
+            "values": list(shipped_scenarios()),
+            "label": w.say("scenario"),
+        },
+        "settings_from": {
+            "type": "Select",
+            "value": "controls",
+            "values": ["controls", "scenario"],
+            "label": w.say("settings_from"),
+        },
         "seed": {"type": "InputText", "value": str(start.seed), "label": w.say("seed")},
-        "scale": {"type": "SliderFloat", "value": scale, "min": 0.05, "max": 1.0, "step": 0.05,
-                  "label": w.say("scale")},
+        "scale": {
+            "type": "SliderFloat",
+            "value": scale,
+            "min": 0.05,
+            "max": 1.0,
+            "step": 0.05,
+            "label": w.say("scale"),
+        },
     }
     for (lever, setting), top in BUDGETS.items():
         value = levers[lever][setting] / MUSD
-        params[budget_key(lever, setting)] = {"type": "SliderFloat", "value": value, "min": 0.0,
-                                              "max": float(max(top, value)), "step": 0.5,
-                                              "label": w.say("budget", lever=w.names[lever, setting])}
+        params[budget_key(lever, setting)] = {
+            "type": "SliderFloat",
+            "value": value,
+            "min": 0.0,
+            "max": float(max(top, value)),
+            "step": 0.5,
+            "label": w.say("budget", lever=w.names[lever, setting]),
+        }
     for lever in TARGETED:
-        params[f"{lever}_targeting"] = {"type": "Select", "value": levers[lever]["targeting"],
-                                        "values": targeting_choices(lever),
-                                        "label": w.say("targeting", lever=w.names[lever])}
-    listed = {name: [x for lever in TARGETED for x in levers[lever].get(name, ())] for name in ("provinces", "clusters")}
-    params["target_province"] = {"type": "Select", "value": (listed["provinces"] or PROVINCE_NAMES)[0],
-                                 "values": list(PROVINCE_NAMES), "label": w.say("province")}
-    params["target_cluster"] = {"type": "Select", "value": (listed["clusters"] or CLUSTER_NAMES)[0],
-                                "values": list(CLUSTER_NAMES), "label": w.say("cluster")}
+        params[f"{lever}_targeting"] = {
+            "type": "Select",
+            "value": levers[lever]["targeting"],
+            "values": targeting_choices(lever),
+            "label": w.say("targeting", lever=w.names[lever]),
+        }
+    listed = {
+        name: [x for lever in TARGETED for x in levers[lever].get(name, ())] for name in ("provinces", "clusters")
+    }
+    params["target_province"] = {
+        "type": "Select",
+        "value": (listed["provinces"] or PROVINCE_NAMES)[0],
+        "values": list(PROVINCE_NAMES),
+        "label": w.say("province"),
+    }
+    params["target_cluster"] = {
+        "type": "Select",
+        "value": (listed["clusters"] or CLUSTER_NAMES)[0],
+        "values": list(CLUSTER_NAMES),
+        "label": w.say("cluster"),
+    }
     for name in UNCERTAINTY_CONTROLS:  # half the plausible range beyond each side, within what is allowed
         lo, hi = meta[name]["plausible"]
         allowed_lo, allowed_hi = meta[name]["allowed"]
         span = hi - lo
         value = float(start.uncertainties.get(name, meta[name]["default"]))
-        params[name] = {"type": "SliderFloat", "value": value,
-                        "min": min(max(lo - 0.5 * span, allowed_lo), value),
-                        "max": max(min(hi + 0.5 * span, allowed_hi), value), "step": round(span / 40, 4),
-                        "label": f"{w.names[name]} ({w.names.get(meta[name]['unit'], meta[name]['unit'])})"}
+        params[name] = {
+            "type": "SliderFloat",
+            "value": value,
+            "min": min(max(lo - 0.5 * span, allowed_lo), value),
+            "max": max(min(hi + 0.5 * span, allowed_hi), value),
+            "step": round(span / 40, 4),
+            "label": f"{w.names[name]} ({w.names.get(meta[name]['unit'], meta[name]['unit'])})",
+        }
     params["lang"], params["digits"] = lang, digits  # fixed: no control, kept by Reset
     return params
 
@@ -241,8 +312,12 @@ def model_params(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: s
 # --- views ----------------------------------------------------------------------------------
 
 # indicator -> (divisor, unit key) on the goal charts and in the goal table
-GOAL_UNITS = {"units_activated": (1e3, "unit_thousand_units"), "exports_usd": (1e9, "unit_usd_bn_year"),
-              "export_share": (1e-2, "unit_percent"), "sme_employment_share": (1e-2, "unit_percent")}
+GOAL_UNITS = {
+    "units_activated": (1e3, "unit_thousand_units"),
+    "exports_usd": (1e9, "unit_usd_bn_year"),
+    "export_share": (1e-2, "unit_percent"),
+    "sme_employment_share": (1e-2, "unit_percent"),
+}
 RUN_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
 STATUS_COLOURS = ("#ff7f0e", "#1f77b4", "#9467bd", "#7f7f7f")
 SIZE_EDGES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # employees: 1, 2-4, ..., 1,000+
@@ -251,6 +326,7 @@ GOALS_MONTH = 48  # the goals' four years: the charts' time axis reaches it (a g
 
 def _render_counter():
     from mesa.visualization.utils import update_counter
+
     return update_counter.get()
 
 
@@ -266,8 +342,9 @@ def _charts(svgs: list[str]) -> str:
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     cells = "".join(f"<th style='padding:2px 8px'>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='padding:2px 8px'>{escape(c)}</td>" for c in row) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='padding:2px 8px'>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
     return f"<table class='goal-table' style='border-collapse:collapse'><tr>{cells}</tr>{body}</table>"
 
 
@@ -281,17 +358,36 @@ def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], l
         series = [Series(w.say("this_run"), run[goal.indicator] / unit, RUN_COLOUR)]
         if base is not None:
             series.append(Series(w.say("baseline"), base[goal.indicator] / unit, BASELINE_COLOUR, dashed=True))
-        targets = [Target(bound / unit, w.say("target", value=plain_number(bound / unit)))
-                   for bound in (goal.at_least, goal.at_most) if bound is not None]
+        targets = [
+            Target(bound / unit, w.say("target", value=plain_number(bound / unit)))
+            for bound in (goal.at_least, goal.at_most)
+            if bound is not None
+        ]
         if charts:
-            svgs.append(line_chart(w.goal(goal), run.index, series, targets=targets,
-                                   marker_x=goal.month_for(GOALS_MONTH), x_label=w.say("axis_month"),
-                                   y_label=unit_label, width=410, height=210))
+            svgs.append(
+                line_chart(
+                    w.goal(goal),
+                    run.index,
+                    series,
+                    targets=targets,
+                    marker_x=goal.month_for(GOALS_MONTH),
+                    x_label=w.say("axis_month"),
+                    y_label=unit_label,
+                    width=410,
+                    height=210,
+                )
+            )
         value = float(run[goal.indicator].iloc[-1])
         base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
         spaced_unit = unit_label if unit_label in ("%", "") else " " + unit_label
-        rows.append([w.goal(goal), f"{value / unit:,.2f}{spaced_unit}", f"{base_value / unit:,.2f}",
-                     w.say("met") if goal.is_met(value) else w.say("not_yet")])
+        rows.append(
+            [
+                w.goal(goal),
+                f"{value / unit:,.2f}{spaced_unit}",
+                f"{base_value / unit:,.2f}",
+                w.say("met") if goal.is_met(value) else w.say("not_yet"),
+            ]
+        )
     return svgs, rows
 
 
@@ -307,11 +403,20 @@ def GoalTable(model: WorkshopModel):
     """The month, the goal table at this month, notes, and the report button (right half of page 0)."""
     _render_counter()
     w = model.words
-    status = w.say("status", scenario=model.scenario_name, scale=model.scale, seed=model.run_scenario.seed,
-                   ms=f"{model.step_seconds * 1000:.0f}")
+    status = w.say(
+        "status",
+        scenario=model.scenario_name,
+        scale=model.scale,
+        seed=model.run_scenario.seed,
+        ms=f"{model.step_seconds * 1000:.0f}",
+    )
     header = [w.say("col_goal"), w.say("col_run"), w.say("col_baseline"), w.say("col_met")]
-    _show(model, f"<p><b class='month'>{escape(w.say('month', month=model.steps))}</b> ({escape(status)})</p>"
-                 + _table(header, goal_charts(model, charts=False)[1]), ["goal-status"])
+    _show(
+        model,
+        f"<p><b class='month'>{escape(w.say('month', month=model.steps))}</b> ({escape(status)})</p>"
+        + _table(header, goal_charts(model, charts=False)[1]),
+        ["goal-status"],
+    )
     for note in model.notes:
         solara.Warning(note)
     Report(model)
@@ -321,10 +426,17 @@ def GoalTable(model: WorkshopModel):
 def Units(model: WorkshopModel):
     _render_counter()
     w, run = model.words, model.history()
-    series = [Series(w.names[name], run[f"{name}_units"] / 1e3, colour)
-              for name, colour in zip(STATUS_NAMES, STATUS_COLOURS)]
-    _show(model, _charts([line_chart(w.say("units_title"), run.index, series, x_label=w.say("axis_month"),
-                                     width=480, height=260)]), ["units-chart"])
+    series = [
+        Series(w.names[name], run[f"{name}_units"] / 1e3, colour)
+        for name, colour in zip(STATUS_NAMES, STATUS_COLOURS, strict=True)
+    ]
+    _show(
+        model,
+        _charts(
+            [line_chart(w.say("units_title"), run.index, series, x_label=w.say("axis_month"), width=480, height=260)]
+        ),
+        ["units-chart"],
+    )
 
 
 @solara.component
@@ -334,13 +446,29 @@ def Exports(model: WorkshopModel):
     run = model.exports_by_destination() / 1e9
     groups = [Series(w.say("this_run"), run, RUN_COLOUR)]
     if model.baseline is not None:
-        groups.append(Series(w.say("baseline"), model.baseline.exports_by_destination().reindex(run.index) / 1e9,
-                             BASELINE_COLOUR))
+        groups.append(
+            Series(w.say("baseline"), model.baseline.exports_by_destination().reindex(run.index) / 1e9, BASELINE_COLOUR)
+        )
     largest = pd.concat([g.values for g in groups], axis=1).max(axis=1).sort_values(ascending=False)
     shown = largest.index[largest > 0][:12]
     groups = [Series(g.label, g.values.reindex(shown).to_numpy(), g.colour) for g in groups]
-    _show(model, _charts([bar_chart(w.say("exports_title"), list(shown), groups, horizontal=True,
-                                    value_label=w.say("unit_usd_bn_year"), width=480, height=320)]), ["exports-chart"])
+    _show(
+        model,
+        _charts(
+            [
+                bar_chart(
+                    w.say("exports_title"),
+                    list(shown),
+                    groups,
+                    horizontal=True,
+                    value_label=w.say("unit_usd_bn_year"),
+                    width=480,
+                    height=320,
+                )
+            ]
+        ),
+        ["exports-chart"],
+    )
 
 
 @solara.component
@@ -349,15 +477,26 @@ def Firms(model: WorkshopModel):
     w, f = model.words, model.firms
     active = f.status == ACTIVE
     counts, _ = np.histogram(np.maximum(f.employees[active], 1), bins=[*SIZE_EDGES, np.inf])
-    sizes = [f"{a:,}" if b - a == 1 else f"{a:,}–{b - 1:,}" for a, b in zip(SIZE_EDGES, SIZE_EDGES[1:])]
+    sizes = [f"{a:,}" if b - a == 1 else f"{a:,}–{b - 1:,}" for a, b in itertools.pairwise(SIZE_EDGES)]
     sizes.append(f"{SIZE_EDGES[-1]:,}+")
     by_province = np.bincount(f.province[active], minlength=len(PROVINCE_NAMES)) / model.scale
     top = np.argsort(by_province, kind="stable")[::-1][:15]
-    size_chart = bar_chart(w.say("size_title"), sizes, [Series(w.say("size_axis"), counts / model.scale, RUN_COLOUR)],
-                           value_label=w.say("size_axis"), width=420, height=260)
-    province_chart = bar_chart(w.say("province_title"), [PROVINCE_NAMES[i] for i in top],
-                               [Series(w.say("size_axis"), by_province[top], RUN_COLOUR)],
-                               value_label=w.say("size_axis"), width=480, height=300)
+    size_chart = bar_chart(
+        w.say("size_title"),
+        sizes,
+        [Series(w.say("size_axis"), counts / model.scale, RUN_COLOUR)],
+        value_label=w.say("size_axis"),
+        width=420,
+        height=260,
+    )
+    province_chart = bar_chart(
+        w.say("province_title"),
+        [PROVINCE_NAMES[i] for i in top],
+        [Series(w.say("size_axis"), by_province[top], RUN_COLOUR)],
+        value_label=w.say("size_axis"),
+        width=480,
+        height=300,
+    )
     _show(model, _charts([size_chart, province_chart]), ["firm-charts"])
 
 
@@ -369,10 +508,25 @@ def Consortia(model: WorkshopModel):
     if base is not None:
         series.append(Series(w.say("baseline"), base["consortia"], BASELINE_COLOUR, dashed=True))
     counts = np.bincount(model.firms.status, minlength=len(STATUS_NAMES)) / model.scale
-    now = ", ".join(f"{w.names[name]} {n:,.0f}" for name, n in zip(STATUS_NAMES, counts))
-    _show(model, _charts([line_chart(w.say("consortia_title"), run.index, series, x_label=w.say("axis_month"),
-                                     y_label=w.say("consortia_axis"), width=480, height=240)])
-          + f"<p>{escape(w.say('units_now'))}: {escape(now)}</p>", ["consortia-chart"])
+    now = ", ".join(f"{w.names[name]} {n:,.0f}" for name, n in zip(STATUS_NAMES, counts, strict=True))
+    _show(
+        model,
+        _charts(
+            [
+                line_chart(
+                    w.say("consortia_title"),
+                    run.index,
+                    series,
+                    x_label=w.say("axis_month"),
+                    y_label=w.say("consortia_axis"),
+                    width=480,
+                    height=240,
+                )
+            ]
+        )
+        + f"<p>{escape(w.say('units_now'))}: {escape(now)}</p>",
+        ["consortia-chart"],
+    )
 
 
 @solara.component
@@ -403,14 +557,24 @@ def make_page(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str 
     def Page():
         # One model per session (use_memo runs once per session): people with the page open
         # in two browsers do not step each other's run.
-        model = solara.use_memo(lambda: WorkshopModel(scenario_name=scenario, scale=scale, lang=lang, digits=digits), [])
+        model = solara.use_memo(
+            lambda: WorkshopModel(scenario_name=scenario, scale=scale, lang=lang, digits=digits), []
+        )
         # Page 0: the goal charts, and the goal table with the report button; page 1: the aggregate views.
-        SolaraViz(model, components=[(Goals, 0), (GoalTable, 0), (Units, 1), (Exports, 1), (Firms, 1), (Consortia, 1)],
-                  model_params=params, name=title, play_interval=50)
+        SolaraViz(
+            model,
+            components=[(Goals, 0), (GoalTable, 0), (Units, 1), (Exports, 1), (Firms, 1), (Consortia, 1)],
+            model_params=params,
+            name=title,
+            play_interval=50,
+        )
 
     return Page
 
 
-Page = make_page(os.environ.get("SMESIM_DASHBOARD_SCENARIO", BASELINE),
-                 float(os.environ.get("SMESIM_DASHBOARD_SCALE", DEFAULT_SCALE)),
-                 os.environ.get("SMESIM_DASHBOARD_LANG", "en"), os.environ.get("SMESIM_DASHBOARD_DIGITS", "latin"))
+Page = make_page(
+    os.environ.get("SMESIM_DASHBOARD_SCENARIO", BASELINE),
+    float(os.environ.get("SMESIM_DASHBOARD_SCALE", DEFAULT_SCALE)),
+    os.environ.get("SMESIM_DASHBOARD_LANG", "en"),
+    os.environ.get("SMESIM_DASHBOARD_DIGITS", "latin"),
+)

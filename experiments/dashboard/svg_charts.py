@@ -107,38 +107,56 @@ class _Frame:
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-            f"viewBox='0 0 {width} {height}' role='img' aria-label='{_escape(title, quote=True)}' {FONT}>"
-            f"<title>{escape(title)}</title>"
-            f"<text x='{width / 2:.1f}' y='15' text-anchor='middle' font-size='12' font-weight='bold' "
-            f"fill='{TEXT_COLOUR}'>{escape(title)}</text>" + "".join(body) + "</svg>")
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' role='img' aria-label='{_escape(title, quote=True)}' {FONT}>"
+        f"<title>{escape(title)}</title>"
+        f"<text x='{width / 2:.1f}' y='15' text-anchor='middle' font-size='12' font-weight='bold' "
+        f"fill='{TEXT_COLOUR}'>{escape(title)}</text>" + "".join(body) + "</svg>"
+    )
 
 
 def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
     parts = []
     for s in series:
         dash = " stroke-dasharray='5 3'" if s.dashed else ""
-        parts.append(f"<line x1='{x:.1f}' y1='{y - 4:.1f}' x2='{x + 18:.1f}' y2='{y - 4:.1f}' stroke='{s.colour}' "
-                     f"stroke-width='2'{dash}/><text x='{x + 22:.1f}' y='{y:.1f}' font-size='10' "
-                     f"fill='{TEXT_COLOUR}'>{escape(s.label)}</text>")
+        parts.append(
+            f"<line x1='{x:.1f}' y1='{y - 4:.1f}' x2='{x + 18:.1f}' y2='{y - 4:.1f}' stroke='{s.colour}' "
+            f"stroke-width='2'{dash}/><text x='{x + 22:.1f}' y='{y:.1f}' font-size='10' "
+            f"fill='{TEXT_COLOUR}'>{escape(s.label)}</text>"
+        )
         x += 30 + 6.5 * len(s.label)
     return parts
 
 
 def _y_axis(frame: _Frame, ticks: list[float], y: Callable[[float], float], label: str) -> list[str]:
-    parts = [f"<text x='{frame.x0 - 5}' y='{y(t) + 3.5:.1f}' text-anchor='end' font-size='10' fill='{TEXT_COLOUR}'>"
-             f"{escape(text)}</text><line x1='{frame.x0}' x2='{frame.x1}' y1='{y(t):.1f}' y2='{y(t):.1f}' "
-             f"stroke='{GRID_COLOUR}'/>" for t, text in zip(ticks, tick_labels(ticks))]
+    parts = [
+        f"<text x='{frame.x0 - 5}' y='{y(t) + 3.5:.1f}' text-anchor='end' font-size='10' fill='{TEXT_COLOUR}'>"
+        f"{escape(text)}</text><line x1='{frame.x0}' x2='{frame.x1}' y1='{y(t):.1f}' y2='{y(t):.1f}' "
+        f"stroke='{GRID_COLOUR}'/>"
+        for t, text in zip(ticks, tick_labels(ticks), strict=True)
+    ]
     if label:
         middle = (frame.y0 + frame.y1) / 2
-        parts.append(f"<text transform='translate(11 {middle:.1f}) rotate(-90)' text-anchor='middle' font-size='10' "
-                     f"fill='{TEXT_COLOUR}'>{escape(label)}</text>")
+        parts.append(
+            f"<text transform='translate(11 {middle:.1f}) rotate(-90)' text-anchor='middle' font-size='10' "
+            f"fill='{TEXT_COLOUR}'>{escape(label)}</text>"
+        )
     return parts
 
 
-def line_chart(title: str, x: Sequence[float], series: Sequence[Series], *, targets: Sequence[Target] = (),
-               marker_x: float | None = None, x_label: str = "", y_label: str = "", width: int = 380,
-               height: int = 230) -> str:
+def line_chart(
+    title: str,
+    x: Sequence[float],
+    series: Sequence[Series],
+    *,
+    targets: Sequence[Target] = (),
+    marker_x: float | None = None,
+    x_label: str = "",
+    y_label: str = "",
+    width: int = 380,
+    height: int = 230,
+) -> str:
     """Lines over a shared x, with optional horizontal target lines and a dotted vertical
     marker (a goal's month; the x range extends to include it). NaN values leave gaps."""
     frame = _Frame(width, height, left=58, top=44)
@@ -154,19 +172,28 @@ def line_chart(title: str, x: Sequence[float], series: Sequence[Series], *, targ
         x_ticks = [t for t in x_ticks if float(t).is_integer()]
     X, Y = frame.x_map(x_low, x_high), frame.y_map(y_ticks[0], y_ticks[-1])
     body = _y_axis(frame, y_ticks, Y, y_label)
-    body += [f"<text x='{X(t):.1f}' y='{frame.y1 + 13}' text-anchor='middle' font-size='10' fill='{TEXT_COLOUR}'>"
-             f"{escape(text)}</text>" for t, text in zip(x_ticks, tick_labels(x_ticks))]
+    body += [
+        f"<text x='{X(t):.1f}' y='{frame.y1 + 13}' text-anchor='middle' font-size='10' fill='{TEXT_COLOUR}'>"
+        f"{escape(text)}</text>"
+        for t, text in zip(x_ticks, tick_labels(x_ticks), strict=True)
+    ]
     if x_label:
-        body.append(f"<text x='{(frame.x0 + frame.x1) / 2:.1f}' y='{height - 5}' text-anchor='middle' "
-                    f"font-size='10' fill='{TEXT_COLOUR}'>{escape(x_label)}</text>")
+        body.append(
+            f"<text x='{(frame.x0 + frame.x1) / 2:.1f}' y='{height - 5}' text-anchor='middle' "
+            f"font-size='10' fill='{TEXT_COLOUR}'>{escape(x_label)}</text>"
+        )
     body.append(f"<line x1='{frame.x0}' x2='{frame.x1}' y1='{frame.y1}' y2='{frame.y1}' stroke='#999'/>")
     for t in targets:
-        body.append(f"<line class='target' x1='{frame.x0}' x2='{frame.x1}' y1='{Y(t.value):.1f}' y2='{Y(t.value):.1f}' "
-                    f"stroke='{TARGET_COLOUR}' stroke-width='1.2'/><text x='{frame.x1 - 2}' y='{Y(t.value) - 3:.1f}' "
-                    f"text-anchor='end' font-size='9' fill='{TARGET_COLOUR}'>{escape(t.label)}</text>")
+        body.append(
+            f"<line class='target' x1='{frame.x0}' x2='{frame.x1}' y1='{Y(t.value):.1f}' y2='{Y(t.value):.1f}' "
+            f"stroke='{TARGET_COLOUR}' stroke-width='1.2'/><text x='{frame.x1 - 2}' y='{Y(t.value) - 3:.1f}' "
+            f"text-anchor='end' font-size='9' fill='{TARGET_COLOUR}'>{escape(t.label)}</text>"
+        )
     if marker_x is not None:
-        body.append(f"<line class='marker' x1='{X(marker_x):.1f}' x2='{X(marker_x):.1f}' y1='{frame.y0}' "
-                    f"y2='{frame.y1}' stroke='{TARGET_COLOUR}' stroke-dasharray='1 3'/>")
+        body.append(
+            f"<line class='marker' x1='{X(marker_x):.1f}' x2='{X(marker_x):.1f}' y1='{frame.y0}' "
+            f"y2='{frame.y1}' stroke='{TARGET_COLOUR}' stroke-dasharray='1 3'/>"
+        )
     for s in series:
         body += _polylines(x, s, X, Y)
     body += _legend(series, frame.x0, 32)
@@ -176,7 +203,7 @@ def line_chart(title: str, x: Sequence[float], series: Sequence[Series], *, targ
 def _polylines(x: Sequence[float], s: Series, X, Y) -> list[str]:
     """One polyline per run of finite points (a NaN breaks the line)."""
     runs, current = [], []
-    for xv, yv in zip(x, s.values):
+    for xv, yv in zip(x, s.values, strict=True):
         if yv is not None and math.isfinite(float(yv)) and math.isfinite(float(xv)):
             current.append(f"{X(float(xv)):.1f},{Y(float(yv)):.1f}")
         elif current:
@@ -185,12 +212,22 @@ def _polylines(x: Sequence[float], s: Series, X, Y) -> list[str]:
     if current:
         runs.append(current)
     dash = " stroke-dasharray='5 3'" if s.dashed else ""
-    return [f"<polyline class='series' points='{' '.join(points)}' fill='none' stroke='{s.colour}' "
-            f"stroke-width='2'{dash}/>" for points in runs]
+    return [
+        f"<polyline class='series' points='{' '.join(points)}' fill='none' stroke='{s.colour}' stroke-width='2'{dash}/>"
+        for points in runs
+    ]
 
 
-def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *, horizontal: bool = False,
-              value_label: str = "", width: int = 380, height: int = 230) -> str:
+def bar_chart(
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    horizontal: bool = False,
+    value_label: str = "",
+    width: int = 380,
+    height: int = 230,
+) -> str:
     """Grouped bars: one group per category, one bar per series. Values must be finite and
     >= 0 (counts and amounts). Horizontal bars suit long category names."""
     values = [v for s in series for v in s.values]
@@ -198,25 +235,35 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
         raise ValueError(f"bar values must be finite and >= 0 ({title})")
     ticks = nice_ticks(0.0, max(values, default=0.0) or 1.0)
     if horizontal:
-        frame = _Frame(width, height, left=min(150, 12 + 6 * max((len(c) for c in categories), default=4)),
-                       top=44, bottom=30)
+        frame = _Frame(
+            width, height, left=min(150, 12 + 6 * max((len(c) for c in categories), default=4)), top=44, bottom=30
+        )
         band = (frame.y1 - frame.y0) / max(len(categories), 1)
         V = frame.x_map(0.0, ticks[-1])
-        body = [f"<text x='{V(t):.1f}' y='{frame.y1 + 13}' text-anchor='middle' font-size='10' fill='{TEXT_COLOUR}'>"
-                f"{escape(text)}</text><line x1='{V(t):.1f}' x2='{V(t):.1f}' y1='{frame.y0}' y2='{frame.y1}' "
-                f"stroke='{GRID_COLOUR}'/>" for t, text in zip(ticks, tick_labels(ticks))]
+        body = [
+            f"<text x='{V(t):.1f}' y='{frame.y1 + 13}' text-anchor='middle' font-size='10' fill='{TEXT_COLOUR}'>"
+            f"{escape(text)}</text><line x1='{V(t):.1f}' x2='{V(t):.1f}' y1='{frame.y0}' y2='{frame.y1}' "
+            f"stroke='{GRID_COLOUR}'/>"
+            for t, text in zip(ticks, tick_labels(ticks), strict=True)
+        ]
         if value_label:
-            body.append(f"<text x='{(frame.x0 + frame.x1) / 2:.1f}' y='{height - 3}' text-anchor='middle' "
-                        f"font-size='10' fill='{TEXT_COLOUR}'>{escape(value_label)}</text>")
+            body.append(
+                f"<text x='{(frame.x0 + frame.x1) / 2:.1f}' y='{height - 3}' text-anchor='middle' "
+                f"font-size='10' fill='{TEXT_COLOUR}'>{escape(value_label)}</text>"
+            )
         thickness = 0.8 * band / max(len(series), 1)
         for i, name in enumerate(categories):
             top = frame.y0 + i * band + 0.1 * band
-            body.append(f"<text x='{frame.x0 - 5}' y='{top + 0.4 * band + 3.5:.1f}' text-anchor='end' font-size='10' "
-                        f"fill='{TEXT_COLOUR}'>{escape(name)}</text>")
+            body.append(
+                f"<text x='{frame.x0 - 5}' y='{top + 0.4 * band + 3.5:.1f}' text-anchor='end' font-size='10' "
+                f"fill='{TEXT_COLOUR}'>{escape(name)}</text>"
+            )
             for j, s in enumerate(series):
                 length = V(float(s.values[i])) - frame.x0
-                body.append(f"<rect class='bar' x='{frame.x0}' y='{top + j * thickness:.1f}' width='{length:.1f}' "
-                            f"height='{thickness:.1f}' fill='{s.colour}'/>")
+                body.append(
+                    f"<rect class='bar' x='{frame.x0}' y='{top + j * thickness:.1f}' width='{length:.1f}' "
+                    f"height='{thickness:.1f}' fill='{s.colour}'/>"
+                )
     else:
         frame = _Frame(width, height, left=58, top=44, bottom=56)
         band = (frame.x1 - frame.x0) / max(len(categories), 1)
@@ -226,13 +273,17 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
         for i, name in enumerate(categories):
             left = frame.x0 + i * band + 0.1 * band
             centre = frame.x0 + (i + 0.5) * band
-            short = name if len(name) <= LONG_CATEGORY else name[:LONG_CATEGORY - 1] + "…"
-            body.append(f"<text transform='translate({centre:.1f} {frame.y1 + 8}) rotate(-45)' text-anchor='end' "
-                        f"font-size='9' fill='{TEXT_COLOUR}'>{escape(short)}</text>")
+            short = name if len(name) <= LONG_CATEGORY else name[: LONG_CATEGORY - 1] + "…"
+            body.append(
+                f"<text transform='translate({centre:.1f} {frame.y1 + 8}) rotate(-45)' text-anchor='end' "
+                f"font-size='9' fill='{TEXT_COLOUR}'>{escape(short)}</text>"
+            )
             for j, s in enumerate(series):
                 top = V(float(s.values[i]))
-                body.append(f"<rect class='bar' x='{left + j * thickness:.1f}' y='{top:.1f}' width='{thickness:.1f}' "
-                            f"height='{frame.y1 - top:.1f}' fill='{s.colour}'/>")
+                body.append(
+                    f"<rect class='bar' x='{left + j * thickness:.1f}' y='{top:.1f}' width='{thickness:.1f}' "
+                    f"height='{frame.y1 - top:.1f}' fill='{s.colour}'/>"
+                )
     if len(series) > 1:
         body += _legend(series, frame.x0, 32)
     return _svg(width, height, title, body)

@@ -36,8 +36,16 @@ def whole(key: str, value, lo: int, hi: int | None = None, hint: str = "") -> in
     return value
 
 
-def number(key: str, value, lo: float | None, hi: float | None, unit: str = "", *, integer: bool = False,
-           what: str | None = None) -> float | int:
+def number(
+    key: str,
+    value,
+    lo: float | None,
+    hi: float | None,
+    unit: str = "",
+    *,
+    integer: bool = False,
+    what: str | None = None,
+) -> float | int:
     """A finite number in [lo, hi] (None: unbounded), whole if `integer`; `what` replaces the
     message's description of the allowed values."""
     described = what or (f"a {'whole ' if integer else ''}number in {_span(lo, hi)}" + (f" ({unit})" if unit else ""))

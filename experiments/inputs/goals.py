@@ -119,9 +119,12 @@ def within_horizon(table, base: Mapping[str, Goal], months: int, what: str, orig
         month = goals[name].month
         if month is not None and month > months:
             source = "" if "month" in table[name] else f" (from {origin})"
-            raise InputError(f"goals.{name}.month", f"month {month}{source} is after {what} last month "
-                                                    f"(months = {months}); use a month in [1, {months}] or omit it "
-                                                    "for the last month")
+            raise InputError(
+                f"goals.{name}.month",
+                f"month {month}{source} is after {what} last month "
+                f"(months = {months}); use a month in [1, {months}] or omit it "
+                "for the last month",
+            )
     return goals
 
 
@@ -159,7 +162,7 @@ class GoalOutcome:
         return sum(self.met) / len(self.values) if self.values else math.nan
 
     def result_text(self) -> str:
-        """"met" / "missed"; with replications "met in 2 of 3"; or why it was not checked."""
+        """ "met" / "missed"; with replications "met in 2 of 3"; or why it was not checked."""
         if not self.reached:
             return f"not checked: the run ends before month {self.month}"
         n, k = len(self.values), sum(self.met)
@@ -168,9 +171,15 @@ class GoalOutcome:
         return f"met ({k} of {n})" if k == n else f"missed ({k} of {n})" if k == 0 else f"met in {k} of {n}"
 
     def to_dict(self) -> dict:
-        return {"goal": self.goal.name, "indicator": self.goal.indicator, "month": self.month,
-                "at_least": self.goal.at_least, "at_most": self.goal.at_most,
-                "values": [v if math.isfinite(v) else None for v in self.values], "met": list(self.met)}
+        return {
+            "goal": self.goal.name,
+            "indicator": self.goal.indicator,
+            "month": self.month,
+            "at_least": self.goal.at_least,
+            "at_most": self.goal.at_most,
+            "values": [v if math.isfinite(v) else None for v in self.values],
+            "met": list(self.met),
+        }
 
 
 def evaluate(goal: Goal, frame, horizon: int) -> GoalOutcome:

@@ -25,8 +25,17 @@ from simulation.errors import InputError
 from simulation.parameters import UNCERTAINTIES, make_parameters, parameter_metadata
 from simulation.policy import LEVERS, PARAMETERS_SET_BY_LEVERS, Policy
 
-__all__ = ["KEY_FORMS", "FlatKey", "ModelInputs", "check_outcomes", "check_run_settings", "model_inputs",
-           "parse_key", "plain_value", "resolve_base"]
+__all__ = [
+    "KEY_FORMS",
+    "FlatKey",
+    "ModelInputs",
+    "check_outcomes",
+    "check_run_settings",
+    "model_inputs",
+    "parse_key",
+    "plain_value",
+    "resolve_base",
+]
 
 KEY_FORMS = "levers.<lever>.<setting>, uncertainties.<name>, constants.<name> or a parameter's bare name"
 SECTIONS = ("uncertainties", "constants")
@@ -82,8 +91,15 @@ def _parameter_name(key: str, name: str, section: str | None) -> str:
         raise InputError(key, f"is set by the lever setting levers.{PARAMETERS_SET_BY_LEVERS[name]}; set that instead")
     if name not in metadata:
         uncertain = section == "uncertainties"
-        raise InputError(key, unknown_name(name, UNCERTAINTIES if uncertain else metadata, "parameter",
-                                           None if uncertain else f"keys are {KEY_FORMS}; {PARAMETERS_LISTED}"))
+        raise InputError(
+            key,
+            unknown_name(
+                name,
+                UNCERTAINTIES if uncertain else metadata,
+                "parameter",
+                None if uncertain else f"keys are {KEY_FORMS}; {PARAMETERS_LISTED}",
+            ),
+        )
     if section == "uncertainties" and name not in UNCERTAINTIES:
         raise InputError(key, f"is a constant, not an uncertainty: use constants.{name} (or {name})")
     if section == "constants" and name in UNCERTAINTIES:
@@ -96,8 +112,12 @@ def plain_value(flat: FlatKey, value):
     integer (samplers such as SALib produce floats)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if flat.parameter is not None and isinstance(value, float) and value.is_integer() \
-            and isinstance(parameter_metadata()[flat.parameter]["default"], int):
+    if (
+        flat.parameter is not None
+        and isinstance(value, float)
+        and value.is_integer()
+        and isinstance(parameter_metadata()[flat.parameter]["default"], int)
+    ):
         value = int(value)
     return value
 
@@ -163,8 +183,11 @@ def check_run_settings(seed, months, scale, base: Scenario | None) -> None:
     CHECKS["scale"]("scale", scale)
     for i, shock in enumerate(base.shocks if base else ()):
         if shock.month > months:
-            raise InputError("months", f"the base scenario's shocks[{i}] comes at month {shock.month}, after the "
-                                       f"horizon ({months}); use months >= {shock.month} or another base")
+            raise InputError(
+                "months",
+                f"the base scenario's shocks[{i}] comes at month {shock.month}, after the "
+                f"horizon ({months}); use months >= {shock.month} or another base",
+            )
 
 
 def check_outcomes(outcomes: Iterable[str], key: str = "outcomes") -> tuple[str, ...]:

@@ -50,14 +50,34 @@ from simulation.errors import InputError
 from simulation.parameters import UNCERTAINTIES, make_parameters, parameter_metadata
 from simulation.policy import PARAMETERS_SET_BY_LEVERS, Policy
 
-__all__ = ["CHECKS", "RUN_SETTINGS", "SCENARIO_DIR", "Scenario", "load_scenario", "parameter_value",
-           "parse_scenario", "scenario_path", "shipped_scenarios", "shock_to_dict"]
+__all__ = [
+    "CHECKS",
+    "RUN_SETTINGS",
+    "SCENARIO_DIR",
+    "Scenario",
+    "load_scenario",
+    "parameter_value",
+    "parse_scenario",
+    "scenario_path",
+    "shipped_scenarios",
+    "shock_to_dict",
+]
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 MAX_MONTHS = 600
 MAX_REPLICATIONS = 1000
-TOP_LEVEL_KEYS = ("description", "seed", "months", "scale", "replications",
-                  "levers", "uncertainties", "constants", "shocks", "goals")
+TOP_LEVEL_KEYS = (
+    "description",
+    "seed",
+    "months",
+    "scale",
+    "replications",
+    "levers",
+    "uncertainties",
+    "constants",
+    "shocks",
+    "goals",
+)
 REQUIRED_KEYS = ("description", "seed", "months")
 RUN_SETTINGS = ("seed", "months", "scale", "replications")  # may be overridden on the command line
 PARAMETERS_LISTED = "the model's parameters are listed in docs/ODD.md, section 8"
@@ -111,16 +131,26 @@ def _parameters(section: str, table: Mapping, other: Mapping) -> dict[str, float
     for name, value in table.items():
         key = f"{section}.{name}"
         if name in PARAMETERS_SET_BY_LEVERS:
-            raise InputError(key, f"is set by the lever setting levers.{PARAMETERS_SET_BY_LEVERS[name]}; set that instead")
+            raise InputError(
+                key, f"is set by the lever setting levers.{PARAMETERS_SET_BY_LEVERS[name]}; set that instead"
+            )
         if name not in metadata:
             listing = None if is_uncertainty else PARAMETERS_LISTED
-            raise InputError(key, unknown_name(name, UNCERTAINTIES if is_uncertainty else metadata, "parameter", listing))
+            raise InputError(
+                key, unknown_name(name, UNCERTAINTIES if is_uncertainty else metadata, "parameter", listing)
+            )
         if name in other:
             right = "uncertainties" if name in UNCERTAINTIES else "constants"
             wrong = "constants" if right == "uncertainties" else "uncertainties"
-            raise InputError(f"{wrong}.{name}", f"is given under both [uncertainties] and [constants]; give it once, under [{right}]")
+            raise InputError(
+                f"{wrong}.{name}", f"is given under both [uncertainties] and [constants]; give it once, under [{right}]"
+            )
         if is_uncertainty and name not in UNCERTAINTIES:
-            raise InputError(key, f"is a constant, not an uncertainty: give it under [constants] (uncertainties: {', '.join(UNCERTAINTIES)})")
+            raise InputError(
+                key,
+                "is a constant, not an uncertainty: give it under [constants] (uncertainties: "
+                f"{', '.join(UNCERTAINTIES)})",
+            )
         if not is_uncertainty and name in UNCERTAINTIES:
             raise InputError(key, "is an uncertainty, not a constant: give it under [uncertainties]")
         values[name] = parameter_value(key, name, value)
@@ -153,8 +183,11 @@ def _shocks(specs, months: int) -> tuple[Shock, ...]:
 def _check_shocks_within(shocks, months: int, source: str) -> None:
     for i, shock in enumerate(shocks):
         if shock.month > months:
-            raise InputError(f"shocks[{i}].month", f"month {shock.month} is after the run's last month ({source} = {months}); "
-                                                   f"a shock must come in months [1, {months}]")
+            raise InputError(
+                f"shocks[{i}].month",
+                f"month {shock.month} is after the run's last month ({source} = {months}); "
+                f"a shock must come in months [1, {months}]",
+            )
 
 
 # --- the scenario ---------------------------------------------------------------------------
@@ -180,7 +213,7 @@ class Scenario:
     goals: dict[str, Goal]
     overrides: dict[str, float] = field(default_factory=dict)  # run settings given on the command line
 
-    def with_overrides(self, **settings) -> "Scenario":
+    def with_overrides(self, **settings) -> Scenario:
         """The scenario with command-line values of seed, months, scale or replications (None:
         keep the file's). Each is checked like the file's value; shocks must still fall within
         the horizon (goals after it are reported as not reached, not refused)."""
@@ -215,15 +248,27 @@ class Scenario:
 
     def model_kwargs(self, replication: int = 0) -> dict:
         """Keyword arguments of `SMEModel` for one replication."""
-        return dict(rng=self.replication_seed(replication), scale=self.scale, policy=self.policy,
-                    shocks=self.shocks, **self.uncertainties, **self.constants)
+        return dict(
+            rng=self.replication_seed(replication),
+            scale=self.scale,
+            policy=self.policy,
+            shocks=self.shocks,
+            **self.uncertainties,
+            **self.constants,
+        )
 
     def to_dict(self) -> dict:
         """The validated content as plain data (every lever setting, defaults included)."""
         return {
-            "name": self.name, "description": self.description, "seed": self.seed, "months": self.months,
-            "scale": self.scale, "replications": self.replications, "levers": self.policy.to_dict(),
-            "uncertainties": dict(self.uncertainties), "constants": dict(self.constants),
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "months": self.months,
+            "scale": self.scale,
+            "replications": self.replications,
+            "levers": self.policy.to_dict(),
+            "uncertainties": dict(self.uncertainties),
+            "constants": dict(self.constants),
             "shocks": [shock_to_dict(s) for s in self.shocks],
             "goals": {name: goal.to_dict() for name, goal in self.goals.items()},
         }
@@ -266,8 +311,9 @@ def _content(data: dict) -> dict:
         uncertainties=uncertainties,
         constants=constants,
         shocks=_shocks(data.get("shocks", []), settings["months"]),
-        goals=within_horizon(data.get("goals", {}), load_goals(), settings["months"], "the scenario's",
-                             "the default goals"),
+        goals=within_horizon(
+            data.get("goals", {}), load_goals(), settings["months"], "the scenario's", "the default goals"
+        ),
     )
 
 

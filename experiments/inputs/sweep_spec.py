@@ -59,12 +59,31 @@ from simulation.errors import InputError
 from simulation.parameters import parameter_metadata
 from simulation.policy import LEVERS, Policy
 
-__all__ = ["Factor", "SweepSpec", "design_size", "factor_extremes", "load_sweep_spec", "parse_sweep_spec",
-           "run_inputs", "shipped_sweeps", "sweep_spec_path"]
+__all__ = [
+    "Factor",
+    "SweepSpec",
+    "design_size",
+    "factor_extremes",
+    "load_sweep_spec",
+    "parse_sweep_spec",
+    "run_inputs",
+    "shipped_sweeps",
+    "sweep_spec_path",
+]
 
 SWEEP_DIR = Path(__file__).with_name("sweeps")
-TOP_LEVEL_KEYS = ("description", "base", "seed", "months", "scale", "replications", "design", "policies",
-                  "factors", "goals")
+TOP_LEVEL_KEYS = (
+    "description",
+    "base",
+    "seed",
+    "months",
+    "scale",
+    "replications",
+    "design",
+    "policies",
+    "factors",
+    "goals",
+)
 REQUIRED_KEYS = ("description", "seed", "months")
 DESIGNS = ("factorial", "latin_hypercube", "sobol")
 DESIGN_KEYS = ("kind", "samples")
@@ -132,9 +151,12 @@ class SweepSpec:
         Its hash (`fingerprint`) tells whether a results directory belongs to this spec;
         comments and layout of the files do not change it."""
         return {
-            "description": self.description, "base": {"name": self.base.name, "sha256": self.base.sha256,
-                                                     "content": self.base.to_dict()},
-            "seed": self.seed, "months": self.months, "scale": self.scale, "replications": self.replications,
+            "description": self.description,
+            "base": {"name": self.base.name, "sha256": self.base.sha256, "content": self.base.to_dict()},
+            "seed": self.seed,
+            "months": self.months,
+            "scale": self.scale,
+            "replications": self.replications,
             "design": {"kind": self.design, "samples": self.samples},
             "policies": {name: policy.to_dict() for name, policy in self.policies.items()},
             "factors": {f.key: f.to_dict() for f in self.factors},
@@ -176,11 +198,14 @@ def _design(table, factors: Mapping) -> tuple[str, int | None]:
         raise InputError("design.kind", f"must be one of {list(DESIGNS)}, got {kind!r}")
     if kind == "factorial":
         if "samples" in table:
-            raise InputError("design.samples", "a factorial design runs every combination of the factors' values; "
-                                               "samples is for latin_hypercube and sobol")
+            raise InputError(
+                "design.samples",
+                "a factorial design runs every combination of the factors' values; "
+                "samples is for latin_hypercube and sobol",
+            )
         return kind, None
     if not factors:
-        raise InputError("design.kind", f"a {kind} design needs at least one [factors.\"<key>\"] with low and high")
+        raise InputError("design.kind", f'a {kind} design needs at least one [factors."<key>"] with low and high')
     if "samples" not in table:
         raise InputError("design.samples", f"missing: the number of {kind} samples")
     samples = checks.whole("design.samples", table["samples"], 1, MAX_SAMPLES)
@@ -197,8 +222,11 @@ def _factor_range(flat: FlatKey) -> tuple[float | None, float | None, bool, str]
     if flat.is_lever:
         setting = LEVERS[flat.lever][flat.setting]
         if setting.kind not in ("number", "integer"):
-            raise InputError(flat.key, f"only numeric settings can be factors; {flat.setting} is a "
-                                       f"{'choice' if setting.kind == 'choice' else 'list of names'}: set it in a policy")
+            raise InputError(
+                flat.key,
+                f"only numeric settings can be factors; {flat.setting} is a "
+                f"{'choice' if setting.kind == 'choice' else 'list of names'}: set it in a policy",
+            )
         return (*setting.allowed, setting.kind == "integer", setting.unit)
     meta = parameter_metadata()[flat.parameter]
     return (*meta["allowed"], isinstance(meta["default"], int), meta["unit"])
@@ -224,15 +252,21 @@ def _factor(key: str, spec, design: str) -> Factor:
 def _discrete_factor(key: str, prefix: str, spec: Mapping, allowed: tuple) -> Factor:
     extra = [k for k in spec if k != "values"]
     if extra:
-        raise InputError(f"{prefix}.{extra[0]}", "a factorial design takes discrete values = [...]; "
-                                                 "low, high and distributions are for latin_hypercube and sobol")
+        raise InputError(
+            f"{prefix}.{extra[0]}",
+            "a factorial design takes discrete values = [...]; "
+            "low, high and distributions are for latin_hypercube and sobol",
+        )
     values = spec.get("values")
     if not isinstance(values, list) or not values:
-        raise InputError(f"{prefix}.values", f"missing or empty: a factorial factor needs values = [a, b, ...], got {values!r}")
+        raise InputError(
+            f"{prefix}.values", f"missing or empty: a factorial factor needs values = [a, b, ...], got {values!r}"
+        )
     lo, hi, integer, unit = allowed
-    checked = tuple(checks.number(f"{prefix}.values[{i}]", checks.finite(f"{prefix}.values[{i}]", v), lo, hi, unit,
-                                  integer=integer)
-                    for i, v in enumerate(values))
+    checked = tuple(
+        checks.number(f"{prefix}.values[{i}]", checks.finite(f"{prefix}.values[{i}]", v), lo, hi, unit, integer=integer)
+        for i, v in enumerate(values)
+    )
     if len(set(checked)) != len(checked):
         raise InputError(f"{prefix}.values", f"lists a value twice: {values}")
     return Factor(key, values=checked, integer=allowed[2], is_lever=key.startswith("levers."))
@@ -240,15 +274,21 @@ def _discrete_factor(key: str, prefix: str, spec: Mapping, allowed: tuple) -> Fa
 
 def _continuous_factor(key: str, prefix: str, spec: Mapping, design: str, allowed: tuple) -> Factor:
     if "values" in spec:
-        raise InputError(f"{prefix}.values", f"a {design} design samples a range: give low and high "
-                                             "(values = [...] is for factorial designs)")
+        raise InputError(
+            f"{prefix}.values",
+            f"a {design} design samples a range: give low and high (values = [...] is for factorial designs)",
+        )
     kind = spec.get("distribution", "uniform")
     if kind not in DISTRIBUTIONS:
         raise InputError(f"{prefix}.distribution", f"must be one of {list(DISTRIBUTIONS)}, got {kind!r}")
     lo, hi, integer, unit = allowed
     if integer and kind != "uniform":
-        raise InputError(f"{prefix}.distribution", f"{key} takes whole numbers: only \"uniform\" (over the integers in [low, high])")
-    given = {name: checks.finite(f"{prefix}.{name}", spec[name]) for name in ("low", "high", "mean", "sd") if name in spec}
+        raise InputError(
+            f"{prefix}.distribution", f'{key} takes whole numbers: only "uniform" (over the integers in [low, high])'
+        )
+    given = {
+        name: checks.finite(f"{prefix}.{name}", spec[name]) for name in ("low", "high", "mean", "sd") if name in spec
+    }
     needed = ("mean", "sd") if kind == "normal" else ("low", "high")
     for name in needed:
         if name not in given:
@@ -256,9 +296,14 @@ def _continuous_factor(key: str, prefix: str, spec: Mapping, design: str, allowe
     if kind != "normal":
         for name in ("mean", "sd"):
             if name in given:
-                raise InputError(f"{prefix}.{name}", f"only for distribution = \"normal\"; a {kind} factor has low and high")
-    bounds = {name: checks.number(f"{prefix}.{name}", given[name], lo, hi, unit, integer=integer)
-              for name in ("low", "high") if name in given}
+                raise InputError(
+                    f"{prefix}.{name}", f'only for distribution = "normal"; a {kind} factor has low and high'
+                )
+    bounds = {
+        name: checks.number(f"{prefix}.{name}", given[name], lo, hi, unit, integer=integer)
+        for name in ("low", "high")
+        if name in given
+    }
     if "low" in bounds and "high" in bounds and bounds["low"] >= bounds["high"]:
         raise InputError(f"{prefix}.high", f"must be above low ({bounds['low']!r}), got {bounds['high']!r}")
     if kind == "loguniform" and bounds["low"] <= 0:
@@ -267,9 +312,16 @@ def _continuous_factor(key: str, prefix: str, spec: Mapping, design: str, allowe
         if given["sd"] <= 0:
             raise InputError(f"{prefix}.sd", f"must be > 0, got {given['sd']!r}")
         bounds = {"low": bounds.get("low", lo), "high": bounds.get("high", hi)}  # truncated to the allowed range
-    return Factor(key, distribution=kind, low=bounds.get("low"), high=bounds.get("high"),
-                  mean=given.get("mean"), sd=given.get("sd"), integer=integer,
-                  is_lever=key.startswith("levers."))
+    return Factor(
+        key,
+        distribution=kind,
+        low=bounds.get("low"),
+        high=bounds.get("high"),
+        mean=given.get("mean"),
+        sd=given.get("sd"),
+        integer=integer,
+        is_lever=key.startswith("levers."),
+    )
 
 
 def _factors(table, design: str) -> tuple[Factor, ...]:
@@ -279,7 +331,9 @@ def _factors(table, design: str) -> tuple[Factor, ...]:
     for factor in factors:
         target = factor.flat.parameter or factor.key
         if target in seen:
-            raise InputError(f'factors."{factor.key}"', f"varies the same parameter as factors.\"{seen[target]}\"; give it once")
+            raise InputError(
+                f'factors."{factor.key}"', f'varies the same parameter as factors."{seen[target]}"; give it once'
+            )
         seen[target] = factor.key
     return factors
 
@@ -319,20 +373,26 @@ def _policies(table, base: Scenario, spec_dir: Path) -> tuple[dict[str, Policy],
         return {DEFAULT_POLICY: base.policy}, {DEFAULT_POLICY: {}}
     table = checks.table("policies", table, "policies, one [policies.<name>] each")
     if not table:
-        raise InputError("policies", "is empty: name at least one [policies.<name>], or leave [policies] out "
-                                     "for one policy, the base's")
+        raise InputError(
+            "policies",
+            "is empty: name at least one [policies.<name>], or leave [policies] out for one policy, the base's",
+        )
     policies, explicit = {}, {}
     for name, spec in table.items():
         policies[name], explicit[name] = _policy(name, spec, base, spec_dir)
         twin = next((other for other, policy in policies.items() if other != name and policy == policies[name]), None)
         if twin is not None:
-            raise InputError(f"policies.{name}", f"has the same lever settings as policies.{twin}; "
-                                                 "each policy must differ (else their runs would be the same)")
+            raise InputError(
+                f"policies.{name}",
+                f"has the same lever settings as policies.{twin}; "
+                "each policy must differ (else their runs would be the same)",
+            )
     return policies, explicit
 
 
-def _check_factors_against_policies(factors, policies: dict[str, Policy], explicit: dict[str, dict],
-                                    base: Scenario) -> None:
+def _check_factors_against_policies(
+    factors, policies: dict[str, Policy], explicit: dict[str, dict], base: Scenario
+) -> None:
     """A factor sets its lever setting in every policy: a policy may not set it differently
     from the base; and every policy must accept the factor's extreme values."""
     for factor in factors:
@@ -343,16 +403,19 @@ def _check_factors_against_policies(factors, policies: dict[str, Policy], explic
             key = f"policies.{name}.levers.{flat.lever}.{flat.setting}"
             fixed = flat.setting in explicit[name].get(flat.lever, {})
             if fixed or policy[flat.lever][flat.setting] != base.policy[flat.lever][flat.setting]:
-                raise InputError(key, f'is also a factor (factors."{factor.key}"), which sets it in every policy; '
-                                      "remove one of them")
+                raise InputError(
+                    key, f'is also a factor (factors."{factor.key}"), which sets it in every policy; remove one of them'
+                )
             for value in factor_extremes(factor):
                 levers = policy.to_dict()
                 levers[flat.lever][flat.setting] = value
                 try:
                     Policy.from_dict(levers)
                 except InputError as error:
-                    raise InputError(f'factors."{factor.key}"', f"with policies.{name} at {value!r}: "
-                                                               f"levers.{error.key}: {error.message}") from None
+                    raise InputError(
+                        f'factors."{factor.key}"',
+                        f"with policies.{name} at {value!r}: levers.{error.key}: {error.message}",
+                    ) from None
 
 
 # --- goals ----------------------------------------------------------------------------------
@@ -381,8 +444,10 @@ def _content(data: dict, spec_dir: Path) -> dict:
         if key not in data:
             raise InputError(key, f"missing; a sweep spec needs {', '.join(REQUIRED_KEYS)}")
     defaults = {"scale": 1.0, "replications": 1}
-    settings = {"description": CHECKS["description"]("description", data["description"]),
-                **{key: CHECKS[key](key, data.get(key, defaults.get(key))) for key in RUN_SETTINGS}}
+    settings = {
+        "description": CHECKS["description"]("description", data["description"]),
+        **{key: CHECKS[key](key, data.get(key, defaults.get(key))) for key in RUN_SETTINGS},
+    }
     base = _scenario("base", data.get("base", DEFAULT_BASE), spec_dir)
     check_run_settings(settings["seed"], settings["months"], settings["scale"], base)
     factor_table = checks.table("factors", data.get("factors", {}), 'factors, one [factors."<key>"] each')
@@ -393,12 +458,21 @@ def _content(data: dict, spec_dir: Path) -> dict:
     samples = math.prod(len(f.values) for f in factors) if design == "factorial" else samples
     runs = design_size(design, samples, len(factors)) * len(policies) * settings["replications"]
     if runs > MAX_RUNS:
-        raise InputError("replications", f"the sweep would make {runs:,} runs; at most {MAX_RUNS:,}: "
-                                         "fewer samples, levels, policies or replications")
+        raise InputError(
+            "replications",
+            f"the sweep would make {runs:,} runs; at most {MAX_RUNS:,}: "
+            "fewer samples, levels, policies or replications",
+        )
     _check_model_accepts(base, next(iter(policies.values())), settings["scale"])
-    return dict(**settings, base=base, design=design, samples=samples, policies=policies, factors=factors,
-                goals=within_horizon(data.get("goals", {}), base.goals, settings["months"], "the sweep's",
-                                     "the base's goals"))
+    return dict(
+        **settings,
+        base=base,
+        design=design,
+        samples=samples,
+        policies=policies,
+        factors=factors,
+        goals=within_horizon(data.get("goals", {}), base.goals, settings["months"], "the sweep's", "the base's goals"),
+    )
 
 
 def _check_model_accepts(base: Scenario, policy: Policy, scale: float) -> None:
@@ -433,7 +507,10 @@ def load_sweep_spec(source: str | Path) -> SweepSpec:
 
 def run_inputs(spec: SweepSpec, policy: str, factor_values: Mapping[str, float]) -> ModelInputs:
     """The model inputs of one run: the policy's levers, then the factors' values, over the base."""
-    flat = {f"levers.{lever}.{name}": value for lever, settings in spec.policies[policy].to_dict().items()
-            for name, value in settings.items()}
+    flat = {
+        f"levers.{lever}.{name}": value
+        for lever, settings in spec.policies[policy].to_dict().items()
+        for name, value in settings.items()
+    }
     flat.update({key: plain_value(parse_key(key), value) for key, value in factor_values.items()})
     return model_inputs(flat, spec.base)

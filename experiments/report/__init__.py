@@ -7,8 +7,12 @@ import importlib
 
 __all__ = ["ReportData", "Words", "build_report", "load"]
 
-_HOMES = {"build_report": "experiments.report.html", "load": "experiments.report.data",
-          "ReportData": "experiments.report.data", "Words": "experiments.report.words"}
+_HOMES = {
+    "build_report": "experiments.report.html",
+    "load": "experiments.report.data",
+    "ReportData": "experiments.report.data",
+    "Words": "experiments.report.words",
+}
 
 
 def __getattr__(name: str):

@@ -90,15 +90,16 @@ def _load_runs(directory: Path) -> ReportData:
 
     for goal in goals.values():
         month = goal.month_for(horizon)
-        at = {g: series[(series["group"] == g) & (series["month"] == month)].set_index("member")[goal.indicator]
-              for g in groups}
+        at = {
+            g: series[(series["group"] == g) & (series["month"] == month)].set_index("member")[goal.indicator]
+            for g in groups
+        }
         for g in groups:
             values = at[g].dropna()
             row = _value_row(goal, g, month, values)
             if g != reference and len(values):
                 both = at[reference].index.intersection(at[g].index)
-                n, mean, _, low, high = mean_interval((at[g][both] - at[reference][both]).to_numpy(),
-                                                               CONFIDENCE)
+                n, mean, _, low, high = mean_interval((at[g][both] - at[reference][both]).to_numpy(), CONFIDENCE)
                 row.update(change=mean, change_low=low, change_high=high, pairs=n)
             data.goal_rows.append(row)
     last = series[series["month"] == horizon]
@@ -108,9 +109,10 @@ def _load_runs(directory: Path) -> ReportData:
             b = last[last["group"] == g].set_index("member")[indicator]
             both = a.index.intersection(b.index)
             n, mean, _, low, high = mean_interval((b[both] - a[both]).to_numpy(), CONFIDENCE)
-            data.diffs.append({"group": g, "indicator": indicator, "pairs": n, "difference": mean,
-                               "ci_low": low, "ci_high": high})
-    for g, run in zip(groups, runs):
+            data.diffs.append(
+                {"group": g, "indicator": indicator, "pairs": n, "difference": mean, "ci_low": low, "ci_high": high}
+            )
+    for g, run in zip(groups, runs, strict=True):
         data.inputs.append((g, _scenario_inputs(manifests[g] if kind == "run" else manifests[run.name])))
         data.provenance.append((g, _run_provenance(manifests[g] if kind == "run" else manifests[run.name], run)))
     return data
@@ -120,10 +122,19 @@ def _value_row(goal: Goal, group: str, month: int, values: pd.Series) -> dict:
     met = int(sum(goal.is_met(float(v)) for v in values))
     n = len(values)
     low, high = wilson_interval(met, n, CONFIDENCE)
-    return {"goal": goal.name, "group": group, "month": month, "n": n, "met": met,
-            "mean": float(values.mean()) if n else math.nan, "min": float(values.min()) if n else math.nan,
-            "max": float(values.max()) if n else math.nan, "probability": met / n if n else math.nan,
-            "p_low": low, "p_high": high}
+    return {
+        "goal": goal.name,
+        "group": group,
+        "month": month,
+        "n": n,
+        "met": met,
+        "mean": float(values.mean()) if n else math.nan,
+        "min": float(values.min()) if n else math.nan,
+        "max": float(values.max()) if n else math.nan,
+        "probability": met / n if n else math.nan,
+        "p_low": low,
+        "p_high": high,
+    }
 
 
 def goal_indicators(goals: dict[str, Goal]) -> list[str]:
@@ -141,16 +152,24 @@ def _load_sweep(directory: Path) -> ReportData:
     if not series_dir.is_dir():
         raise InputFileError(str(directory), None, f"no {SERIES_DIR}/ directory: not a complete sweep")
     series = pd.read_parquet(series_dir)
-    series = series.merge(good[["run_id", "policy"]], on="run_id").rename(columns={"policy": "group",
-                                                                                     "run_id": "member"})
+    series = series.merge(good[["run_id", "policy"]], on="run_id").rename(
+        columns={"policy": "group", "run_id": "member"}
+    )
     policies = sorted(good["policy"].unique())
     groups = [baseline] + [p for p in policies if p != baseline] if baseline in policies else policies
     horizon = int(series["month"].max())
     spec = manifest.get("spec") or {}
     data = ReportData("sweep", directory, groups, series, goals, horizon, float(spec.get("scale", 1.0)))
     try:
-        result = compare(runs, goals, groups[0], CONFIDENCE, series=read_series_at(directory, goals),
-                                  indicators=goal_indicators(goals), n_bootstrap=BOOTSTRAP)
+        result = compare(
+            runs,
+            goals,
+            groups[0],
+            CONFIDENCE,
+            series=read_series_at(directory, goals),
+            indicators=goal_indicators(goals),
+            n_bootstrap=BOOTSTRAP,
+        )
     except InputError as error:
         raise from_file(str(directory), error) from None
     for goal in goals.values():
@@ -164,15 +183,28 @@ def _load_sweep(directory: Path) -> ReportData:
                 row.update(probability=r["probability"], p_low=r["ci_low"], p_high=r["ci_high"])
             data.goal_rows.append(row)
     for _, r in result["compare"].iterrows():
-        data.diffs.append({"group": r["policy"], "indicator": r["indicator"], "pairs": int(r["pairs"]),
-                           "difference": r["difference"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
+        data.diffs.append(
+            {
+                "group": r["policy"],
+                "indicator": r["indicator"],
+                "pairs": int(r["pairs"]),
+                "difference": r["difference"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+            }
+        )
     blocks = runs["design_block"].astype(str) if "design_block" in runs.columns else pd.Series(dtype=str)
     factors = sweep_factors(runs, manifest)
     if factors and blocks.isin(["A", "B"]).any():
         try:
-            data.sensitivity = pd.concat([sensitivity(good, factors, name, BOOTSTRAP, CONFIDENCE)
-                                          for name in goal_indicators(goals) if name in runs.columns],
-                                         ignore_index=True)
+            data.sensitivity = pd.concat(
+                [
+                    sensitivity(good, factors, name, BOOTSTRAP, CONFIDENCE)
+                    for name in goal_indicators(goals)
+                    if name in runs.columns
+                ],
+                ignore_index=True,
+            )
         except InputError as error:
             raise from_file(str(directory), error) from None
     data.inputs.append(("spec", _flatten({k: v for k, v in spec.items() if k not in ("goals",)})))
@@ -182,13 +214,22 @@ def _load_sweep(directory: Path) -> ReportData:
 
 def _scenario_inputs(manifest: dict) -> list[tuple[str, str]]:
     validated = (manifest.get("scenario") or {}).get("validated") or {}
-    rows = [("settings", f"seed {manifest.get('seed')}, {manifest.get('replications')} replications, "
-                         f"{manifest.get('months')} months, scale {manifest.get('scale')}")]
+    rows = [
+        (
+            "settings",
+            f"seed {manifest.get('seed')}, {manifest.get('replications')} replications, "
+            f"{manifest.get('months')} months, scale {manifest.get('scale')}",
+        )
+    ]
     if manifest.get("command_line_overrides"):
         rows.append(("settings", "command line: " + _compact(manifest["command_line_overrides"])))
     defaults = Policy.from_dict({}).to_dict()
-    changed = [f"{lever}.{key} = {_compact(value)}" for lever, settings in (validated.get("levers") or {}).items()
-               for key, value in settings.items() if defaults.get(lever, {}).get(key) != value]
+    changed = [
+        f"{lever}.{key} = {_compact(value)}"
+        for lever, settings in (validated.get("levers") or {}).items()
+        for key, value in settings.items()
+        if defaults.get(lever, {}).get(key) != value
+    ]
     rows.append(("levers", "; ".join(changed) if changed else "none"))
     for section in ("uncertainties", "constants"):
         values = validated.get(section) or {}
@@ -201,8 +242,25 @@ def _scenario_inputs(manifest: dict) -> list[tuple[str, str]]:
 def _run_provenance(manifest: dict, run: Path) -> list[tuple[str, str]]:
     scenario = manifest.get("scenario") or {}
     keep = {"directory": str(run), "scenario file": scenario.get("file"), "scenario sha256": scenario.get("sha256")}
-    keep.update({k: manifest.get(k) for k in ("seed", "model_seeds", "replications", "months", "scale", "command",
-                                              "git", "versions", "started", "finished", "wall_seconds", "files")})
+    keep.update(
+        {
+            k: manifest.get(k)
+            for k in (
+                "seed",
+                "model_seeds",
+                "replications",
+                "months",
+                "scale",
+                "command",
+                "git",
+                "versions",
+                "started",
+                "finished",
+                "wall_seconds",
+                "files",
+            )
+        }
+    )
     return _flatten(keep)
 
 

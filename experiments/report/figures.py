@@ -15,16 +15,24 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen before pyplot is imported
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
 
-from experiments.files import atomic_path  # noqa: E402
-from experiments.report.data import QUANTILE_BAND_ABOVE, ReportData, goal_indicators  # noqa: E402
-from experiments.report.words import Words  # noqa: E402
+from experiments.files import atomic_path
+from experiments.report.data import QUANTILE_BAND_ABOVE, ReportData, goal_indicators
+from experiments.report.words import Words
 
-__all__ = ["DPI", "FIGSIZE", "PIXELS", "fig_comparison", "fig_goals", "fig_sensitivity", "fig_trajectories",
-           "save_figure"]
+__all__ = [
+    "DPI",
+    "FIGSIZE",
+    "PIXELS",
+    "fig_comparison",
+    "fig_goals",
+    "fig_sensitivity",
+    "fig_trajectories",
+    "save_figure",
+]
 
 FIGSIZE = (10.0, 6.0)  # inches
 DPI = 100  # so every PNG is 1000 x 600 pixels
@@ -76,7 +84,7 @@ def fig_trajectories(data: ReportData, words: Words | None) -> tuple[object, lis
     fig, axes = _grid(len(goals))
     units = []
     quantile = data.members > QUANTILE_BAND_ABOVE
-    for i, (ax, goal) in enumerate(zip(axes, goals), start=1):
+    for i, (ax, goal) in enumerate(zip(axes, goals, strict=True), start=1):
         size, unit = _unit(goal.indicator, data.series[goal.indicator].to_numpy(dtype=float), words)
         units.append(unit)
         for j, group in enumerate(data.groups):
@@ -105,23 +113,34 @@ def fig_comparison(data: ReportData, words: Words | None) -> tuple[object, list[
     fig, axes = _grid(len(indicators))
     units = []
     others = data.groups[1:]
-    for i, (ax, indicator) in enumerate(zip(axes, indicators), start=1):
+    for i, (ax, indicator) in enumerate(zip(axes, indicators, strict=True), start=1):
         rows = [d for d in data.diffs if d["indicator"] == indicator]
         by_group = {d["group"]: d for d in rows}
-        values = np.array([[by_group[g][k] for k in ("difference", "ci_low", "ci_high")] for g in others
-                           if g in by_group], dtype=float)
+        values = np.array(
+            [[by_group[g][k] for k in ("difference", "ci_low", "ci_high")] for g in others if g in by_group],
+            dtype=float,
+        )
         size, unit = _unit(indicator, values.ravel() if values.size else np.array([0.0]), words, difference=True)
         units.append(unit)
         ys = np.arange(len(others))
-        for y, g in zip(ys, others):
+        for y, g in zip(ys, others, strict=True):
             d = by_group.get(g)
             if d is None or not math.isfinite(d["difference"]):
                 continue
             low, high = d["ci_low"], d["ci_high"]
-            err = None if not (math.isfinite(low) and math.isfinite(high)) else \
-                [[(d["difference"] - low) / size], [(high - d["difference"]) / size]]
-            ax.barh(y, d["difference"] / size, xerr=err, color=COLOURS[(list(data.groups).index(g)) % 10],
-                    capsize=4, alpha=0.8)
+            err = (
+                None
+                if not (math.isfinite(low) and math.isfinite(high))
+                else [[(d["difference"] - low) / size], [(high - d["difference"]) / size]]
+            )
+            ax.barh(
+                y,
+                d["difference"] / size,
+                xerr=err,
+                color=COLOURS[(list(data.groups).index(g)) % 10],
+                capsize=4,
+                alpha=0.8,
+            )
         ax.axvline(0, color="black", linewidth=1)
         ax.set_yticks(ys, others, fontsize=8)
         ax.set_title(_panel_title(i, words.indicator(indicator) if words else "", words), fontsize=10)
@@ -143,16 +162,23 @@ def fig_goals(data: ReportData, words: Words | None) -> object:
                 continue
             y = i + (j - (len(data.groups) - 1) / 2) * width
             p, low, high = 100 * r["probability"], 100 * r["p_low"], 100 * r["p_high"]
-            ax.errorbar(p, y, xerr=[[p - low], [high - p]], fmt="o", color=COLOURS[j % 10], capsize=4,
-                        label=group if i == 0 or not any(rows.get(g.name, {}).get("n") for g in goals[:i]) else None)
-    ax.set_yticks(range(len(goals)), [f"({i}) {g.label}" if words else f"({i})"
-                                      for i, g in enumerate(goals, start=1)], fontsize=9)
+            ax.errorbar(
+                p,
+                y,
+                xerr=[[p - low], [high - p]],
+                fmt="o",
+                color=COLOURS[j % 10],
+                capsize=4,
+                label=group if i == 0 or not any(rows.get(g.name, {}).get("n") for g in goals[:i]) else None,
+            )
+    ax.set_yticks(
+        range(len(goals)), [f"({i}) {g.label}" if words else f"({i})" for i, g in enumerate(goals, start=1)], fontsize=9
+    )
     ax.invert_yaxis()
     ax.set_xlim(-5, 105)
     ax.set_xlabel(words("axis_probability") if words else "%")
     ax.grid(alpha=0.3, axis="x")
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -162,7 +188,7 @@ def fig_sensitivity(data: ReportData, words: Words | None) -> object:
     frame = data.sensitivity
     outcomes = list(dict.fromkeys(frame["outcome"]))
     fig, axes = _grid(len(outcomes))
-    for i, (ax, outcome) in enumerate(zip(axes, outcomes), start=1):
+    for i, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True), start=1):
         own = frame[(frame["outcome"] == outcome) & (frame["policy"] == data.reference)]
         if own.empty:
             own = frame[frame["outcome"] == outcome].drop_duplicates("factor")

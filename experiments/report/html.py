@@ -64,27 +64,66 @@ def _table(header: list[str], rows: list[list[str]], raw: bool = False) -> str:
 def _summary(data: ReportData, w: Words) -> list[str]:
     sweep = data.kind == "sweep"
     member_word, group_word = w("member_sweep" if sweep else "member_run"), w("group_sweep" if sweep else "group_run")
-    items = [w("caveat", members=data.members, member_word=member_word, group_word=group_word, scale=data.scale,
-               months=data.horizon)]
+    items = [
+        w(
+            "caveat",
+            members=data.members,
+            member_word=member_word,
+            group_word=group_word,
+            scale=data.scale,
+            months=data.horizon,
+        )
+    ]
     for goal in data.goals.values():
         rows = {r["group"]: r for r in data.goal_rows if r["goal"] == goal.name}
         ref = rows[data.reference]
         if not ref["n"]:
             items.append(w("goal_unchecked", goal=w.goal(goal), horizon=data.horizon, month=ref["month"]))
             continue
-        parts = [w("goal_state", goal=w.goal(goal), target=w.target(goal), month=ref["month"], group=data.reference,
-                   met=ref["met"], n=ref["n"], member_word=member_word, value=w.value(goal.indicator, ref["mean"]))]
+        parts = [
+            w(
+                "goal_state",
+                goal=w.goal(goal),
+                target=w.target(goal),
+                month=ref["month"],
+                group=data.reference,
+                met=ref["met"],
+                n=ref["n"],
+                member_word=member_word,
+                value=w.value(goal.indicator, ref["mean"]),
+            )
+        ]
         for group in data.groups[1:]:
             r = rows[group]
             if sweep:
-                parts.append(w("goal_change_sweep", group=group, met=r["met"], n=r["n"],
-                               value=w.value(goal.indicator, r["mean"]), probability=w.percent(r["probability"]),
-                               confidence=CONFIDENCE, low=w.percent(r["p_low"]), high=w.percent(r["p_high"])))
+                parts.append(
+                    w(
+                        "goal_change_sweep",
+                        group=group,
+                        met=r["met"],
+                        n=r["n"],
+                        value=w.value(goal.indicator, r["mean"]),
+                        probability=w.percent(r["probability"]),
+                        confidence=CONFIDENCE,
+                        low=w.percent(r["p_low"]),
+                        high=w.percent(r["p_high"]),
+                    )
+                )
                 continue
-            parts.append(w("goal_change", group=group, met=r["met"], n=r["n"], value=w.value(goal.indicator, r["mean"]),
-                           change=w.change(goal.indicator, r.get("change", math.nan)), reference=data.reference,
-                           confidence=CONFIDENCE, low=w.change(goal.indicator, r.get("change_low", math.nan)),
-                           high=w.change(goal.indicator, r.get("change_high", math.nan))))
+            parts.append(
+                w(
+                    "goal_change",
+                    group=group,
+                    met=r["met"],
+                    n=r["n"],
+                    value=w.value(goal.indicator, r["mean"]),
+                    change=w.change(goal.indicator, r.get("change", math.nan)),
+                    reference=data.reference,
+                    confidence=CONFIDENCE,
+                    low=w.change(goal.indicator, r.get("change_low", math.nan)),
+                    high=w.change(goal.indicator, r.get("change_high", math.nan)),
+                )
+            )
             low, high = r.get("change_low", math.nan), r.get("change_high", math.nan)
             if math.isfinite(low) and math.isfinite(high):
                 parts.append(w("not_distinguishable") if low <= 0 <= high else w("distinguishable"))
@@ -96,8 +135,15 @@ def _summary(data: ReportData, w: Words) -> list[str]:
 
 def _goal_table(data: ReportData, w: Words) -> str:
     sweep = data.kind == "sweep"
-    header = [w("col_goal"), w("col_target"), w("col_month"), w("col_group"), w("col_value"), w("col_met"),
-              w("col_probability") if sweep else w("col_change")]
+    header = [
+        w("col_goal"),
+        w("col_target"),
+        w("col_month"),
+        w("col_group"),
+        w("col_value"),
+        w("col_met"),
+        w("col_probability") if sweep else w("col_change"),
+    ]
     rows = []
     for goal in data.goals.values():
         for r in (r for r in data.goal_rows if r["goal"] == goal.name):
@@ -109,23 +155,40 @@ def _goal_table(data: ReportData, w: Words) -> str:
             elif r["group"] == data.reference:
                 last = w("reference")
             else:
-                last = w.range(goal.indicator, r.get("change", math.nan), r.get("change_low", math.nan),
-                               r.get("change_high", math.nan), fmt=w.change)
-            rows.append([w.goal(goal), w.target(goal), r["month"], r["group"],
-                         w.range(goal.indicator, r["mean"], r["min"], r["max"]), w("met_of", met=r["met"], n=r["n"]),
-                         last])
+                last = w.range(
+                    goal.indicator,
+                    r.get("change", math.nan),
+                    r.get("change_low", math.nan),
+                    r.get("change_high", math.nan),
+                    fmt=w.change,
+                )
+            rows.append(
+                [
+                    w.goal(goal),
+                    w.target(goal),
+                    r["month"],
+                    r["group"],
+                    w.range(goal.indicator, r["mean"], r["min"], r["max"]),
+                    w("met_of", met=r["met"], n=r["n"]),
+                    last,
+                ]
+            )
     return _table(header, rows)
 
 
 def _figure(png: bytes, name: str, caption: str, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
-    return (f'<figure id="{_e(name)}"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" '
-            f'width="{PIXELS[0]}" height="{PIXELS[1]}"><figcaption>{caption}</figcaption></figure>')
+    return (
+        f'<figure id="{_e(name)}"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" '
+        f'width="{PIXELS[0]}" height="{PIXELS[1]}"><figcaption>{caption}</figcaption></figure>'
+    )
 
 
 def _panels(w: Words, names: list[str], units: list[str] | None = None) -> str:
-    items = "; ".join(f"({i}) {_e(n)}" + (f" [{_e(u)}]" if units else "")
-                      for i, (n, u) in enumerate(zip(names, units or names), start=1))
+    items = "; ".join(
+        f"({i}) {_e(n)}" + (f" [{_e(u)}]" if units else "")
+        for i, (n, u) in enumerate(zip(names, units or names, strict=True), start=1)
+    )
     return f"<br>{_e(w('panels'))}: {items}"
 
 
@@ -150,35 +213,69 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
 
     fig, units = fig_trajectories(data, words)
     units_text = "; ".join(f"({i}) {u}" for i, u in enumerate(units, start=1))
-    caption = (_e(w("fig_trajectories", member_word=member_word, band=band)) + " "
-               + _e(w("axes", x=w("axis_month"), y=units_text)) + _panels(w, goal_names))
-    figures.append(_figure(save_figure(fig, fig_dir / "fig-trajectories.png"), "fig-trajectories", caption,
-                           w("fig_trajectories", member_word=member_word, band=band)))
+    caption = (
+        _e(w("fig_trajectories", member_word=member_word, band=band))
+        + " "
+        + _e(w("axes", x=w("axis_month"), y=units_text))
+        + _panels(w, goal_names)
+    )
+    figures.append(
+        _figure(
+            save_figure(fig, fig_dir / "fig-trajectories.png"),
+            "fig-trajectories",
+            caption,
+            w("fig_trajectories", member_word=member_word, band=band),
+        )
+    )
     if len(data.groups) > 1:
         fig, units = fig_comparison(data, words)
         names = [w.indicator(i) for i in goal_indicators(data.goals)]
-        text = w("fig_comparison", group_word=group_word, reference=data.reference, horizon=data.horizon,
-                 confidence=CONFIDENCE)
-        caption = (_e(text) + " " + _e(w("axes", x=w("axis_difference", unit=", ".join(dict.fromkeys(units))),
-                                         y=w("col_group"))) + _panels(w, names, units))
+        text = w(
+            "fig_comparison",
+            group_word=group_word,
+            reference=data.reference,
+            horizon=data.horizon,
+            confidence=CONFIDENCE,
+        )
+        caption = (
+            _e(text)
+            + " "
+            + _e(w("axes", x=w("axis_difference", unit=", ".join(dict.fromkeys(units))), y=w("col_group")))
+            + _panels(w, names, units)
+        )
         figures.append(_figure(save_figure(fig, fig_dir / "fig-comparison.png"), "fig-comparison", caption, text))
     if any(r["n"] for r in data.goal_rows):
         text = w("fig_goals", member_word=member_word, confidence=CONFIDENCE)
         caption = _e(text) + " " + _e(w("axes", x=w("axis_probability"), y=w("col_goal"))) + _panels(w, goal_names)
-        figures.append(_figure(save_figure(fig_goals(data, words), fig_dir / "fig-goals.png"), "fig-goals", caption, text))
+        figures.append(
+            _figure(save_figure(fig_goals(data, words), fig_dir / "fig-goals.png"), "fig-goals", caption, text)
+        )
     sens_html = ""
     if data.sensitivity is not None and not data.sensitivity.empty:
         text = w("fig_sensitivity", confidence=CONFIDENCE)
         outcomes = [w.indicator(o) for o in dict.fromkeys(data.sensitivity["outcome"])]
         caption = _e(text) + " " + _e(w("axes", x=w("axis_index"), y=w("col_factor"))) + _panels(w, outcomes)
-        figures.append(_figure(save_figure(fig_sensitivity(data, words), fig_dir / "fig-sensitivity.png"),
-                               "fig-sensitivity", caption, text))
-        rows = [[r["policy"], w.indicator(r["outcome"]), r["factor"],
-                 f"{r['first_order']:.2f} ({r['first_order_low']:.2f} {w('to')} {r['first_order_high']:.2f})",
-                 f"{r['total_order']:.2f} ({r['total_order_low']:.2f} {w('to')} {r['total_order_high']:.2f})"]
-                for _, r in data.sensitivity.iterrows()]
-        sens_html = (f"<h2>{_e(w('sensitivity_table'))}</h2>"
-                     + _table([w("col_group"), w("col_outcome"), w("col_factor"), w("col_first"), w("col_total")], rows))
+        figures.append(
+            _figure(
+                save_figure(fig_sensitivity(data, words), fig_dir / "fig-sensitivity.png"),
+                "fig-sensitivity",
+                caption,
+                text,
+            )
+        )
+        rows = [
+            [
+                r["policy"],
+                w.indicator(r["outcome"]),
+                r["factor"],
+                f"{r['first_order']:.2f} ({r['first_order_low']:.2f} {w('to')} {r['first_order_high']:.2f})",
+                f"{r['total_order']:.2f} ({r['total_order_low']:.2f} {w('to')} {r['total_order_high']:.2f})",
+            ]
+            for _, r in data.sensitivity.iterrows()
+        ]
+        sens_html = f"<h2>{_e(w('sensitivity_table'))}</h2>" + _table(
+            [w("col_group"), w("col_outcome"), w("col_factor"), w("col_first"), w("col_total")], rows
+        )
 
     if data.kind == "run":
         title = w("title_run", name=data.reference)
@@ -188,41 +285,61 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
         title = w("title_comparison", names=", ".join(data.groups[1:]), reference=data.reference)
     comparison_html = ""
     if data.diffs:
-        rows = [[d["group"], w.indicator(d["indicator"]),
-                 w.range(d["indicator"], d["difference"], d["ci_low"], d["ci_high"], fmt=w.change), d["pairs"]]
-                for d in data.diffs]
-        comparison_html = (f"<h2>{_e(w('comparison_table', horizon=data.horizon))}</h2>"
-                           + _table([w("col_group"), w("col_indicator"), w("col_difference"), "n"], rows))
-    section_names = {"settings": w("settings"), "levers": w("levers"), "uncertainties": w("uncertainties"),
-                     "constants": w("constants"), "shocks": w("shocks"), "spec": w("spec")}
-    inputs = "".join(f"<h3>{_e(section_names.get(name, name))}</h3>"
-                     + _table([w("key"), w("value")], [[_e(section_names.get(k, k)),
-                                                        _e(w("none")) if v == "none" else f"<code>{_e(v)}</code>"]
-                                                       for k, v in rows], raw=True)
-                     for name, rows in data.inputs)
-    provenance = "".join(f"<h3>{_e(name)}</h3>"
-                         + _table([w("key"), w("value")], [[f"<code>{_e(k)}</code>", f"<code>{_e(v)}</code>"]
-                                                           for k, v in rows], raw=True)
-                         for name, rows in data.provenance)
+        rows = [
+            [
+                d["group"],
+                w.indicator(d["indicator"]),
+                w.range(d["indicator"], d["difference"], d["ci_low"], d["ci_high"], fmt=w.change),
+                d["pairs"],
+            ]
+            for d in data.diffs
+        ]
+        comparison_html = f"<h2>{_e(w('comparison_table', horizon=data.horizon))}</h2>" + _table(
+            [w("col_group"), w("col_indicator"), w("col_difference"), "n"], rows
+        )
+    section_names = {
+        "settings": w("settings"),
+        "levers": w("levers"),
+        "uncertainties": w("uncertainties"),
+        "constants": w("constants"),
+        "shocks": w("shocks"),
+        "spec": w("spec"),
+    }
+    inputs = "".join(
+        f"<h3>{_e(section_names.get(name, name))}</h3>"
+        + _table(
+            [w("key"), w("value")],
+            [[_e(section_names.get(k, k)), _e(w("none")) if v == "none" else f"<code>{_e(v)}</code>"] for k, v in rows],
+            raw=True,
+        )
+        for name, rows in data.inputs
+    )
+    provenance = "".join(
+        f"<h3>{_e(name)}</h3>"
+        + _table(
+            [w("key"), w("value")], [[f"<code>{_e(k)}</code>", f"<code>{_e(v)}</code>"] for k, v in rows], raw=True
+        )
+        for name, rows in data.provenance
+    )
     direction = ' dir="rtl"' if lang == "fa" else ""
     document = f"""<!DOCTYPE html>
 <html lang="{lang}"{direction}>
 <head><meta charset="utf-8"><title>{_e(title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{_e(title)}</h1>
-<h2>{_e(w('summary'))}</h2>
-<ul class="summary">{''.join(f'<li>{_e(item)}</li>' for item in _summary(data, w))}</ul>
-<h2>{_e(w('goal_table'))}</h2>
+<h2>{_e(w("summary"))}</h2>
+<ul class="summary">{"".join(f"<li>{_e(item)}</li>" for item in _summary(data, w))}</ul>
+<h2>{_e(w("goal_table"))}</h2>
 {_goal_table(data, w)}
-<h2>{_e(w('figures'))}</h2>
-{''.join(figures)}
+<h2>{_e(w("figures"))}</h2>
+{"".join(figures)}
 {comparison_html}
 {sens_html}
-<h2>{_e(w('inputs'))}</h2>
-<p>{_e(w('inputs_note'))}</p>
+<h2>{_e(w("inputs"))}</h2>
+<p>{_e(w("inputs_note"))}</p>
 {inputs}
-<h2>{_e(w('provenance'))}</h2>
-<p>{_e(w('provenance_note'))}</p>
+<h2>{_e(w("provenance"))}</h2>
+<p>{_e(w("provenance_note"))}</p>
 {provenance}
 </body>
 </html>

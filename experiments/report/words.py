@@ -24,130 +24,218 @@ TEXT = {
         "title_comparison": "Simulation report: {names} compared with {reference}",
         "title_sweep": "Simulation report: sweep {name}",
         "summary": "Summary",
-        "caveat": ("These are results of a simulation model, not forecasts. {members} {member_word} per "
-                   "{group_word} at {scale:.0%} of the real population, over {months} months. The bands and "
-                   "intervals show how much the results vary between {member_word} of the model; the real "
-                   "economy is more uncertain than that."),
-        "member_run": "replications", "member_sweep": "runs", "group_run": "scenario", "group_sweep": "policy",
+        "caveat": (
+            "These are results of a simulation model, not forecasts. {members} {member_word} per "
+            "{group_word} at {scale:.0%} of the real population, over {months} months. The bands and "
+            "intervals show how much the results vary between {member_word} of the model; the real "
+            "economy is more uncertain than that."
+        ),
+        "member_run": "replications",
+        "member_sweep": "runs",
+        "group_run": "scenario",
+        "group_sweep": "policy",
         "goal_unchecked": "{goal}: cannot be checked, the runs end at month {horizon}, before month {month}.",
         "goal_state": "{goal} (target {target} at month {month}): {group} meets it in {met} of {n} {member_word} "
-                      "(mean {value}).",
+        "(mean {value}).",
         "goal_change": "{group}: meets it in {met} of {n} (mean {value}); a change of {change} against "
-                       "{reference} ({confidence:.0%} interval {low} to {high}).",
+        "{reference} ({confidence:.0%} interval {low} to {high}).",
         "goal_change_sweep": "{group}: meets it in {met} of {n} (mean {value}); probability {probability} "
-                             "({confidence:.0%} interval {low} to {high}).",
+        "({confidence:.0%} interval {low} to {high}).",
         "not_distinguishable": "The interval includes zero: the effect cannot be told apart from the model's noise.",
         "distinguishable": "The interval excludes zero.",
         "few_members": "With only {n} {member_word} the intervals are wide: treat them as rough.",
         "figures": "Figures",
-        "fig_trajectories": ("Each goal's indicator month by month: the line is the mean over {member_word}, the "
-                             "band the {band} range; dashed lines are the targets, the dotted line the goal's month."),
-        "fig_comparison": ("Effect of each {group_word} against {reference} at month {horizon}: mean paired "
-                           "difference with its {confidence:.0%} confidence interval; zero means no effect."),
-        "fig_goals": ("Probability of meeting each goal at its month (share of {member_word}) with its "
-                      "{confidence:.0%} Wilson interval."),
-        "fig_sensitivity": ("Sobol sensitivity indices of each goal's indicator at the final month: first order "
-                            "(S1, the factor alone) and total (ST, with its interactions), with "
-                            "{confidence:.0%} bootstrap intervals."),
+        "fig_trajectories": (
+            "Each goal's indicator month by month: the line is the mean over {member_word}, the "
+            "band the {band} range; dashed lines are the targets, the dotted line the goal's month."
+        ),
+        "fig_comparison": (
+            "Effect of each {group_word} against {reference} at month {horizon}: mean paired "
+            "difference with its {confidence:.0%} confidence interval; zero means no effect."
+        ),
+        "fig_goals": (
+            "Probability of meeting each goal at its month (share of {member_word}) with its "
+            "{confidence:.0%} Wilson interval."
+        ),
+        "fig_sensitivity": (
+            "Sobol sensitivity indices of each goal's indicator at the final month: first order "
+            "(S1, the factor alone) and total (ST, with its interactions), with "
+            "{confidence:.0%} bootstrap intervals."
+        ),
         "panels": "Panels",
         "axes": "Horizontal axis: {x}. Vertical axis: {y}.",
         "axis_month": "months since the start",
         "axis_probability": "probability of meeting the goal (%)",
         "axis_index": "sensitivity index (0 to 1)",
         "axis_difference": "difference ({unit})",
-        "band_minmax": "min–max", "band_quantile": "5–95%",
+        "band_minmax": "min–max",
+        "band_quantile": "5–95%",
         "goal_table": "Goals",
-        "col_goal": "goal", "col_target": "target", "col_month": "month", "col_group": "scenario / policy",
-        "col_value": "value: mean (min to max)", "col_met": "met", "col_change": "change against the reference",
-        "col_probability": "probability (interval)", "col_indicator": "indicator",
-        "col_difference": "difference (interval)", "col_reference": "reference", "col_factor": "factor",
-        "col_first": "S1 (interval)", "col_total": "ST (interval)", "col_outcome": "outcome",
-        "met_of": "{met} of {n}", "not_checked": "not checked", "reference": "reference",
+        "col_goal": "goal",
+        "col_target": "target",
+        "col_month": "month",
+        "col_group": "scenario / policy",
+        "col_value": "value: mean (min to max)",
+        "col_met": "met",
+        "col_change": "change against the reference",
+        "col_probability": "probability (interval)",
+        "col_indicator": "indicator",
+        "col_difference": "difference (interval)",
+        "col_reference": "reference",
+        "col_factor": "factor",
+        "col_first": "S1 (interval)",
+        "col_total": "ST (interval)",
+        "col_outcome": "outcome",
+        "met_of": "{met} of {n}",
+        "not_checked": "not checked",
+        "reference": "reference",
         "comparison_table": "Comparison at month {horizon}",
         "sensitivity_table": "Sensitivity",
         "inputs": "Inputs",
         "inputs_note": "Lever settings that differ from the defaults (no lever: today's policies), "
-                       "uncertainties, constants and shocks as given in the scenario.",
-        "settings": "run settings", "levers": "levers (differing from the defaults)", "uncertainties": "uncertainties",
-        "constants": "constants", "shocks": "shocks", "none": "none", "spec": "sweep specification",
+        "uncertainties, constants and shocks as given in the scenario.",
+        "settings": "run settings",
+        "levers": "levers (differing from the defaults)",
+        "uncertainties": "uncertainties",
+        "constants": "constants",
+        "shocks": "shocks",
+        "none": "none",
+        "spec": "sweep specification",
         "provenance": "Provenance",
         "provenance_note": "From the manifest written with the results: enough to reproduce them (smesim replay).",
-        "key": "item", "value": "value",
-        "unit_usd": "USD", "unit_usd_bn": "USD bn", "unit_usd_m": "USD m", "unit_percent": "%",
-        "unit_pp": "percentage points", "unit_count": "count", "unit_count_k": "thousands",
-        "bn": "bn", "m": "m", "pp": "pp", "to": "to", "na": "n/a",
+        "key": "item",
+        "value": "value",
+        "unit_usd": "USD",
+        "unit_usd_bn": "USD bn",
+        "unit_usd_m": "USD m",
+        "unit_percent": "%",
+        "unit_pp": "percentage points",
+        "unit_count": "count",
+        "unit_count_k": "thousands",
+        "bn": "bn",
+        "m": "m",
+        "pp": "pp",
+        "to": "to",
+        "na": "n/a",
     },
     "fa": {
         "title_run": "گزارش شبیه‌سازی: {name}",
         "title_comparison": "گزارش شبیه‌سازی: مقایسهٔ {names} با {reference}",
         "title_sweep": "گزارش شبیه‌سازی: مجموعه اجرای {name}",
         "summary": "خلاصه",
-        "caveat": ("این‌ها نتایج یک مدل شبیه‌سازی است، نه پیش‌بینی. {members} {member_word} برای هر {group_word}، "
-                   "با {scale:.0%} جمعیت واقعی، در {months} ماه. نوارها و بازه‌ها نشان می‌دهند نتایج میان "
-                   "{member_word} مدل چقدر تغییر می‌کند؛ عدم قطعیت اقتصاد واقعی بیش از این است."),
-        "member_run": "تکرار", "member_sweep": "اجرا", "group_run": "سناریو", "group_sweep": "سیاست",
+        "caveat": (
+            "این‌ها نتایج یک مدل شبیه‌سازی است، نه پیش‌بینی. {members} {member_word} برای هر {group_word}، "
+            "با {scale:.0%} جمعیت واقعی، در {months} ماه. نوارها و بازه‌ها نشان می‌دهند نتایج میان "
+            "{member_word} مدل چقدر تغییر می‌کند؛ عدم قطعیت اقتصاد واقعی بیش از این است."
+        ),
+        "member_run": "تکرار",
+        "member_sweep": "اجرا",
+        "group_run": "سناریو",
+        "group_sweep": "سیاست",
         "goal_unchecked": "{goal}: قابل بررسی نیست؛ اجراها در ماه {horizon} پایان می‌یابند، پیش از ماه {month}.",
         "goal_state": "{goal} (هدف {target} در ماه {month}): {group} در {met} از {n} {member_word} به آن می‌رسد "
-                      "(میانگین {value}).",
+        "(میانگین {value}).",
         "goal_change": "{group}: در {met} از {n} به آن می‌رسد (میانگین {value})؛ تغییر {change} نسبت به "
-                       "{reference} (بازهٔ {confidence:.0%}: {low} تا {high}).",
+        "{reference} (بازهٔ {confidence:.0%}: {low} تا {high}).",
         "goal_change_sweep": "{group}: در {met} از {n} به آن می‌رسد (میانگین {value})؛ احتمال {probability} "
-                             "(بازهٔ {confidence:.0%}: {low} تا {high}).",
+        "(بازهٔ {confidence:.0%}: {low} تا {high}).",
         "not_distinguishable": "بازه صفر را در بر دارد: اثر از نوسان تصادفی مدل قابل تشخیص نیست.",
         "distinguishable": "بازه صفر را در بر ندارد.",
         "few_members": "با تنها {n} {member_word} بازه‌ها پهن‌اند: آن‌ها را تقریبی بدانید.",
         "figures": "نمودارها",
-        "fig_trajectories": ("شاخص هر هدف ماه به ماه: خط، میانگین {member_word} است و نوار، دامنهٔ {band}؛ "
-                             "خط‌چین‌ها هدف‌ها هستند و خط نقطه‌چین ماه هدف."),
-        "fig_comparison": ("اثر هر {group_word} نسبت به {reference} در ماه {horizon}: میانگین تفاوت جفتی با "
-                           "بازهٔ اطمینان {confidence:.0%}؛ صفر یعنی بی‌اثر."),
+        "fig_trajectories": (
+            "شاخص هر هدف ماه به ماه: خط، میانگین {member_word} است و نوار، دامنهٔ {band}؛ "
+            "خط‌چین‌ها هدف‌ها هستند و خط نقطه‌چین ماه هدف."
+        ),
+        "fig_comparison": (
+            "اثر هر {group_word} نسبت به {reference} در ماه {horizon}: میانگین تفاوت جفتی با "
+            "بازهٔ اطمینان {confidence:.0%}؛ صفر یعنی بی‌اثر."
+        ),
         "fig_goals": "احتمال رسیدن به هر هدف در ماه آن (سهم {member_word}) با بازهٔ ویلسون {confidence:.0%}.",
-        "fig_sensitivity": ("شاخص‌های حساسیت سوبول برای شاخص هر هدف در ماه پایانی: مرتبهٔ اول (S1، عامل به "
-                            "تنهایی) و کل (ST، با برهم‌کنش‌ها)، با بازه‌های بوت‌استرپ {confidence:.0%}."),
+        "fig_sensitivity": (
+            "شاخص‌های حساسیت سوبول برای شاخص هر هدف در ماه پایانی: مرتبهٔ اول (S1، عامل به "
+            "تنهایی) و کل (ST، با برهم‌کنش‌ها)، با بازه‌های بوت‌استرپ {confidence:.0%}."
+        ),
         "panels": "بخش‌های نمودار",
         "axes": "محور افقی: {x}. محور عمودی: {y}.",
         "axis_month": "ماه از آغاز",
         "axis_probability": "احتمال رسیدن به هدف (درصد)",
         "axis_index": "شاخص حساسیت (صفر تا یک)",
         "axis_difference": "تفاوت ({unit})",
-        "band_minmax": "کمینه تا بیشینه", "band_quantile": "صدک ۵ تا ۹۵",
+        "band_minmax": "کمینه تا بیشینه",
+        "band_quantile": "صدک ۵ تا ۹۵",
         "goal_table": "هدف‌ها",
-        "col_goal": "هدف", "col_target": "مقدار هدف", "col_month": "ماه", "col_group": "سناریو / سیاست",
-        "col_value": "مقدار: میانگین (کمینه تا بیشینه)", "col_met": "تحقق", "col_change": "تغییر نسبت به مرجع",
-        "col_probability": "احتمال (بازه)", "col_indicator": "شاخص",
-        "col_difference": "تفاوت (بازه)", "col_reference": "مرجع", "col_factor": "عامل",
-        "col_first": "S1 (بازه)", "col_total": "ST (بازه)", "col_outcome": "پیامد",
-        "met_of": "{met} از {n}", "not_checked": "بررسی نشده", "reference": "مرجع",
+        "col_goal": "هدف",
+        "col_target": "مقدار هدف",
+        "col_month": "ماه",
+        "col_group": "سناریو / سیاست",
+        "col_value": "مقدار: میانگین (کمینه تا بیشینه)",
+        "col_met": "تحقق",
+        "col_change": "تغییر نسبت به مرجع",
+        "col_probability": "احتمال (بازه)",
+        "col_indicator": "شاخص",
+        "col_difference": "تفاوت (بازه)",
+        "col_reference": "مرجع",
+        "col_factor": "عامل",
+        "col_first": "S1 (بازه)",
+        "col_total": "ST (بازه)",
+        "col_outcome": "پیامد",
+        "met_of": "{met} از {n}",
+        "not_checked": "بررسی نشده",
+        "reference": "مرجع",
         "comparison_table": "مقایسه در ماه {horizon}",
         "sensitivity_table": "حساسیت",
         "inputs": "ورودی‌ها",
         "inputs_note": "تنظیمات اهرم‌هایی که با پیش‌فرض فرق دارند (بدون اهرم: سیاست‌های کنونی)، عدم قطعیت‌ها، "
-                       "ثابت‌ها و شوک‌ها، چنان‌که در سناریو آمده‌اند.",
-        "settings": "تنظیمات اجرا", "levers": "اهرم‌ها (متفاوت با پیش‌فرض)", "uncertainties": "عدم قطعیت‌ها",
-        "constants": "ثابت‌ها", "shocks": "شوک‌ها", "none": "هیچ", "spec": "مشخصات مجموعه اجرا",
+        "ثابت‌ها و شوک‌ها، چنان‌که در سناریو آمده‌اند.",
+        "settings": "تنظیمات اجرا",
+        "levers": "اهرم‌ها (متفاوت با پیش‌فرض)",
+        "uncertainties": "عدم قطعیت‌ها",
+        "constants": "ثابت‌ها",
+        "shocks": "شوک‌ها",
+        "none": "هیچ",
+        "spec": "مشخصات مجموعه اجرا",
         "provenance": "منشأ",
         "provenance_note": "از فایل manifest که همراه نتایج نوشته شده است: برای بازتولید آن‌ها کافی است "
-                           "(smesim replay).",
-        "key": "مورد", "value": "مقدار",
-        "unit_usd": "دلار", "unit_usd_bn": "میلیارد دلار", "unit_usd_m": "میلیون دلار", "unit_percent": "درصد",
-        "unit_pp": "واحد درصد", "unit_count": "تعداد", "unit_count_k": "هزار",
-        "bn": "میلیارد", "m": "میلیون", "pp": "واحد درصد", "to": "تا", "na": "نامعلوم",
+        "(smesim replay).",
+        "key": "مورد",
+        "value": "مقدار",
+        "unit_usd": "دلار",
+        "unit_usd_bn": "میلیارد دلار",
+        "unit_usd_m": "میلیون دلار",
+        "unit_percent": "درصد",
+        "unit_pp": "واحد درصد",
+        "unit_count": "تعداد",
+        "unit_count_k": "هزار",
+        "bn": "میلیارد",
+        "m": "میلیون",
+        "pp": "واحد درصد",
+        "to": "تا",
+        "na": "نامعلوم",
     },
 }
 
 INDICATOR_NAMES = {
     "en": {
-        "units_activated": "units activated", "exports_usd": "SME exports (USD a year)",
-        "export_share": "SMEs' export share of output", "sme_employment_share": "SMEs' share of employment",
-        "employment": "employment", "active_units": "active units", "policy_spend_usd": "policy spending (USD)",
+        "units_activated": "units activated",
+        "exports_usd": "SME exports (USD a year)",
+        "export_share": "SMEs' export share of output",
+        "sme_employment_share": "SMEs' share of employment",
+        "employment": "employment",
+        "active_units": "active units",
+        "policy_spend_usd": "policy spending (USD)",
     },
     "fa": {
-        "units_activated": "واحدهای فعال‌شده", "exports_usd": "صادرات بنگاه‌های کوچک و متوسط (دلار در سال)",
+        "units_activated": "واحدهای فعال‌شده",
+        "exports_usd": "صادرات بنگاه‌های کوچک و متوسط (دلار در سال)",
         "export_share": "سهم صادرات از تولید بنگاه‌های کوچک و متوسط",
-        "sme_employment_share": "سهم بنگاه‌های کوچک و متوسط از اشتغال", "employment": "اشتغال",
-        "active_units": "واحدهای فعال", "policy_spend_usd": "هزینهٔ سیاست‌ها (دلار)",
+        "sme_employment_share": "سهم بنگاه‌های کوچک و متوسط از اشتغال",
+        "employment": "اشتغال",
+        "active_units": "واحدهای فعال",
+        "policy_spend_usd": "هزینهٔ سیاست‌ها (دلار)",
     },
 }
+
 
 class Words:
     def __init__(self, lang: str):

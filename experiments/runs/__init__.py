@@ -5,5 +5,14 @@ from experiments.runs.adapter import run_model, simulate
 from experiments.runs.rundir import INDICATORS_FILE, MANIFEST_FILE, read_indicators, read_run_manifest, run_directories
 from experiments.runs.runner import RunResult, run_scenario
 
-__all__ = ["INDICATORS_FILE", "MANIFEST_FILE", "RunResult", "read_indicators", "read_run_manifest", "run_directories",
-           "run_model", "run_scenario", "simulate"]
+__all__ = [
+    "INDICATORS_FILE",
+    "MANIFEST_FILE",
+    "RunResult",
+    "read_indicators",
+    "read_run_manifest",
+    "run_directories",
+    "run_model",
+    "run_scenario",
+    "simulate",
+]

@@ -18,8 +18,8 @@ Keys of the flat parameter dict (or keyword arguments, which EMA Workbench uses)
 the defaults: its levers, uncertainties, constants and shocks; the keys above change them.
 Its seed, months and scale are not used: `seed`, `months` and `scale` are the arguments'.
 Every value is checked as in scenario files; a bad key or value raises
-`simulation.errors.InputError` naming the key and what is allowed. The same inputs and seed give the same outcomes in any
-process (the model draws only from its seed).
+`simulation.errors.InputError` naming the key and what is allowed. The same inputs and seed
+give the same outcomes in any process (the model draws only from its seed).
 
 EMA Workbench (not a dependency; `pip install ema_workbench`)::
 
@@ -85,9 +85,16 @@ def _stepped(inputs: ModelInputs, seed, months: int, scale: float) -> SMEModel:
     return model
 
 
-def run_model(parameters: Mapping | None = None, *, seed=0, months: int = 48, scale: float = 1.0,
-              base: Scenario | str | None = None, outcomes: Sequence[str] = CONTRACT,
-              **keyword_parameters) -> dict[str, float]:
+def run_model(
+    parameters: Mapping | None = None,
+    *,
+    seed=0,
+    months: int = 48,
+    scale: float = 1.0,
+    base: Scenario | str | None = None,
+    outcomes: Sequence[str] = CONTRACT,
+    **keyword_parameters,
+) -> dict[str, float]:
     """Run the model once and return `outcomes` (indicator names) at month `months`.
 
     `parameters` and `keyword_parameters` are flat keys (module doc) with their values; `seed`
@@ -98,9 +105,16 @@ def run_model(parameters: Mapping | None = None, *, seed=0, months: int = 48, sc
     return {name: float(indicators[name]) for name in outcomes}
 
 
-def simulate(parameters: Mapping | None = None, *, seed=0, months: int = 48, scale: float = 1.0,
-             base: Scenario | str | None = None, outcomes: Sequence[str] = INDICATORS,
-             **keyword_parameters) -> pd.DataFrame:
+def simulate(
+    parameters: Mapping | None = None,
+    *,
+    seed=0,
+    months: int = 48,
+    scale: float = 1.0,
+    base: Scenario | str | None = None,
+    outcomes: Sequence[str] = INDICATORS,
+    **keyword_parameters,
+) -> pd.DataFrame:
     """Like `run_model`, but every month: a frame with `month` (0 = the initial state, to
     `months`) and one float64 column per outcome."""
     inputs, outcomes = _prepared(parameters, keyword_parameters, seed, months, scale, base, outcomes)

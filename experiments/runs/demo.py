@@ -34,17 +34,29 @@ def format_comparison(baseline: RunResult, plan: RunResult) -> str:
         if not base.reached:
             rows.append((base.goal.label, base.goal.target_text(), "n/a", base.result_text(), "n/a", "", ""))
             continue
-        rows.append((base.goal.label, base.goal.target_text(), format_range(name, list(base.values)),
-                     base.result_text(), format_range(name, list(other.values)), other.result_text(),
-                     format_range(name, paired_differences(other, base), format_change)))
+        rows.append(
+            (
+                base.goal.label,
+                base.goal.target_text(),
+                format_range(name, list(base.values)),
+                base.result_text(),
+                format_range(name, list(other.values)),
+                other.result_text(),
+                format_range(name, paired_differences(other, base), format_change),
+            )
+        )
     s = baseline.scenario
     header = ("goal", "target", "baseline", "", "ministry plan", "", "plan - baseline")
-    spend = [format_value("policy_spend_usd", r.at_month(s.months)["policy_spend_usd"].mean()) for r in (baseline, plan)]
-    return "\n".join([
-        f"\nBaseline against the ministry's plan: seed {s.seed}, {s.replications} paired replications, "
-        f"{s.months} months, scale {s.scale}; values at each goal's month, mean (min to max)",
-        "",
-        format_table(header, rows, right=(1, 2, 4, 6)),
-        "",
-        f"Policy spending by month {s.months}: baseline {spend[0]}, plan {spend[1]} (USD).",
-    ])
+    spend = [
+        format_value("policy_spend_usd", r.at_month(s.months)["policy_spend_usd"].mean()) for r in (baseline, plan)
+    ]
+    return "\n".join(
+        [
+            f"\nBaseline against the ministry's plan: seed {s.seed}, {s.replications} paired replications, "
+            f"{s.months} months, scale {s.scale}; values at each goal's month, mean (min to max)",
+            "",
+            format_table(header, rows, right=(1, 2, 4, 6)),
+            "",
+            f"Policy spending by month {s.months}: baseline {spend[0]}, plan {spend[1]} (USD).",
+        ]
+    )

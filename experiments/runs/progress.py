@@ -44,10 +44,14 @@ class Progress:
             self.bar.set_postfix_str(f"replication {replication + 1}/{self.replications}", refresh=False)
             self.bar.update(1)
         elif self.enabled and _tenth_passed(self.done, self.done - 1, self.total):
-            print(f"{self.name}: replication {replication + 1}/{self.replications}, month {month}/{self.months} "
-                  f"({self.done / self.total:.0%})", file=self.stream, flush=True)
+            print(
+                f"{self.name}: replication {replication + 1}/{self.replications}, month {month}/{self.months} "
+                f"({self.done / self.total:.0%})",
+                file=self.stream,
+                flush=True,
+            )
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -74,7 +78,9 @@ class SweepProgress:
             self.bar.update(runs)
             return
         now = time.monotonic()
-        if self.enabled and (_tenth_passed(self.done, before, self.total) or now - self.last_line >= PROGRESS_LINE_SECONDS):
+        if self.enabled and (
+            _tenth_passed(self.done, before, self.total) or now - self.last_line >= PROGRESS_LINE_SECONDS
+        ):
             self.last_line = now
             print(self._line(now), file=self.stream, flush=True)
 
@@ -82,10 +88,12 @@ class SweepProgress:
         elapsed = now - self.started
         rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0
         left = f", ~{(self.total - self.done) / rate:.0f} s left" if rate > 0 and self.done < self.total else ""
-        return (f"{self.name}: {self.done}/{self.total} runs ({self.done / self.total:.0%}), {self.errors} errors, "
-                f"{elapsed:.0f} s{left}")
+        return (
+            f"{self.name}: {self.done}/{self.total} runs ({self.done / self.total:.0%}), {self.errors} errors, "
+            f"{elapsed:.0f} s{left}"
+        )
 
-    def __enter__(self) -> "SweepProgress":
+    def __enter__(self) -> SweepProgress:
         return self
 
     def __exit__(self, *exc) -> None:

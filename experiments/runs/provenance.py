@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = ["PACKAGES", "git_state", "now", "package_versions"]
@@ -16,7 +16,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def now() -> str:
     """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str | None]:

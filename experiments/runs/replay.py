@@ -22,12 +22,17 @@ import pandas as pd
 
 from experiments.files import sha256_of
 from experiments.runs.provenance import git_state, package_versions
-from experiments.runs.rundir import (INDICATORS_FILE, MANIFEST_FILE, read_indicators, read_run_manifest, run_directories,
-                                     scenario_of)
+from experiments.runs.rundir import (
+    INDICATORS_FILE,
+    MANIFEST_FILE,
+    read_indicators,
+    read_run_manifest,
+    run_directories,
+    scenario_of,
+)
 from experiments.runs.runner import run_scenario
 
-__all__ = ["ColumnDifference", "ReplayResult", "compare_frames", "environment_differences", "replay_run",
-           "replay_runs"]
+__all__ = ["ColumnDifference", "ReplayResult", "compare_frames", "environment_differences", "replay_run", "replay_runs"]
 
 
 @dataclass
@@ -55,14 +60,18 @@ class ReplayResult:
         lines = [f"{self.directory}: DIFFERENT"]
         lines += [f"  {p}" for p in self.problems]
         for d in self.differences:
-            lines.append(f"  column {d.column}: differs at months {_span(d.months)} ({d.group_name} "
-                         f"{_span(d.groups)}), largest difference {d.max_difference:.6g}")
+            lines.append(
+                f"  column {d.column}: differs at months {_span(d.months)} ({d.group_name} "
+                f"{_span(d.groups)}), largest difference {d.max_difference:.6g}"
+            )
         if self.reasons:
             lines.append("  it may differ because this environment is not the manifest's:")
             lines += [f"    {r}" for r in self.reasons]
         else:
-            lines.append("  git commit and package versions are the manifest's: the stored file was changed, "
-                         "or the model is not deterministic")
+            lines.append(
+                "  git commit and package versions are the manifest's: the stored file was changed, "
+                "or the model is not deterministic"
+            )
         return "\n".join(lines)
 
 
@@ -90,8 +99,9 @@ def environment_differences(stored_versions: dict | None, git: dict | None) -> l
     return reasons
 
 
-def compare_frames(stored: pd.DataFrame, fresh: pd.DataFrame, group: str = "replication",
-                   group_name: str = "replications") -> tuple[list[ColumnDifference], list[str]]:
+def compare_frames(
+    stored: pd.DataFrame, fresh: pd.DataFrame, group: str = "replication", group_name: str = "replications"
+) -> tuple[list[ColumnDifference], list[str]]:
     """Value-by-value differences of two frames keyed by (group, month): one entry per column."""
     problems = []
     if list(stored.columns) != list(fresh.columns):
@@ -112,8 +122,15 @@ def compare_frames(stored: pd.DataFrame, fresh: pd.DataFrame, group: str = "repl
         if differ.any():
             gap = np.abs(a[differ] - b[differ])
             largest = float(np.nanmax(gap)) if np.isfinite(gap).any() else math.nan
-            differences.append(ColumnDifference(column, merged.loc[differ, "month"].astype(int).tolist(),
-                                                merged.loc[differ, group].tolist(), largest, group_name))
+            differences.append(
+                ColumnDifference(
+                    column,
+                    merged.loc[differ, "month"].astype(int).tolist(),
+                    merged.loc[differ, group].tolist(),
+                    largest,
+                    group_name,
+                )
+            )
     return differences, problems
 
 
@@ -130,8 +147,13 @@ def replay_run(directory: Path) -> ReplayResult:
     if expected and sha256_of(directory / INDICATORS_FILE) != expected:
         problems.append(f"{INDICATORS_FILE} does not match the sha256 in the manifest: it was changed after the run")
     identical = not differences and not problems
-    return ReplayResult(directory, identical, differences, problems,
-                        [] if identical else environment_differences(manifest.get("versions"), manifest.get("git")))
+    return ReplayResult(
+        directory,
+        identical,
+        differences,
+        problems,
+        [] if identical else environment_differences(manifest.get("versions"), manifest.get("git")),
+    )
 
 
 def replay_runs(directory: Path) -> list[ReplayResult]:

@@ -30,15 +30,32 @@ from experiments.inputs.scenario import Scenario, parse_scenario
 from experiments.runs.provenance import git_state, now, package_versions
 from simulation import INDICATORS, SMEModel
 
-__all__ = ["INDICATORS_FILE", "MANIFEST_FILE", "SCHEMA", "is_run_directory", "monthly_frame", "read_indicators",
-           "replication_frame",
-           "read_run_manifest", "remove_outputs", "run_directories", "scenario_of", "write_run_directory"]
+__all__ = [
+    "INDICATORS_FILE",
+    "MANIFEST_FILE",
+    "SCHEMA",
+    "is_run_directory",
+    "monthly_frame",
+    "read_indicators",
+    "read_run_manifest",
+    "remove_outputs",
+    "replication_frame",
+    "run_directories",
+    "scenario_of",
+    "write_run_directory",
+]
 
 INDICATORS_FILE = "indicators.parquet"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
-SCHEMA = pa.schema([("replication", pa.int32()), ("seed", pa.int64()), ("month", pa.int32()),
-                    *((name, pa.float64()) for name in INDICATORS)])
+SCHEMA = pa.schema(
+    [
+        ("replication", pa.int32()),
+        ("seed", pa.int64()),
+        ("month", pa.int32()),
+        *((name, pa.float64()) for name in INDICATORS),
+    ]
+)
 
 
 # --- the frames -------------------------------------------------------------------------------
@@ -70,14 +87,30 @@ def remove_outputs(out_dir: Path) -> None:
         (out_dir / name).unlink(missing_ok=True)
 
 
-def write_run_directory(out_dir: Path, scenario: Scenario, frame: pd.DataFrame, goals: Sequence[GoalOutcome], *,
-                        command: Sequence[str], started: str, seconds: float, model_seeds: Sequence[int]) -> dict:
+def write_run_directory(
+    out_dir: Path,
+    scenario: Scenario,
+    frame: pd.DataFrame,
+    goals: Sequence[GoalOutcome],
+    *,
+    command: Sequence[str],
+    started: str,
+    seconds: float,
+    model_seeds: Sequence[int],
+) -> dict:
     """Write indicators.parquet, then manifest.json; returns the manifest."""
-    write_parquet_atomically(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), out_dir / INDICATORS_FILE)
+    write_parquet_atomically(
+        pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), out_dir / INDICATORS_FILE
+    )
     manifest = {
         "manifest_version": MANIFEST_VERSION,
-        "scenario": {"name": scenario.name, "file": scenario.file, "sha256": scenario.sha256, "text": scenario.text,
-                     "validated": scenario.to_dict()},
+        "scenario": {
+            "name": scenario.name,
+            "file": scenario.file,
+            "sha256": scenario.sha256,
+            "text": scenario.text,
+            "validated": scenario.to_dict(),
+        },
         "seed": scenario.seed,
         "replications": scenario.replications,
         "replication_seeds": "numpy.random.SeedSequence(seed, spawn_key=(replication,))",
@@ -113,11 +146,16 @@ def run_directories(directory: Path) -> list[Path]:
         raise InputFileError(str(directory), None, "no such directory")
     if is_run_directory(directory):
         return [directory]
-    runs = sorted((p for p in directory.iterdir() if p.is_dir() and is_run_directory(p)),
-                  key=lambda p: (p.name != "baseline", p.name))
+    runs = sorted(
+        (p for p in directory.iterdir() if p.is_dir() and is_run_directory(p)),
+        key=lambda p: (p.name != "baseline", p.name),
+    )
     if not runs:
-        raise InputFileError(str(directory), None, f"not a run directory ({MANIFEST_FILE} and {INDICATORS_FILE}) "
-                                                   "nor a directory holding run directories")
+        raise InputFileError(
+            str(directory),
+            None,
+            f"not a run directory ({MANIFEST_FILE} and {INDICATORS_FILE}) nor a directory holding run directories",
+        )
     return runs
 
 
@@ -144,7 +182,9 @@ def scenario_of(manifest: dict, source: str) -> Scenario:
     if not isinstance(text, str):
         raise InputFileError(source, "scenario.text", "missing: the manifest holds no scenario text")
     if stored.get("sha256") and hashlib.sha256(text.encode("utf-8")).hexdigest() != stored["sha256"]:
-        raise InputFileError(source, "scenario.sha256", "does not match the stored scenario text: the manifest was edited")
+        raise InputFileError(
+            source, "scenario.sha256", "does not match the stored scenario text: the manifest was edited"
+        )
     scenario = parse_scenario(text, stored.get("file") or source, stored.get("name") or "scenario")
     settings = {key: manifest.get(key) for key in ("seed", "months", "scale", "replications")}
     missing = [key for key, value in settings.items() if value is None]

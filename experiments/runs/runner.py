@@ -22,7 +22,13 @@ from experiments.inputs.goals import GoalOutcome, evaluate
 from experiments.inputs.scenario import Scenario
 from experiments.runs.progress import Progress
 from experiments.runs.provenance import now
-from experiments.runs.rundir import INDICATORS_FILE, MANIFEST_FILE, remove_outputs, replication_frame, write_run_directory
+from experiments.runs.rundir import (
+    INDICATORS_FILE,
+    MANIFEST_FILE,
+    remove_outputs,
+    replication_frame,
+    write_run_directory,
+)
 from simulation import CONTRACT, INDICATORS, SMEModel
 from simulation.errors import InputError
 
@@ -42,8 +48,9 @@ class RunResult:
         return self.frame[self.frame["month"] == month].set_index("replication")[list(INDICATORS)]
 
 
-def run_scenario(scenario: Scenario, out_dir: Path, command: Sequence[str] | None = None,
-                 progress: bool = True) -> RunResult:
+def run_scenario(
+    scenario: Scenario, out_dir: Path, command: Sequence[str] | None = None, progress: bool = True
+) -> RunResult:
     """Run every replication of `scenario` and write its run directory to `out_dir`."""
     if out_dir.exists() and not out_dir.is_dir():
         raise FlagError("--out", f"must be a directory, got the file {out_dir}")
@@ -61,8 +68,16 @@ def run_scenario(scenario: Scenario, out_dir: Path, command: Sequence[str] | Non
             frames.append(replication_frame(model, replication, scenario.seed))
     frame = pd.concat(frames, ignore_index=True)
     goals = tuple(evaluate(goal, frame, scenario.months) for goal in scenario.goals.values())
-    manifest = write_run_directory(out_dir, scenario, frame, goals, command=sys.argv if command is None else command,
-                                   started=started, seconds=time.perf_counter() - clock, model_seeds=model_seeds)
+    manifest = write_run_directory(
+        out_dir,
+        scenario,
+        frame,
+        goals,
+        command=sys.argv if command is None else command,
+        started=started,
+        seconds=time.perf_counter() - clock,
+        model_seeds=model_seeds,
+    )
     return RunResult(scenario, out_dir, frame, goals, manifest)
 
 
@@ -71,7 +86,9 @@ def build_model(scenario: Scenario, replication: int) -> SMEModel:
     try:
         return SMEModel(**scenario.model_kwargs(replication))
     except InputError as error:
-        raise InputFileError(scenario.file, scenario.file_key(error.key), f"the model refused it: {error.message}") from None
+        raise InputFileError(
+            scenario.file, scenario.file_key(error.key), f"the model refused it: {error.message}"
+        ) from None
 
 
 def format_summary(result: RunResult) -> str:
@@ -80,16 +97,34 @@ def format_summary(result: RunResult) -> str:
     many = s.replications > 1
     at_end = result.at_month(s.months)
     value_header = f"month {s.months}" + (f", mean of {s.replications} (min to max)" if many else "")
-    indicators = format_table(("indicator", value_header),
-                              [(name, format_range(name, at_end[name].tolist())) for name in CONTRACT], right=(1,))
-    goal_rows = [(o.goal.label, o.goal.indicator, str(o.month), o.goal.target_text(),
-                  format_range(o.goal.indicator, list(o.values)) if o.reached else "n/a", o.result_text())
-                 for o in result.goals]
+    indicators = format_table(
+        ("indicator", value_header),
+        [(name, format_range(name, at_end[name].tolist())) for name in CONTRACT],
+        right=(1,),
+    )
+    goal_rows = [
+        (
+            o.goal.label,
+            o.goal.indicator,
+            str(o.month),
+            o.goal.target_text(),
+            format_range(o.goal.indicator, list(o.values)) if o.reached else "n/a",
+            o.result_text(),
+        )
+        for o in result.goals
+    ]
     goals = format_table(("goal", "indicator", "month", "target", "value", "result"), goal_rows, right=(2, 3, 4))
     replications = f"{s.replications} replication{'s' if many else ''}"
-    return "\n".join([
-        f"\n{s.name}: {s.description}",
-        f"seed {s.seed}, {replications}, {s.months} months, scale {s.scale}; {result.manifest['wall_seconds']:.1f} s",
-        "", indicators, "", goals, "",
-        f"written: {result.out_dir / INDICATORS_FILE}, {result.out_dir / MANIFEST_FILE}",
-    ])
+    return "\n".join(
+        [
+            f"\n{s.name}: {s.description}",
+            f"seed {s.seed}, {replications}, {s.months} months, scale {s.scale}; "
+            f"{result.manifest['wall_seconds']:.1f} s",
+            "",
+            indicators,
+            "",
+            goals,
+            "",
+            f"written: {result.out_dir / INDICATORS_FILE}, {result.out_dir / MANIFEST_FILE}",
+        ]
+    )

@@ -6,5 +6,16 @@ from experiments.sweeps.executors import Executor, ExecutorOptions, open_executo
 from experiments.sweeps.store import Store, read_manifest, read_runs, read_series
 from experiments.sweeps.sweep import Shard, run_sweep
 
-__all__ = ["Executor", "ExecutorOptions", "Run", "RunPlan", "Shard", "Store", "open_executor", "read_manifest",
-           "read_runs", "read_series", "run_sweep"]
+__all__ = [
+    "Executor",
+    "ExecutorOptions",
+    "Run",
+    "RunPlan",
+    "Shard",
+    "Store",
+    "open_executor",
+    "read_manifest",
+    "read_runs",
+    "read_series",
+    "run_sweep",
+]

@@ -23,8 +23,16 @@ from experiments.sweeps.design import Run
 from experiments.sweeps.store import ERROR, OK, SERIES_SCHEMA, chunk_id, runs_schema
 from simulation.indicators import INDICATORS
 
-__all__ = ["Chunk", "ChunkResult", "chunk_tables", "killed_result", "run_chunk", "run_row", "seconds_per_run_guess",
-           "worker_name"]
+__all__ = [
+    "Chunk",
+    "ChunkResult",
+    "chunk_tables",
+    "killed_result",
+    "run_chunk",
+    "run_row",
+    "seconds_per_run_guess",
+    "worker_name",
+]
 
 ERROR_FRAMES = 3  # frames of the traceback kept in an error row
 
@@ -40,7 +48,7 @@ class Chunk:
     def name(self) -> str:
         return chunk_id(run.run_id for run in self.runs)
 
-    def split(self) -> list["Chunk"]:
+    def split(self) -> list[Chunk]:
         """One chunk per run (to find a run that kills its worker)."""
         return [Chunk(self.spec, (run,)) for run in self.runs]
 
@@ -87,10 +95,20 @@ def _run_one(spec: SweepSpec, run: Run) -> tuple[dict, object]:
 
 def run_row(run: Run, status: str, error: str | None, seconds: float, indicators: dict) -> dict:
     """One row of the runs table (indicators None where missing)."""
-    return {"run_id": run.run_id, "policy": run.policy, "sample": run.sample, "design_block": run.design_block,
-            "replicate": run.replicate, "seed": str(run.entropy), "status": status, "error": error,
-            "wall_seconds": seconds, "worker": worker_name(), **run.factors,
-            **{name: indicators.get(name) for name in INDICATORS}}
+    return {
+        "run_id": run.run_id,
+        "policy": run.policy,
+        "sample": run.sample,
+        "design_block": run.design_block,
+        "replicate": run.replicate,
+        "seed": str(run.entropy),
+        "status": status,
+        "error": error,
+        "wall_seconds": seconds,
+        "worker": worker_name(),
+        **run.factors,
+        **{name: indicators.get(name) for name in INDICATORS},
+    }
 
 
 def chunk_tables(chunk: Chunk, rows: list[dict], series: list) -> ChunkResult:

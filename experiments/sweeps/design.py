@@ -77,12 +77,15 @@ def design_points(spec: SweepSpec) -> list[DesignPoint]:
     factors = spec.factors
     if spec.design == "factorial":
         combos = itertools.product(*(f.values for f in factors))
-        return [DesignPoint(i, "", dict(zip((f.key for f in factors), combo))) for i, combo in enumerate(combos)]
+        return [
+            DesignPoint(i, "", dict(zip((f.key for f in factors), combo, strict=True)))
+            for i, combo in enumerate(combos)
+        ]
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(DESIGN_STREAM,)))
     if spec.design == "latin_hypercube":
         return _points(factors, qmc.LatinHypercube(d=len(factors), rng=rng).random(spec.samples), "")
     unit = qmc.Sobol(d=2 * len(factors), scramble=True, rng=rng).random(spec.samples)
-    a, b = unit[:, :len(factors)], unit[:, len(factors):]
+    a, b = unit[:, : len(factors)], unit[:, len(factors) :]
     points = _points(factors, a, "A") + _points(factors, b, "B")
     for i in range(len(factors)):
         ab = a.copy()
@@ -126,7 +129,9 @@ class RunPlan:
     @cached_property
     def runs(self) -> list[Run]:
         spec = self.spec
-        base = _digest({k: v for k, v in spec.base.to_dict().items() if k in ("levers", "uncertainties", "constants", "shocks")})
+        base = _digest(
+            {k: v for k, v in spec.base.to_dict().items() if k in ("levers", "uncertainties", "constants", "shocks")}
+        )
         policies = {name: _digest(policy.to_dict()) for name, policy in spec.policies.items()}
         world_keys = [f.key for f in spec.factors if not f.is_lever]
         runs = []
@@ -134,10 +139,27 @@ class RunPlan:
             world = {key: point.values[key] for key in world_keys}
             for name in spec.policies:
                 for replicate in range(spec.replications):
-                    inputs = {"root_seed": spec.seed, "base": base, "policy": policies[name], "factors": point.values,
-                              "replicate": replicate, "months": spec.months, "scale": spec.scale}
-                    runs.append(Run(len(runs), sha256_text(canonical_json(inputs))[:RUN_ID_HEX], name, point.sample,
-                                    point.block, replicate, point.values, seed_entropy(spec.seed, world, replicate)))
+                    inputs = {
+                        "root_seed": spec.seed,
+                        "base": base,
+                        "policy": policies[name],
+                        "factors": point.values,
+                        "replicate": replicate,
+                        "months": spec.months,
+                        "scale": spec.scale,
+                    }
+                    runs.append(
+                        Run(
+                            len(runs),
+                            sha256_text(canonical_json(inputs))[:RUN_ID_HEX],
+                            name,
+                            point.sample,
+                            point.block,
+                            replicate,
+                            point.values,
+                            seed_entropy(spec.seed, world, replicate),
+                        )
+                    )
         return runs
 
     def shard(self, index: int, count: int) -> list[Run]:

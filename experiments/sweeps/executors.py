@@ -36,8 +36,17 @@ from experiments.runs.provenance import package_versions
 from experiments.sweeps.chunk import Chunk, ChunkResult, killed_result, run_chunk
 from simulation.errors import InputError
 
-__all__ = ["CLUSTERS", "ClusterProfile", "DaskExecutor", "Executor", "ExecutorOptions", "SerialExecutor",
-           "load_profile", "open_executor", "versions"]
+__all__ = [
+    "CLUSTERS",
+    "ClusterProfile",
+    "DaskExecutor",
+    "Executor",
+    "ExecutorOptions",
+    "SerialExecutor",
+    "load_profile",
+    "open_executor",
+    "versions",
+]
 
 IN_FLIGHT_PER_THREAD = 4
 CHUNK_RETRIES = 2  # exceptions raised by a chunk outside its runs (infrastructure), not worker deaths
@@ -61,22 +70,29 @@ class ExecutorOptions:
     cluster: str | None = None  # "slurm" or "pbs" (dask-jobqueue)
     profile: Path | None = None  # the cluster's TOML profile
 
-    def check(self) -> "ExecutorOptions":
+    def check(self) -> ExecutorOptions:
         """Refuse combinations that do not make sense, naming the flag."""
         if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 0):
             raise FlagError("--workers", f"must be a whole number >= 0 (0: in this process), got {self.workers}")
         if self.scheduler is not None and self.cluster is not None:
             raise FlagError("--scheduler", "give either --scheduler or --cluster, not both")
         if self.workers is not None and (self.scheduler or self.cluster):
-            raise FlagError("--workers", "sets the size of the embedded cluster; with --scheduler or --cluster "
-                                                  "the workers are the scheduler's (or the profile's jobs)")
+            raise FlagError(
+                "--workers",
+                "sets the size of the embedded cluster; with --scheduler or --cluster "
+                "the workers are the scheduler's (or the profile's jobs)",
+            )
         if self.scheduler is not None and not re.fullmatch(r"(tcp|tls|ucx|inproc|ws|wss)://\S+", self.scheduler):
-            raise FlagError("--scheduler", f"must be a scheduler address such as tcp://host:8786, got {self.scheduler!r}")
+            raise FlagError(
+                "--scheduler", f"must be a scheduler address such as tcp://host:8786, got {self.scheduler!r}"
+            )
         if self.cluster is not None and self.cluster not in CLUSTERS:
             raise FlagError("--cluster", f"must be one of {list(CLUSTERS)}, got {self.cluster!r}")
         if (self.cluster is None) != (self.profile is None):
-            raise FlagError("--profile" if self.cluster else "--cluster",
-                                "--cluster and --profile go together: --cluster slurm|pbs --profile FILE")
+            raise FlagError(
+                "--profile" if self.cluster else "--cluster",
+                "--cluster and --profile go together: --cluster slurm|pbs --profile FILE",
+            )
         return self
 
 
@@ -119,8 +135,7 @@ class ClusterProfile:
     def cluster_kwargs(self) -> dict:
         """Keyword arguments of the dask-jobqueue class: one single-threaded worker process per core."""
         kwargs = {key: value for key, value in self.settings.items() if key != "jobs"}
-        return {**kwargs, "processes": self.settings["cores"],
-                "scheduler_options": {"dashboard_address": ":0"}}
+        return {**kwargs, "processes": self.settings["cores"], "scheduler_options": {"dashboard_address": ":0"}}
 
 
 def _profile_value(key: str, value):
@@ -238,8 +253,10 @@ class DaskExecutor:
                 if len(chunk.runs) > 1:
                     singles.extend(chunk.split())
                 else:
-                    yield killed_result(chunk, f"KilledWorker: the run killed its worker process every time it "
-                                               f"ran (out of memory?): {error}")
+                    yield killed_result(
+                        chunk,
+                        f"KilledWorker: the run killed its worker process every time it ran (out of memory?): {error}",
+                    )
             else:
                 yield result
             finally:
@@ -251,8 +268,13 @@ class DaskExecutor:
             chunk = take()
             if chunk is None:
                 return
-            future = self.client.submit(run_chunk, chunk, key=f"smesim-chunk-{chunk.name}-{uuid.uuid4().hex[:8]}",
-                                        pure=False, retries=CHUNK_RETRIES)
+            future = self.client.submit(
+                run_chunk,
+                chunk,
+                key=f"smesim-chunk-{chunk.name}-{uuid.uuid4().hex[:8]}",
+                pure=False,
+                retries=CHUNK_RETRIES,
+            )
             chunks[future.key] = chunk
             flight.add(future)
 
@@ -262,8 +284,9 @@ def _connect(client_class, address: str):
     try:
         return client_class(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as error:
-        raise FlagError("--scheduler", f"cannot reach a Dask scheduler at {address} "
-                                                 f"within {CONNECT_TIMEOUT}: {error}") from None
+        raise FlagError(
+            "--scheduler", f"cannot reach a Dask scheduler at {address} within {CONNECT_TIMEOUT}: {error}"
+        ) from None
 
 
 @contextmanager
@@ -287,6 +310,12 @@ def open_executor(options: ExecutorOptions) -> Iterator[Executor]:
                 yield DaskExecutor(client, f"{options.cluster} jobs ({profile.file})", expected_threads=profile.threads)
         return
     workers = options.workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield DaskExecutor(client, f"embedded Dask cluster, {workers} worker processes, dashboard {client.dashboard_link}")
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield DaskExecutor(
+            client, f"embedded Dask cluster, {workers} worker processes, dashboard {client.dashboard_link}"
+        )

@@ -20,10 +20,14 @@ def merge_shards(out: Path | str, shard_dirs: list[Path | str]) -> str:
     out, shard_dirs = Path(out), [Path(d) for d in shard_dirs]
     manifests = [_shard_manifest(d) for d in shard_dirs]
     first = manifests[0]
-    for directory, manifest in zip(shard_dirs, manifests):
+    for directory, manifest in zip(shard_dirs, manifests, strict=True):
         if manifest["fingerprint"] != first["fingerprint"]:
-            raise InputFileError(str(directory), None, f"is a sweep of another spec than {shard_dirs[0]} "
-                                                      f"({manifest.get('spec_file')} vs {first.get('spec_file')}); not merging")
+            raise InputFileError(
+                str(directory),
+                None,
+                f"is a sweep of another spec than {shard_dirs[0]} "
+                f"({manifest.get('spec_file')} vs {first.get('spec_file')}); not merging",
+            )
     target = Store(out)
     existing = read_manifest(out) if target.manifest_path.exists() else None
     if existing is not None and existing["fingerprint"] != first["fingerprint"]:
@@ -33,17 +37,32 @@ def merge_shards(out: Path | str, shard_dirs: list[Path | str]) -> str:
     target.clean()
     _check_disjoint([target, *map(Store, shard_dirs)], [out, *shard_dirs])
     copied = sum(_copy_chunks(Store(d), target) for d in shard_dirs)
-    manifest = existing or {**first, "shard": None, "runs_total": first["runs_in_spec"],
-                            "runs_by_policy": first["runs_by_policy_in_spec"], "sessions": [], "resumed": [],
-                            "merged": []}
-    manifest.setdefault("merged", []).append({"at": now(), "shards": [
-        {"directory": str(d), "shard": m["shard"], "sessions": m["sessions"]} for d, m in zip(shard_dirs, manifests)]})
+    manifest = existing or {
+        **first,
+        "shard": None,
+        "runs_total": first["runs_in_spec"],
+        "runs_by_policy": first["runs_by_policy_in_spec"],
+        "sessions": [],
+        "resumed": [],
+        "merged": [],
+    }
+    manifest.setdefault("merged", []).append(
+        {
+            "at": now(),
+            "shards": [
+                {"directory": str(d), "shard": m["shard"], "sessions": m["sessions"]}
+                for d, m in zip(shard_dirs, manifests, strict=True)
+            ],
+        }
+    )
     for m in manifests:
         manifest["versions"]["workers"].update(m["versions"]["workers"])
     write_json_atomically(manifest, target.manifest_path)
     done = len(target.finished_run_ids())
-    return (f"merged {len(shard_dirs)} director{'ies' if len(shard_dirs) != 1 else 'y'} ({copied} chunk files) into "
-            f"{out}: {done} of {manifest['runs_total']} runs")
+    return (
+        f"merged {len(shard_dirs)} director{'ies' if len(shard_dirs) != 1 else 'y'} ({copied} chunk files) into "
+        f"{out}: {done} of {manifest['runs_total']} runs"
+    )
 
 
 def _shard_manifest(directory: Path) -> dict:
@@ -56,12 +75,16 @@ def _shard_manifest(directory: Path) -> dict:
 def _check_disjoint(stores: list[Store], names: list[Path]) -> None:
     """No run may be in two directories under different chunk files (they would be duplicated)."""
     owner: dict[str, tuple[Path, str]] = {}
-    for store, name in zip(stores, names):
+    for store, name in zip(stores, names, strict=True):
         for runs_file, _ in store.part_files():
             for run_id in read_run_ids(runs_file):
                 if run_id in owner and owner[run_id][1] != runs_file.name:
-                    raise InputFileError(str(name), None, f"holds run {run_id}, which {owner[run_id][0]} holds too "
-                                                         "(shards of different splits?); not merging")
+                    raise InputFileError(
+                        str(name),
+                        None,
+                        f"holds run {run_id}, which {owner[run_id][0]} holds too "
+                        "(shards of different splits?); not merging",
+                    )
                 owner[run_id] = (name, runs_file.name)
 
 

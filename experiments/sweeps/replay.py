@@ -56,8 +56,10 @@ def replay_sweep(directory: Path, runs: int | None = 10) -> ReplayResult:
         problems.append("the spec resolves differently now (another fingerprint): a scenario it names has changed")
     unknown = [run_id for run_id in chosen if run_id not in plan]
     if unknown:
-        problems.append(f"{len(unknown)} stored run id(s) are not in the spec's run plan (e.g. {unknown[0]}): "
-                        "the design's points or the run inputs differ")
+        problems.append(
+            f"{len(unknown)} stored run id(s) are not in the spec's run plan (e.g. {unknown[0]}): "
+            "the design's points or the run inputs differ"
+        )
     known = [plan[run_id] for run_id in chosen if run_id in plan]
     differences = []
     if known:
@@ -67,12 +69,20 @@ def replay_sweep(directory: Path, runs: int | None = 10) -> ReplayResult:
             problems.append(f"{len(failed)} run(s) stored as ok fail now (e.g. {failed[0]})")
         stored = read_series(directory, run_ids=[run.run_id for run in known])
         key = ["run_id", "month"]
-        differences, shape = compare_frames(stored.sort_values(key).reset_index(drop=True),
-                                            fresh.series.to_pandas().sort_values(key).reset_index(drop=True),
-                                            group="run_id", group_name="runs")
+        differences, shape = compare_frames(
+            stored.sort_values(key).reset_index(drop=True),
+            fresh.series.to_pandas().sort_values(key).reset_index(drop=True),
+            group="run_id",
+            group_name="runs",
+        )
         problems += shape
     identical = not differences and not problems
     versions = (manifest.get("versions") or {}).get("client")
-    return ReplayResult(directory, identical, differences, problems,
-                        [] if identical else environment_differences(versions, manifest.get("git")),
-                        what=f"{len(known)} of {len(ids)} stored runs re-run: every indicator of every month reproduced")
+    return ReplayResult(
+        directory,
+        identical,
+        differences,
+        problems,
+        [] if identical else environment_differences(versions, manifest.get("git")),
+        what=f"{len(known)} of {len(ids)} stored runs re-run: every indicator of every month reproduced",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from experiments.errors import InputFileError
@@ -17,7 +17,9 @@ def sweep_status(directory: Path | str) -> str:
     directory = Path(directory)
     manifest = read_manifest(directory)
     if manifest is None:
-        raise InputFileError(str(directory), None, f"no {MANIFEST_FILE}: not a sweep directory (smesim sweep writes one)")
+        raise InputFileError(
+            str(directory), None, f"no {MANIFEST_FILE}: not a sweep directory (smesim sweep writes one)"
+        )
     runs = read_runs(directory, columns=["run_id", "policy", "status", "wall_seconds"])
     planned = manifest.get("runs_by_policy", {})
     rows = []
@@ -29,12 +31,15 @@ def sweep_status(directory: Path | str) -> str:
     total, done = manifest.get("runs_total", 0), len(runs)
     errors = int((runs["status"] == ERROR).sum())
     scope = f"shard {manifest['shard']} of " if manifest.get("shard") else ""
-    return "\n".join([
-        f"{scope}sweep {manifest.get('spec_name')} ({manifest.get('spec_file')}) in {directory}",
-        f"{done} of {total} runs done ({errors} errors), {max(total - done, 0)} left; "
-        f"{runs['wall_seconds'].sum():.1f} s of run time; {_sessions_text(manifest, directory)}",
-        "", format_table(("policy", "ok", "errors", "left", "run seconds"), rows, right=(1, 2, 3, 4)),
-    ])
+    return "\n".join(
+        [
+            f"{scope}sweep {manifest.get('spec_name')} ({manifest.get('spec_file')}) in {directory}",
+            f"{done} of {total} runs done ({errors} errors), {max(total - done, 0)} left; "
+            f"{runs['wall_seconds'].sum():.1f} s of run time; {_sessions_text(manifest, directory)}",
+            "",
+            format_table(("policy", "ok", "errors", "left", "run seconds"), rows, right=(1, 2, 3, 4)),
+        ]
+    )
 
 
 def _sessions_text(manifest: dict, directory: Path) -> str:
@@ -45,8 +50,10 @@ def _sessions_text(manifest: dict, directory: Path) -> str:
         if "finished" in session:
             end = datetime.fromisoformat(session["finished"])
         else:  # interrupted, or still running: until its last file
-            latest = max((p.stat().st_mtime for p in (directory / RUNS_DIR).glob("*.parquet")), default=start.timestamp())
-            end = datetime.fromtimestamp(max(latest, start.timestamp()), timezone.utc)
+            latest = max(
+                (p.stat().st_mtime for p in (directory / RUNS_DIR).glob("*.parquet")), default=start.timestamp()
+            )
+            end = datetime.fromtimestamp(max(latest, start.timestamp()), UTC)
         seconds += (end - start).total_seconds()
     unfinished = sum("finished" not in s for s in sessions)
     note = f", {unfinished} interrupted or running" if unfinished else ""

@@ -39,28 +39,53 @@ from experiments.errors import InputFileError
 from experiments.files import atomic_path, read_json
 from simulation.indicators import INDICATORS
 
-__all__ = ["ERROR", "MANIFEST_FILE", "MANIFEST_KIND", "OK", "RUNS_DIR", "RUN_COLUMNS", "SERIES_DIR", "SERIES_SCHEMA",
-           "Store", "chunk_id", "is_sweep_directory", "read_manifest", "read_run_ids", "read_runs", "read_series",
-           "runs_schema"]
+__all__ = [
+    "ERROR",
+    "MANIFEST_FILE",
+    "MANIFEST_KIND",
+    "OK",
+    "RUNS_DIR",
+    "RUN_COLUMNS",
+    "SERIES_DIR",
+    "SERIES_SCHEMA",
+    "Store",
+    "chunk_id",
+    "is_sweep_directory",
+    "read_manifest",
+    "read_run_ids",
+    "read_runs",
+    "read_series",
+    "runs_schema",
+]
 
 RUNS_DIR, SERIES_DIR, MANIFEST_FILE = "runs", "series", "manifest.json"
 MANIFEST_KIND = "smesim sweep"
 PART_PREFIX = "part-"
 OK, ERROR = "ok", "error"
-RUN_FIELDS = [("run_id", pa.string()), ("policy", pa.string()), ("sample", pa.int32()),
-              ("design_block", pa.string()), ("replicate", pa.int32()), ("seed", pa.string()),
-              ("status", pa.string()), ("error", pa.string()), ("wall_seconds", pa.float64()),
-              ("worker", pa.string())]
+RUN_FIELDS = [
+    ("run_id", pa.string()),
+    ("policy", pa.string()),
+    ("sample", pa.int32()),
+    ("design_block", pa.string()),
+    ("replicate", pa.int32()),
+    ("seed", pa.string()),
+    ("status", pa.string()),
+    ("error", pa.string()),
+    ("wall_seconds", pa.float64()),
+    ("worker", pa.string()),
+]
 RUN_COLUMNS = tuple(name for name, _ in RUN_FIELDS)
-SERIES_SCHEMA = pa.schema([("run_id", pa.string()), ("month", pa.int32()),
-                           *((name, pa.float64()) for name in INDICATORS)])
+SERIES_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("month", pa.int32()), *((name, pa.float64()) for name in INDICATORS)]
+)
 COMPRESSION = "zstd"
 
 
 def runs_schema(factor_keys: Sequence[str]) -> pa.Schema:
     """The runs table's schema for a spec's factors (explicit: an all-null column keeps its type)."""
-    return pa.schema([*RUN_FIELDS, *((key, pa.float64()) for key in factor_keys),
-                      *((name, pa.float64()) for name in INDICATORS)])
+    return pa.schema(
+        [*RUN_FIELDS, *((key, pa.float64()) for key in factor_keys), *((name, pa.float64()) for name in INDICATORS)]
+    )
 
 
 def chunk_id(run_ids: Iterable[str]) -> str:
@@ -125,8 +150,10 @@ class Store:
 
     def part_files(self) -> list[tuple[Path, Path | None]]:
         """(runs file, its series file or None) of every finished chunk."""
-        return [(p, self.series_dir / p.name if (self.series_dir / p.name).exists() else None)
-                for p in _visible_parts(self.runs_dir)]
+        return [
+            (p, self.series_dir / p.name if (self.series_dir / p.name).exists() else None)
+            for p in _visible_parts(self.runs_dir)
+        ]
 
 
 def is_sweep_directory(directory: Path) -> bool:
@@ -151,8 +178,12 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None, requi
     parts = _visible_parts(Path(directory) / RUNS_DIR)
     if not parts:
         if require:
-            raise InputFileError(str(directory), None, f"no runs table ({RUNS_DIR}/*.parquet): not a sweep directory, "
-                                                       "or the sweep has not finished a chunk yet")
+            raise InputFileError(
+                str(directory),
+                None,
+                f"no runs table ({RUNS_DIR}/*.parquet): not a sweep directory, "
+                "or the sweep has not finished a chunk yet",
+            )
         return runs_schema(()).empty_table().to_pandas()
     return ds.dataset(parts, format="parquet").to_table(columns=columns).to_pandas()
 
@@ -161,8 +192,12 @@ def read_run_ids(runs_file: Path) -> list[str]:
     return pq.read_table(runs_file, columns=["run_id"]).column("run_id").to_pylist()
 
 
-def read_series(directory: Path | str, columns: Sequence[str] | None = None, months: Sequence[int] | None = None,
-                run_ids: Sequence[str] | None = None) -> pd.DataFrame:
+def read_series(
+    directory: Path | str,
+    columns: Sequence[str] | None = None,
+    months: Sequence[int] | None = None,
+    run_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The series table (run_id, month, indicators), optionally only some columns, months or runs."""
     parts = _visible_parts(Path(directory) / SERIES_DIR)
     if not parts:

@@ -46,10 +46,14 @@ MANIFEST_VERSION = 1
 RESULTS_DIR = Path("results") / "sweeps"
 DEFAULT_CHUNK_SECONDS = 30.0
 CHUNKS_PER_THREAD = 4  # near the end chunks shrink so that every worker keeps some
-SEEDS_DOC = ("numpy.random.SeedSequence(entropy), entropy = first 128 bits of sha256(canonical JSON of {root_seed, "
-             "the non-lever factor values, replicate}); the seed column holds it in decimal")
-RUN_IDS_DOC = ("first 16 hex of sha256(canonical JSON of {root_seed, base model inputs' hash, policy settings' hash, "
-               "factor values, replicate, months, scale})")
+SEEDS_DOC = (
+    "numpy.random.SeedSequence(entropy), entropy = first 128 bits of sha256(canonical JSON of {root_seed, "
+    "the non-lever factor values, replicate}); the seed column holds it in decimal"
+)
+RUN_IDS_DOC = (
+    "first 16 hex of sha256(canonical JSON of {root_seed, base model inputs' hash, policy settings' hash, "
+    "factor values, replicate, months, scale})"
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Shard:
     count: int
 
     @classmethod
-    def parse(cls, text: str) -> "Shard":
+    def parse(cls, text: str) -> Shard:
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
         if not match or not 1 <= int(match[1]) <= int(match[2]):
             raise FlagError("--shard", f"must be i/n with 1 <= i <= n (e.g. 2/8), got {text!r}")
@@ -139,18 +143,28 @@ def _check_resumable(store: Store, spec: SweepSpec, shard: Shard | None, resume:
         raise FlagError("--out", f"must be a directory, got the file {store.directory}")
     manifest = read_manifest(store.directory)  # a foreign or unreadable one is refused, even with --no-resume
     if manifest is None and store.has_results():
-        raise InputFileError(str(store.directory), None, f"has runs/ or series/ files but no {MANIFEST_FILE}: not a sweep "
-                                                        "directory smesim wrote; use an empty --out")
+        raise InputFileError(
+            str(store.directory),
+            None,
+            f"has runs/ or series/ files but no {MANIFEST_FILE}: not a sweep "
+            "directory smesim wrote; use an empty --out",
+        )
     if not resume or manifest is None:
         return None
     if manifest.get("fingerprint") != spec.fingerprint:
-        raise InputFileError(str(store.directory), None,
-                             f"holds results of a different spec ({manifest.get('spec_file')}, fingerprint "
-                             f"{str(manifest.get('fingerprint'))[:12]}); {spec.file} is now {spec.fingerprint[:12]}. "
-                             "Not resuming: use another --out, or --no-resume to delete those results and start over")
+        raise InputFileError(
+            str(store.directory),
+            None,
+            f"holds results of a different spec ({manifest.get('spec_file')}, fingerprint "
+            f"{str(manifest.get('fingerprint'))[:12]}); {spec.file} is now {spec.fingerprint[:12]}. "
+            "Not resuming: use another --out, or --no-resume to delete those results and start over",
+        )
     if manifest.get("shard") != (None if shard is None else str(shard)):
-        raise FlagError("--shard", f"{store.directory} holds shard {manifest.get('shard') or 'none (all runs)'}, "
-                                             f"not {shard or 'none (all runs)'}: use the same --shard or another --out")
+        raise FlagError(
+            "--shard",
+            f"{store.directory} holds shard {manifest.get('shard') or 'none (all runs)'}, "
+            f"not {shard or 'none (all runs)'}: use the same --shard or another --out",
+        )
     return manifest
 
 
@@ -169,14 +183,27 @@ class SweepReport:
     executor: str
 
 
-def run_sweep(spec: SweepSpec, out: Path | None = None, *, options: ExecutorOptions = ExecutorOptions(),
-              executor=None, shard: Shard | None = None, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-              resume: bool = True, progress: bool = True, command: list[str] | None = None) -> SweepReport:
+def run_sweep(
+    spec: SweepSpec,
+    out: Path | None = None,
+    *,
+    options: ExecutorOptions | None = None,
+    executor=None,
+    shard: Shard | None = None,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    resume: bool = True,
+    progress: bool = True,
+    command: list[str] | None = None,
+) -> SweepReport:
     """Run the spec's runs that `out` does not hold yet (module doc). `executor`: an open one
     to use (else `options` say which to start)."""
-    if isinstance(chunk_seconds, bool) or not isinstance(chunk_seconds, (int, float)) or not 0 < chunk_seconds < math.inf:
+    if (
+        isinstance(chunk_seconds, bool)
+        or not isinstance(chunk_seconds, (int, float))
+        or not 0 < chunk_seconds < math.inf
+    ):
         raise FlagError("--chunk-seconds", f"must be a number of seconds > 0, got {chunk_seconds!r}")
-    options.check()
+    options = (options or ExecutorOptions()).check()
     store = Store(default_out(spec, shard) if out is None else out)
     plan = RunPlan(spec)
     runs = plan.runs if shard is None else plan.shard(shard.index, shard.count)
@@ -187,9 +214,14 @@ def run_sweep(spec: SweepSpec, out: Path | None = None, *, options: ExecutorOpti
     finished = store.finished_run_ids()
     todo = [run for run in runs if run.run_id not in finished]
     clock = time.perf_counter()
-    session = {"started": now(), "command": list(sys.argv) if command is None else list(command),
-               "chunk_seconds": chunk_seconds, "runs_done_before": len(runs) - len(todo), "files_cleaned": len(cleaned),
-               "git_commit": git_state()["commit"]}
+    session = {
+        "started": now(),
+        "command": list(sys.argv) if command is None else list(command),
+        "chunk_seconds": chunk_seconds,
+        "runs_done_before": len(runs) - len(todo),
+        "files_cleaned": len(cleaned),
+        "git_commit": git_state()["commit"],
+    }
     if manifest is None:
         manifest = _new_manifest(spec, shard, runs, plan)
     else:
@@ -197,24 +229,46 @@ def run_sweep(spec: SweepSpec, out: Path | None = None, *, options: ExecutorOpti
     manifest["sessions"].append(session)
     errors, description = 0, "nothing to run"
     if todo:
-        errors, description = _run_chunks(spec, store, todo, len(runs), chunk_seconds, options, executor,
-                                          manifest, session, progress)
+        errors, description = _run_chunks(
+            spec, store, todo, len(runs), chunk_seconds, options, executor, manifest, session, progress
+        )
     session.update(finished=now(), runs_run=len(todo), errors=errors, executor=description)
     write_json_atomically(manifest, store.manifest_path)
-    return SweepReport(spec, store.directory, len(runs), len(runs) - len(todo), len(todo), errors,
-                       time.perf_counter() - clock, description)
+    return SweepReport(
+        spec,
+        store.directory,
+        len(runs),
+        len(runs) - len(todo),
+        len(todo),
+        errors,
+        time.perf_counter() - clock,
+        description,
+    )
 
 
-def _run_chunks(spec, store: Store, todo: list[Run], total: int, chunk_seconds: float, options, executor,
-                manifest: dict, session: dict, progress: bool) -> tuple[int, str]:
+def _run_chunks(
+    spec,
+    store: Store,
+    todo: list[Run],
+    total: int,
+    chunk_seconds: float,
+    options,
+    executor,
+    manifest: dict,
+    session: dict,
+    progress: bool,
+) -> tuple[int, str]:
     errors = 0
-    with (nullcontext(executor) if executor is not None else open_executor(options)) as running:
+    with nullcontext(executor) if executor is not None else open_executor(options) as running:
         session["executor"] = running.description
         write_json_atomically(manifest, store.manifest_path)  # before any result: the directory is this spec's
         planner = ChunkPlanner(spec, todo, chunk_seconds, running.parallelism)
         if progress:
-            print(f"{spec.name}: {len(todo)} runs to do, {total - len(todo)} already done; on {running.description}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{spec.name}: {len(todo)} runs to do, {total - len(todo)} already done; on {running.description}",
+                file=sys.stderr,
+                flush=True,
+            )
         with SweepProgress(spec.name, total, total - len(todo), enabled=progress) as bar:
             for result in running.results(planner.next_chunk):
                 store.write_chunk(result.name, result.runs, result.series)
@@ -234,10 +288,14 @@ def _worker_versions(executor) -> dict:
 
 def format_report(report: SweepReport) -> str:
     done = report.done_before + report.run_now
-    lines = [f"{report.spec.name}: {report.spec.description}",
-             f"{done} of {report.runs_total} runs in {report.out} ({report.done_before} already there, "
-             f"{report.run_now} run now in {report.seconds:.1f} s; {report.executor})"]
+    lines = [
+        f"{report.spec.name}: {report.spec.description}",
+        f"{done} of {report.runs_total} runs in {report.out} ({report.done_before} already there, "
+        f"{report.run_now} run now in {report.seconds:.1f} s; {report.executor})",
+    ]
     if report.errors_now:
-        lines.append(f"{report.errors_now} runs failed: status \"error\" rows with the error text in "
-                     f"{report.out / 'runs'} (smesim status {report.out})")
+        lines.append(
+            f'{report.errors_now} runs failed: status "error" rows with the error text in '
+            f"{report.out / 'runs'} (smesim status {report.out})"
+        )
     return "\n".join(lines)

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from dashboard_server import CHROMIUM, open_page, served_dashboard, step  # noqa: E402
-from experiments.dashboard.app import goal_charts, GOAL_UNITS, WorkshopModel  # noqa: E402
+
+from experiments.dashboard.app import GOAL_UNITS, WorkshopModel, goal_charts  # noqa: E402
 
 BUDGET_SECONDS = 0.5
 
@@ -41,7 +42,7 @@ def _matplotlib_goals_png(model: WorkshopModel) -> bytes:
     run, base = model.history(), model.baseline_history()
     fig = Figure(figsize=(7.5, 5.0), dpi=72)
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.9, wspace=0.3, hspace=0.45)
-    for ax, goal in zip(fig.subplots(2, 2).ravel(), model.goals.values()):
+    for ax, goal in zip(fig.subplots(2, 2).ravel(), model.goals.values(), strict=True):
         unit = GOAL_UNITS[goal.indicator][0]
         ax.plot(run.index, run[goal.indicator] / unit, label="this run")
         ax.plot(base.index, base[goal.indicator] / unit, color="grey", ls="--", label="baseline")
@@ -73,9 +74,11 @@ def click_times(scale: float, steps: int) -> tuple[list[float], list[float]]:
     """Seconds from each click on Step to the updated page, and the model step the page reports."""
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp, \
-            served_dashboard(["baseline", "--scale", str(scale)], Path(tmp), Path(tmp) / "server.log") as url, \
-            sync_playwright() as p:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp,
+        served_dashboard(["baseline", "--scale", str(scale)], Path(tmp), Path(tmp) / "server.log") as url,
+        sync_playwright() as p,
+    ):
         browser, page = open_page(p, url, "Month 0")
         clicks, model_steps = [], []
         for _ in range(steps):
@@ -97,9 +100,14 @@ def main(argv=None) -> int:
     charts = chart_times(args.scale)
     clicks, model_steps = click_times(args.scale, args.steps)
     result = {
-        "scale": args.scale, "steps": args.steps,
-        "click_to_page_seconds": {"median": statistics.median(clicks), "p90": sorted(clicks)[int(0.9 * len(clicks))],
-                                  "max": max(clicks), "all": [round(c, 4) for c in clicks]},
+        "scale": args.scale,
+        "steps": args.steps,
+        "click_to_page_seconds": {
+            "median": statistics.median(clicks),
+            "p90": sorted(clicks)[int(0.9 * len(clicks))],
+            "max": max(clicks),
+            "all": [round(c, 4) for c in clicks],
+        },
         "model_step_seconds_median": statistics.median(model_steps),
         "goal_charts_seconds": charts,
         "budget_seconds": BUDGET_SECONDS,
@@ -109,12 +117,17 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(result, indent=2))
     median = result["click_to_page_seconds"]["median"]
     print(f"scale {args.scale}, {args.steps} clicks on Step")
-    print(f"  click -> page updated: median {median * 1000:.0f} ms, 90th percentile "
-          f"{result['click_to_page_seconds']['p90'] * 1000:.0f} ms, max {max(clicks) * 1000:.0f} ms "
-          f"(budget {BUDGET_SECONDS * 1000:.0f} ms: {'met' if median < BUDGET_SECONDS else 'MISSED'})")
+    print(
+        f"  click -> page updated: median {median * 1000:.0f} ms, 90th percentile "
+        f"{result['click_to_page_seconds']['p90'] * 1000:.0f} ms, max {max(clicks) * 1000:.0f} ms "
+        f"(budget {BUDGET_SECONDS * 1000:.0f} ms: {'met' if median < BUDGET_SECONDS else 'MISSED'})"
+    )
     print(f"  of which the model step (run and baseline): median {result['model_step_seconds_median'] * 1000:.0f} ms")
-    print(f"  four goal charts: SVG {charts['svg'] * 1000:.1f} ms, matplotlib PNG {charts['matplotlib_png'] * 1000:.0f} ms "
-          f"({charts['matplotlib_png'] / charts['svg']:.0f}x)")
+    print(
+        f"  four goal charts: SVG {charts['svg'] * 1000:.1f} ms, matplotlib PNG "
+        f"{charts['matplotlib_png'] * 1000:.0f} ms "
+        f"({charts['matplotlib_png'] / charts['svg']:.0f}x)"
+    )
     print(f"written {out.relative_to(ROOT)}")
     return 0
 

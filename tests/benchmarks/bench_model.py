@@ -103,20 +103,33 @@ def main() -> int:
         model_runs.append(run_child(MODEL_RUN.format(seed=i + 1, months=args.months)))
         reference_runs.append(run_child(REFERENCE_RUN.format(agents=model_runs[-1]["agents_at_start"], loops=7)))
         interleaved.append(run_child(INTERLEAVED_RUN.format(seed=i + 1, months=args.months)))
-        print(f"repeat {i + 1}/{args.repeats}: run {model_runs[-1]['run_s']:.2f} s, "
-              f"step {model_runs[-1]['step_mean_s'] * 1e3:.1f} ms, reference loop {reference_runs[-1]['loop_s'] * 1e3:.1f} ms; "
-              f"interleaved in one process: step {interleaved[-1]['step_s'] * 1e3:.1f} ms, "
-              f"loop {interleaved[-1]['loop_s'] * 1e3:.1f} ms, same-agents loop {interleaved[-1]['same_loop_s'] * 1e3:.1f} ms", file=sys.stderr)
+        print(
+            f"repeat {i + 1}/{args.repeats}: run {model_runs[-1]['run_s']:.2f} s, "
+            f"step {model_runs[-1]['step_mean_s'] * 1e3:.1f} ms, reference loop "
+            f"{reference_runs[-1]['loop_s'] * 1e3:.1f} ms; "
+            f"interleaved in one process: step {interleaved[-1]['step_s'] * 1e3:.1f} ms, "
+            ""
+            f"loop {interleaved[-1]['loop_s'] * 1e3:.1f} ms, same-agents loop "
+            f"{interleaved[-1]['same_loop_s'] * 1e3:.1f} ms",
+            file=sys.stderr,
+        )
 
     med = {key: statistics.median(r[key] for r in model_runs) for key in model_runs[0]}
     ref = statistics.median(r["loop_s"] for r in reference_runs)
-    ratios = [m["step_mean_s"] / r["loop_s"] for m, r in zip(model_runs, reference_runs)]
+    ratios = [m["step_mean_s"] / r["loop_s"] for m, r in zip(model_runs, reference_runs, strict=True)]
     same_process = [r["step_s"] / r["loop_s"] for r in interleaved]
     same_agents = [r["step_s"] / r["same_loop_s"] for r in interleaved]
-    result = {**med, "reference_loop_s": ref, "step_to_reference_ratio": statistics.median(ratios),
-              "interleaved_ratio": statistics.median(same_process), "interleaved_ratios": same_process,
-              "same_agents_ratio": statistics.median(same_agents), "same_agents_ratios": same_agents,
-              "repeats": args.repeats, "months": args.months}
+    result = {
+        **med,
+        "reference_loop_s": ref,
+        "step_to_reference_ratio": statistics.median(ratios),
+        "interleaved_ratio": statistics.median(same_process),
+        "interleaved_ratios": same_process,
+        "same_agents_ratio": statistics.median(same_agents),
+        "same_agents_ratios": same_agents,
+        "repeats": args.repeats,
+        "months": args.months,
+    }
     checks = {
         "step <= 0.2 x Mesa's bare loop over the same agents": result["same_agents_ratio"] <= 0.2,
         "48-month full-scale run < 2 s": result["run_s"] < 2.0,
@@ -124,17 +137,19 @@ def main() -> int:
     }
     print(f"""
 Full-scale SMEModel, {args.months} months, median of {args.repeats} (fresh process each)
-  construction (85,000 units + 50,000 under construction): {med['construct_s']:.3f} s
-  {args.months} steps: {med['steps_s']:.3f} s   mean step {med['step_mean_s'] * 1e3:.1f} ms   max step {med['step_max_s'] * 1e3:.1f} ms
-  whole run (construction + steps): {med['run_s']:.3f} s
-  agents: {med['agents_at_start']:,.0f} at month 0, {med['agents_at_end']:,.0f} at month {args.months}
-  peak RSS: {med['peak_rss_mb']:.0f} MB
-Reference: Mesa shuffle_do of an empty step over {med['agents_at_start']:,.0f} agents: {ref * 1e3:.1f} ms
-  ratio model step / that loop, separate processes: {result['step_to_reference_ratio']:.3f}
-  the same, model and reference alternating month by month in one process: {result['interleaved_ratio']:.3f}
-    (per repeat: {', '.join(f'{r:.3f}' for r in same_process)})
+  construction (85,000 units + 50,000 under construction): {med["construct_s"]:.3f} s
+  {args.months} steps: {med["steps_s"]:.3f} s   mean step {med["step_mean_s"] * 1e3:.1f} ms   \
+max step {med["step_max_s"] * 1e3:.1f} ms
+  whole run (construction + steps): {med["run_s"]:.3f} s
+  agents: {med["agents_at_start"]:,.0f} at month 0, {med["agents_at_end"]:,.0f} at month {args.months}
+  peak RSS: {med["peak_rss_mb"]:.0f} MB
+Reference: Mesa shuffle_do of an empty step over {med["agents_at_start"]:,.0f} agents: {ref * 1e3:.1f} ms
+  ratio model step / that loop, separate processes: {result["step_to_reference_ratio"]:.3f}
+  the same, model and reference alternating month by month in one process: {result["interleaved_ratio"]:.3f}
+    (per repeat: {", ".join(f"{r:.3f}" for r in same_process)})
 Reference over the same agents as the model each month, alternating in one process
-  ratio model step / loop: {result['same_agents_ratio']:.3f}   (per repeat: {', '.join(f'{r:.3f}' for r in same_agents)})""")
+  ratio model step / loop: {result["same_agents_ratio"]:.3f}   \
+(per repeat: {", ".join(f"{r:.3f}" for r in same_agents)})""")
     for label, ok in checks.items():
         print(f"  [{'ok' if ok else 'OVER BUDGET'}] {label}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from experiments.inputs.sweep_spec import parse_sweep_spec  # noqa: E402
 from experiments.sweeps.executors import DaskExecutor, SerialExecutor  # noqa: E402
 from experiments.sweeps.sweep import run_sweep  # noqa: E402
-from experiments.inputs.sweep_spec import parse_sweep_spec  # noqa: E402
 
 SPEC = """
 description = "Benchmark: 126 short runs"
@@ -73,8 +73,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         started = time.perf_counter()
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             executor = DaskExecutor(client, f"embedded cluster, {args.workers} workers")
             client.wait_for_workers(args.workers)
             start_seconds = time.perf_counter() - started
@@ -88,15 +92,29 @@ def main() -> int:
     serial_rate, dask_rate = statistics.median(serial), statistics.median(dask)
     ratio = dask_rate / serial_rate
     target = TARGET_SHARE * args.workers
-    figures = {"runs": spec.runs_total, "workers": args.workers, "repeats": args.repeats,
-               "serial_runs_per_second": serial_rate, "dask_runs_per_second": dask_rate, "ratio": ratio,
-               "target_ratio": target, "met": ratio >= target, "cluster_start_seconds": start_seconds,
-               "serial_all": serial, "dask_all": dask}
+    figures = {
+        "runs": spec.runs_total,
+        "workers": args.workers,
+        "repeats": args.repeats,
+        "serial_runs_per_second": serial_rate,
+        "dask_runs_per_second": dask_rate,
+        "ratio": ratio,
+        "target_ratio": target,
+        "met": ratio >= target,
+        "cluster_start_seconds": start_seconds,
+        "serial_all": serial,
+        "dask_all": dask,
+    }
     print(f"\n{spec.runs_total} runs of {spec.months} months at scale {spec.scale}")
     print(f"serial (one process):      {serial_rate:6.2f} runs/s")
-    print(f"dask ({args.workers} worker processes): {dask_rate:6.2f} runs/s   (cluster start-up {start_seconds:.1f} s, not counted)")
-    print(f"ratio dask / serial:       {ratio:6.2f}   target >= {target:.2f} ({TARGET_SHARE:.0%} of {args.workers}x): "
-          f"{'met' if ratio >= target else 'NOT met'}")
+    print(
+        f"dask ({args.workers} worker processes): {dask_rate:6.2f} runs/s   (cluster start-up {start_seconds:.1f} s, "
+        "not counted)"
+    )
+    print(
+        f"ratio dask / serial:       {ratio:6.2f}   target >= {target:.2f} ({TARGET_SHARE:.0%} of {args.workers}x): "
+        f"{'met' if ratio >= target else 'NOT met'}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"written: {args.out}")
