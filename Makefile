@@ -12,7 +12,7 @@ CANDIDATES := $(PYTHON) python3.13 python3.12 python3 \
 # The first candidate that really runs (pyenv shims exist for versions that are not active) and is >= 3.12.
 FOUND_PYTHON = $(firstword $(foreach c,$(CANDIDATES),$(shell $(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: demo test bench bench-sweep bench-dashboard validate clean
+.PHONY: demo test test-fast lint bench bench-sweep bench-dashboard validate clean
 
 $(VENV)/.installed: pyproject.toml
 	@py="$(FOUND_PYTHON)"; \
@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	echo "Using $$py ($$($$py --version))"; \
 	[ -x $(VPY) ] || $$py -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -e '.[test]'
+	$(VPY) -m pip install --quiet -e '.[test,lint]'
 	@touch $@
 
 demo: $(VENV)/.installed
@@ -32,6 +32,17 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VPY) -m pytest -q
+
+# the inner loop: everything but the slow, integration and browser tests (under a minute)
+test-fast: $(VENV)/.installed
+	$(VPY) -m pytest -q -m "not slow and not integration and not browser"
+
+# ruff (lint and format), mypy, and the layout's rules (tests/test_architecture.py)
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check simulation experiments tests
+	$(VENV)/bin/ruff format --check simulation experiments tests
+	$(VENV)/bin/mypy
+	$(VPY) -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 bench: $(VENV)/.installed
 	$(VPY) tests/benchmarks/bench_model.py

@@ -186,6 +186,7 @@ class Shock:
 
     def apply(self, environment: Environment) -> None:
         if self.kind == "sanctions":
+            assert self.destination is not None  # from_dict requires a destination for sanctions
             environment.impose_sanctions(self.destination, self.months, self.cut)
         else:
             environment.shift_exchange_rate(math.log1p(self.depreciation))

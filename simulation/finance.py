@@ -79,11 +79,13 @@ class Finance:
     def __init__(self, firms: FirmState, p: Parameters, scale: float, environment):
         self.p, self.scale = p, scale
         self.ledger = Ledger()
-        self.issued = defaultdict(float)  # by debt column: new debt, capitalised interest included
-        self.repaid = defaultdict(float)
-        self.written_off = defaultdict(float)
+        # by debt column: new debt (capitalised interest included), repayments, write-offs
+        self.issued: defaultdict[str, float] = defaultdict(float)
+        self.repaid: defaultdict[str, float] = defaultdict(float)
+        self.written_off: defaultdict[str, float] = defaultdict(float)
         self.unmet_rial = 0.0  # finance demand left unmet this month
-        self.usd = defaultdict(float)  # cumulative flows in dollars at the month's rate: grants, equity, subsidies
+        # cumulative flows in dollars at the month's rate: grants, equity, subsidies
+        self.usd: defaultdict[str, float] = defaultdict(float)
         self.issuance_subsidy_share = 0.0  # sukuk lever: share of issuance costs the government pays...
         self.subsidy_left_rial = 0.0  # ...while this allowance lasts (set each month by the lever)
         self.debtors = np.zeros(0, np.int64)  # units that may owe something (merged monthly, pruned quarterly)

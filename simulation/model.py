@@ -253,7 +253,7 @@ class SMEModel(mesa.Model):
         """Units ready to start or restart do so only if they can fund it (restarts first: lenders
         prefer plants that already exist). Returns the unfunded counts."""
         p, firms = self.params, self.firms
-        unfunded = {}
+        unfunded: Flows = {}
         for name, share, purpose in (
             ("revived", p.revival_cost_share, "revival"),
             ("completed", p.completion_cost_share, "completion"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,13 +36,18 @@ from .state import ACTIVE, IDLE, LARGE, FirmState
 CLUSTER_NAMES = tuple(cluster_name(c) for c in range(N_CLUSTERS))
 TARGETING = ("all", "ranking", "province", "cluster")
 
+# A lever setting's value: float ("number"), int ("integer"), str ("choice") or tuple[str, ...]
+# ("names"), as its Setting.kind says. The kind is known per key only at run time, so values are
+# typed Any at this one boundary (Setting.default, _check, Policy) and callers' arithmetic type-checks.
+SettingValue = Any
+
 
 @dataclass(frozen=True)
 class Setting:
     """One setting of a lever. kind: "number" (allowed = (lo, hi), hi None for no bound),
     "integer" (the same), "choice" (allowed = the choices), "names" (a list of allowed names)."""
 
-    default: object
+    default: SettingValue
     kind: str
     allowed: tuple
     unit: str
@@ -170,7 +176,7 @@ PARAMETERS_SET_BY_LEVERS = {
 }
 
 
-def _check(key: str, setting: Setting, value) -> object:
+def _check(key: str, setting: Setting, value: object) -> SettingValue:
     """The value in canonical form, or an InputError naming the key and what is allowed."""
     if setting.kind in ("number", "integer"):
         lo, hi = setting.allowed
@@ -208,7 +214,7 @@ def _check(key: str, setting: Setting, value) -> object:
 class Policy:
     """Validated lever settings: `policy["clinics"]["budget_usd"]`. Build with `Policy.from_dict`."""
 
-    def __init__(self, settings: dict[str, dict[str, object]]):
+    def __init__(self, settings: dict[str, dict[str, SettingValue]]):
         self._settings = settings
 
     @classmethod
@@ -219,7 +225,7 @@ class Policy:
         levers = {} if levers is None else levers
         if not isinstance(levers, Mapping):
             raise InputError("levers", f"must be a table of levers, got {levers!r}")
-        settings = {}
+        settings: dict[str, dict[str, SettingValue]] = {}
         for lever, specs in LEVERS.items():
             given = levers.get(lever, {})
             if not isinstance(given, Mapping):
@@ -236,7 +242,7 @@ class Policy:
         _check_consistency(settings)
         return cls(settings)
 
-    def __getitem__(self, lever: str) -> Mapping[str, object]:
+    def __getitem__(self, lever: str) -> Mapping[str, SettingValue]:
         return self._settings[lever]
 
     def __eq__(self, other) -> bool:
@@ -248,7 +254,7 @@ class Policy:
         }
         return f"Policy({ {lever: s for lever, s in changed.items() if s} })"
 
-    def to_dict(self) -> dict[str, dict[str, object]]:
+    def to_dict(self) -> dict[str, dict[str, SettingValue]]:
         """Every setting, lists as lists (a TOML- and JSON-friendly copy)."""
         return {
             lever: {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()}
@@ -268,7 +274,7 @@ class Policy:
         }
 
 
-def _check_consistency(settings: dict[str, dict[str, object]]) -> None:
+def _check_consistency(settings: Mapping[str, Mapping[str, SettingValue]]) -> None:
     ranking_runs = settings["ranking"]["budget_usd"] > 0
     for lever, s in settings.items():
         rule = s.get("targeting")

@@ -38,7 +38,9 @@ PURPOSES = {
 def root_entropy(rng) -> int:
     """The integer seed behind Mesa's `rng` argument (an int, a SeedSequence, a Generator or None)."""
     if rng is None:
-        return int(np.random.SeedSequence().entropy)
+        entropy = np.random.SeedSequence().entropy
+        assert isinstance(entropy, int)  # drawn from the OS when no entropy is given: an int
+        return int(entropy)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         if rng < 0:
             raise InputError("rng", f"a seed must be a non-negative integer, got {rng}")

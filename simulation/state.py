@@ -130,7 +130,7 @@ class FirmState:
 
     def __init__(self, capacity: int):
         self.n = 0
-        self._buffers = {
+        self._buffers: dict[str, np.ndarray] = {
             name: np.full(_shape(name, max(capacity, 1)), fill, dtype) for name, (dtype, fill) in _ALL.items()
         }
         self._expose()
@@ -151,7 +151,7 @@ class FirmState:
             new_size = max(stop, 2 * size)
             for name, buf in self._buffers.items():
                 dtype, fill = _ALL[name]
-                grown = np.full(_shape(name, new_size), fill, dtype)
+                grown: np.ndarray = np.full(_shape(name, new_size), fill, dtype)
                 grown[:start] = buf[:start]
                 self._buffers[name] = grown
         for name, values in columns.items():

@@ -280,6 +280,7 @@ def test_validate_runs_the_stylised_facts(tmp_path, capsys):
     assert run_cli("validate", "--months", "12") == 2
 
 
+@pytest.mark.integration
 def test_installed_entry_point(tmp_path):
     smesim = shutil.which("smesim", path=str(Path(sys.executable).parent))
     assert smesim, "the smesim script is not installed beside this Python (pip install -e .)"
@@ -325,6 +326,7 @@ def start_long_run(out: Path) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+@pytest.mark.integration
 def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, how):
     out = tmp_path / "out"
     assert run_cli("run", "baseline", *SMALL, "--out", out) == 0  # an earlier, complete run in the same place

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from dashboard_server import CHROMIUM, REPOSITORY, open_page, served_dashboard, step
 
+pytestmark = pytest.mark.browser
+
 SCREENSHOT = REPOSITORY / "results" / "dashboard" / "screenshot.png"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from simulation import SMEModel
 
@@ -56,6 +57,7 @@ def test_global_random_state_is_never_used():
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+@pytest.mark.integration
 def test_identical_across_processes():
     here = digest(run_series(31))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -2,38 +2,18 @@
 
 import numpy as np
 import pytest
+from helpers import check_stock_flow
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation import SMEModel
 from simulation.environment import Environment
-from simulation.finance import DEBTS, SUKUK, Finance
+from simulation.finance import SUKUK, Finance
 from simulation.parameters import Parameters
 from simulation.randomness import Streams
 from simulation.state import ACTIVE, UNDER_CONSTRUCTION, FirmState
 
 P = Parameters()
-
-
-def check_stock_flow(model):
-    f, fin = model.firms, model.finance
-    assert (f.cash >= -1e-6 * max(1.0, np.abs(f.cash).max())).all()
-    for column in DEBTS:
-        debt = getattr(f, column)
-        assert (debt >= -1e-6).all(), column
-        # outstanding = issued (capitalised interest included) - repaid - written off
-        assert debt.sum() == pytest.approx(
-            fin.issued[column] - fin.repaid[column] - fin.written_off[column], rel=1e-9, abs=1e-3
-        ), column
-    # the indicators read the books; the balances must agree, and every unit owing something is tracked
-    assert fin.outstanding() == pytest.approx(sum(getattr(f, c).sum() for c in DEBTS), rel=1e-9, abs=1e-3)
-    owing = np.flatnonzero(sum(getattr(f, c) for c in DEBTS) > 0)
-    assert np.isin(owing, np.concatenate([fin.debtors, *fin._new_debtors])).all()
-    # every payment has a payer and a payee: the firms' cash is exactly what the ledger says they received net
-    assert f.cash.sum() == pytest.approx(fin.ledger.net("firms"), rel=1e-9, abs=1e-3)
-    sectors = {s for key in fin.ledger.flows for s in key[:2]}
-    assert sum(fin.ledger.net(s) for s in sectors) == pytest.approx(0.0, abs=1e-6 * sum(fin.ledger.flows.values()))
-    assert (f.ijara_debt <= f.leased_assets * (1 + 1e-9) + 1e-6).all()
 
 
 @settings(max_examples=8, deadline=None)
@@ -165,6 +145,7 @@ def test_the_rial_follows_inflation_and_the_real_rate():
     )
 
 
+@pytest.mark.slow
 def test_a_sukuk_programme_activates_more_units_for_the_same_seeds():
     """Paired runs: the same seeds with and without a large programme."""
     gains = []

@@ -86,6 +86,7 @@ def test_consortia_dissolve_below_their_minimum_and_release_members():
     assert (f.consortium_id != first).all()
 
 
+@pytest.mark.slow
 def test_legal_recognition_grows_consortia_for_the_same_seeds():
     """Paired runs: recognition raises trust, so more SMEs join and fewer consortia fail."""
     gains = []
@@ -98,6 +99,7 @@ def test_legal_recognition_grows_consortia_for_the_same_seeds():
     assert np.mean(gains) > 0 and min(gains) > 0
 
 
+@pytest.mark.slow
 def test_consortium_counts_stay_near_the_seed_in_the_baseline():
     model = SMEModel(rng=4, scale=0.5)
     for _ in range(36):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import check_stock_flow
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_finance import check_stock_flow
 
 from simulation import SMEModel
 from simulation.errors import InputError
@@ -192,14 +192,17 @@ def test_clinics_see_idle_units_and_restart_only_revivable_ones():
     assert (model.firms.revivable[seen[~still_idle_or_closed]]).all()  # restarted: revivable
 
 
+@pytest.mark.slow
 def test_more_training_makes_more_exporters():
     assert mean_difference({"training": {"budget_usd": 10e6}}, "exporters", seeds=range(1, 7), scale=0.2) > 0
 
 
+@pytest.mark.slow
 def test_legal_recognition_brings_more_consortium_members():
     assert mean_difference({"consortia": {"recognition": 1.0}}, "consortium_members", seeds=(1, 2, 3)) > 0
 
 
+@pytest.mark.slow
 def test_supported_consortia_dissolve_less():
     assert mean_difference({"consortia": {"budget_usd": 20e6}}, "consortia", seeds=(1, 2, 3), months=24) > 0
 
@@ -212,6 +215,7 @@ def test_matchmaking_ties_smes_to_large_buyers():
     assert (model.firms.size_class[model.supply_chain.buyer] == LARGE).sum() >= added
 
 
+@pytest.mark.slow
 def test_listing_support_lists_more_smes():
     assert mean_difference({"listing": {"budget_usd": 5e6}}, "listed_smes", seeds=(1, 2, 3)) > 0
 

@@ -12,8 +12,8 @@ from experiments.errors import BadInput
 from experiments.inputs import goals as goals_module
 from experiments.inputs.goals import Goal, evaluate, load_goals
 from experiments.inputs.scenario import load_scenario, parse_scenario, shipped_scenarios
-from simulation import SMEModel
-from simulation.policy import Policy
+from simulation import SMEModel, destinations
+from simulation.policy import LEVERS, Policy
 
 VALID = """
 description = "A test scenario"
@@ -21,20 +21,6 @@ seed = 3
 months = 12
 scale = 0.02
 """
-LEVERS = (
-    "training",
-    "clinics",
-    "consortia",
-    "clusters",
-    "sukuk",
-    "listing",
-    "infrastructure",
-    "rural_zones",
-    "matchmaking",
-    "technology",
-    "credit",
-    "ranking",
-)
 
 
 def scenario_file(tmp_path, text: str, name: str = "test"):
@@ -84,17 +70,23 @@ def test_ministry_plan_pulls_every_lever_of_the_lever_scenarios():
     assert plan["ranking"]["budget_usd"] > 0
 
 
-def test_shock_scenarios():
-    sanctions = load_scenario("sanctions_tightening")
-    assert {(s.destination, s.month, s.months, s.cut) for s in sanctions.shocks} == {
-        ("Iraq", 6, 24, 0.8),
-        ("UAE", 6, 24, 0.8),
-    }
-    assert sanctions.uncertainties == {"sanctions_risk_multiplier": 2.0}
-    rial = load_scenario("rial_fall")
-    assert [(s.kind, s.month, s.depreciation) for s in rial.shocks] == [("exchange_rate", 3, 1.0)]
-    assert rial.uncertainties == {"inflation_rate": 0.55}
-    assert sanctions.policy == rial.policy == Policy.from_dict({})
+def test_shock_scenarios_shock_the_world_they_describe():
+    """Run as the runner does, at a small scale: the sanctions scenario cuts Iraq and the UAE from month 6
+    on (and only them, beside the paired baseline); the rial's fall raises the rial's price of a dollar."""
+    small = {"scale": 0.02}
+    base = SMEModel(**{**load_scenario("baseline").model_kwargs(0), **small})
+    sanctions = SMEModel(**{**load_scenario("sanctions_tightening").model_kwargs(0), **small})
+    shocked = [destinations.index("Iraq"), destinations.index("UAE")]
+    for month in range(1, 7):
+        base.step()
+        sanctions.step()
+        newly = sanctions.environment.sanctioned & ~base.environment.sanctioned
+        assert newly[shocked].all() == (month == 6) and newly[shocked].any() == (month == 6), month
+    rial = SMEModel(**{**load_scenario("rial_fall").model_kwargs(0), **small})
+    base = SMEModel(**{**load_scenario("baseline").model_kwargs(0), **small})
+    rates = [(rial.run(1).indicators()["rial_per_usd"], base.run(1).indicators()["rial_per_usd"]) for _ in range(3)]
+    assert rates[1][0] / rates[1][1] == pytest.approx(1.0, rel=0.05)  # month 2: before the shock
+    assert rates[2][0] / rates[2][1] > 1.8  # month 3: +100% in real terms, more in nominal ones
 
 
 # --- refusals ---------------------------------------------------------------------------------

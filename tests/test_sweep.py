@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from sweep_helpers import assert_same_results
+from helpers import assert_same_results
 
 from experiments import cli
 from experiments.errors import BadInput
@@ -248,6 +248,7 @@ def test_bad_flags_exit_2_naming_them(tmp_path, capsys, flags, key):
 # --- shards, merge, status ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_shards_merged_equal_the_unsharded_sweep(reference, tmp_path, capsys):
     spec_path, out = reference
     shards = [tmp_path / f"shard{i}" for i in (1, 2, 3)]

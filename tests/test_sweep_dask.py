@@ -18,7 +18,7 @@ import dask
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
-from sweep_helpers import assert_same_results
+from helpers import assert_same_results
 
 from experiments import cli
 from experiments.inputs.sweep_spec import load_sweep_spec
@@ -29,6 +29,8 @@ from experiments.sweeps.executors import DaskExecutor, SerialExecutor
 from experiments.sweeps.store import read_runs
 from experiments.sweeps.sweep import run_sweep
 from simulation import INDICATORS
+
+pytestmark = pytest.mark.integration
 
 # 2 policies x 3 inflation rates x 2 idling rates x 6 replicates = 72 runs of 12 months at a
 # tenth of the population (about 0.08 s each); the 36 at idling_rate 0.001 are error rows.

@@ -1,5 +1,7 @@
 """Sweep specs (validated like scenario files), their designs, run ids and seeds."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -329,7 +331,7 @@ def test_run_ids_are_unique_and_stable():
     runs = RunPlan(spec(PAIRED)).runs
     assert len(runs) == 2 * 2 * 2 * 2 and len({r.run_id for r in runs}) == len(runs)
     assert [r.run_id for r in RunPlan(spec("# again\n" + PAIRED)).runs] == [r.run_id for r in runs]
-    assert all(len(r.run_id) == 16 and int(r.run_id, 16) >= 0 for r in runs)
+    assert all(re.fullmatch(r"[0-9a-f]{16}", r.run_id) for r in runs)
     other_seed = RunPlan(spec(PAIRED.replace("seed = 3", "seed = 4"))).runs
     assert not {r.run_id for r in other_seed} & {r.run_id for r in runs}
 

@@ -12,7 +12,6 @@ import pytest
 
 from experiments import cli
 from experiments.analysis import validation as v
-from simulation.state import ACTIVE
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = {
@@ -164,19 +163,7 @@ def test_short_run_gives_nan_for_four_year_survival():
     assert np.isfinite(frame.loc["share active 24 months after starting", "model"])
 
 
-class _FakeTradeModel(v.SMEModel):
-    """The baseline with made-up exports: a persistent, productivity-driven exporter status."""
-
-    def step(self):
-        super().step()
-        f = self.firms
-        noise = np.random.default_rng(self.month).normal(0.0, 0.3, f.n)
-        exporting = (f.status == ACTIVE) & (f.log_productivity + noise > 0.6)
-        f.exports_usd[:] = np.where(exporting, 1e3 * f.employees * np.exp(2.0 * f.log_productivity), 0.0)
-
-
-def test_trade_facts_with_exports(monkeypatch):
-    monkeypatch.setattr(v, "SMEModel", _FakeTradeModel)
+def test_trade_facts_of_the_model():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = v.stylised_facts(seed=2, scale=0.05, months=36)
@@ -208,6 +195,7 @@ def test_format_report_aligns_model_beside_literature(small_facts):
     assert "1.06" in text and "Knaup" in text
 
 
+@pytest.mark.integration
 def test_cli_refuses_bad_scale(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run(
@@ -257,6 +245,7 @@ def test_stylised_facts_refuses_bad_arguments():
             v.stylised_facts(**{"scale": 0.05, **kwargs})
 
 
+@pytest.mark.integration
 def test_cli_writes_csv(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run(

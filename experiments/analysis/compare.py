@@ -277,7 +277,7 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
         policies = list(dict.fromkeys(goals["policy"]))
         others = policies[1:]
         header = ["goal", "target", "month", *(f"P({p})" for p in policies), *(f"{p} - {baseline}" for p in others)]
-        rows = []
+        goal_rows = []
         for _, group in goals.groupby("goal", sort=False):
             by = group.set_index("policy")
             first = by.iloc[0]
@@ -293,18 +293,18 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
                 format_with_interval(by.at[p, "change"], by.at[p, "change_low"], by.at[p, "change_high"], format_points)
                 for p in others
             ]
-            rows.append(cells)
+            goal_rows.append(cells)
         parts += [
             "",
             f"Probability of meeting each goal (share of runs, {level} Wilson interval); change: paired "
             f"difference in points with its {level} t interval",
             "",
-            format_table(header, rows, right=tuple(range(1, len(header)))),
+            format_table(header, goal_rows, right=tuple(range(1, len(header)))),
         ]
 
     costs = result["costs"]
     if len(costs):
-        rows = [
+        cost_rows = [
             (
                 r.policy,
                 format_change(SPEND, r.extra_spend_usd),
@@ -336,7 +336,7 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
                     "USD per export USD/yr",
                     "note",
                 ),
-                rows,
+                cost_rows,
                 right=(1, 2, 3, 4, 5),
             ),
         ]

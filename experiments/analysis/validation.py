@@ -203,8 +203,14 @@ class Snapshot:
     output: np.ndarray  # output of the snapshot month, USD
     exports: np.ndarray | None  # annual exports over the year ending here (None at month 0)
 
+    @property
+    def year_exports(self) -> np.ndarray:
+        """`exports`, which every snapshot after month 0 has."""
+        assert self.exports is not None, "the month-0 snapshot has no year of exports"
+        return self.exports
+
     def exporter(self, n: int) -> np.ndarray:
-        return _pad(self.exports > 0, n, False)
+        return _pad(self.year_exports > 0, n, False)
 
 
 @dataclass
@@ -242,6 +248,8 @@ class Collector:
 
     def after_step(self, model) -> None:
         f, month = model.firms, model.month
+        if self.prev_status is None or self.start_month is None or self.annual_exports is None:
+            raise RuntimeError("Collector.after_step before begin()")
         n = f.n
         status = f.status
         prev = _pad(self.prev_status, n, UNDER_CONSTRUCTION)  # new rows start under construction
@@ -268,6 +276,8 @@ class Collector:
 
     @property
     def cohort(self) -> np.ndarray:
+        if self.start_month is None:
+            raise RuntimeError("Collector.cohort before begin()")
         return np.flatnonzero(self.start_month > 0)
 
 
@@ -574,13 +584,13 @@ def _trade_rows(values) -> list[dict]:
 
 def _trade(c: Collector) -> list[dict]:
     years = c.snapshots[1:]  # snapshot y = end of year y
-    exported = any(np.any(s.exports > 0) for s in years)
+    exported = any(np.any(s.year_exports > 0) for s in years)
     if not exported:
         return _trade_rows([(math.nan, NO_TRADE_NOTE)] * len(TRADE_STATISTICS))
 
     last = years[-1]
     active = last.status == ACTIVE
-    exporter = last.exports > 0
+    exporter = last.year_exports > 0
     sme = active & (last.size_class < LARGE)
     share_sme = _ratio(np.count_nonzero(exporter & sme), np.count_nonzero(sme))
     share_all = _ratio(np.count_nonzero(exporter & active), np.count_nonzero(active))
@@ -605,15 +615,15 @@ def _trade(c: Collector) -> list[dict]:
     for a, b in itertools.pairwise(years):
         n = len(a.status)
         both = (a.status == ACTIVE) & (b.status[:n] == ACTIVE)
-        before.append((a.exports > 0)[both])
-        after.append((b.exports[:n] > 0)[both])
+        before.append((a.year_exports > 0)[both])
+        after.append((b.year_exports[:n] > 0)[both])
     if before:
         stay, enter = transition_rates(np.concatenate(before), np.concatenate(after))
     else:
         stay = enter = math.nan
     persistence_note = f"units active at the ends of both years, {len(years) - 1} year pair(s) pooled"
 
-    exports_last = last.exports[exporter]
+    exports_last = last.year_exports[exporter]
     n_exporters = len(exports_last)
     concentration_note = (
         f"annual exports in year {len(years)}, {n_exporters:,} exporters; top q = the ceil(q n) largest"
@@ -622,14 +632,14 @@ def _trade(c: Collector) -> list[dict]:
     new_num = new_den = quit_num = quit_den = 0
     for y in range(1, len(years)):
         n = len(years[y].status)
-        now, prev = years[y].exports > 0, years[y - 1].exporter(n)
-        new_num += np.count_nonzero(now & ~prev)
-        new_den += np.count_nonzero(now)
+        now, prev = years[y].year_exports > 0, years[y - 1].exporter(n)
+        new_num += int(np.count_nonzero(now & ~prev))
+        new_den += int(np.count_nonzero(now))
         if y >= 2:
             m = len(years[y - 1].status)
-            entered = (years[y - 1].exports > 0) & ~years[y - 2].exporter(m)
-            quit_num += np.count_nonzero(entered & ~now[:m])
-            quit_den += np.count_nonzero(entered)
+            entered = (years[y - 1].year_exports > 0) & ~years[y - 2].exporter(m)
+            quit_num += int(np.count_nonzero(entered & ~now[:m]))
+            quit_den += int(np.count_nonzero(entered))
     churn_note = (
         f"all units (exit from exporting includes idling and closure); years 2-{len(years)} pooled for new "
         f"exporters, 3-{len(years)} for their exit"

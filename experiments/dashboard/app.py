@@ -48,6 +48,19 @@ from simulation.parameters import parameter_metadata
 from simulation.policy import CLUSTER_NAMES, LEVERS, Policy
 from simulation.state import ACTIVE, STATUS_NAMES
 
+__all__ = [
+    "BUDGETS",
+    "DEFAULT_SCALE",
+    "GOAL_UNITS",
+    "UNCERTAINTY_CONTROLS",
+    "WorkshopModel",
+    "budget_key",
+    "goal_charts",
+    "make_page",
+    "model_params",
+    "targeting_choices",
+]
+
 DEFAULT_SCALE = 0.1
 BASELINE = "baseline"
 OUT_DIR = Path("results") / "dashboard"
@@ -444,14 +457,14 @@ def Exports(model: WorkshopModel):
     _render_counter()
     w = model.words
     run = model.exports_by_destination() / 1e9
-    groups = [Series(w.say("this_run"), run, RUN_COLOUR)]
+    columns = [(w.say("this_run"), run, RUN_COLOUR)]  # (label, USD bn by destination, colour)
     if model.baseline is not None:
-        groups.append(
-            Series(w.say("baseline"), model.baseline.exports_by_destination().reindex(run.index) / 1e9, BASELINE_COLOUR)
+        columns.append(
+            (w.say("baseline"), model.baseline.exports_by_destination().reindex(run.index) / 1e9, BASELINE_COLOUR)
         )
-    largest = pd.concat([g.values for g in groups], axis=1).max(axis=1).sort_values(ascending=False)
+    largest = pd.concat([values for _, values, _ in columns], axis=1).max(axis=1).sort_values(ascending=False)
     shown = largest.index[largest > 0][:12]
-    groups = [Series(g.label, g.values.reindex(shown).to_numpy(), g.colour) for g in groups]
+    groups = [Series(label, values.reindex(shown).to_numpy(), colour) for label, values, colour in columns]
     _show(
         model,
         _charts(

@@ -16,6 +16,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape as _escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Series", "Target", "bar_chart", "escape", "line_chart", "nice_ticks", "plain_number", "tick_labels"]
 
 FONT = "font-family='sans-serif'"
 TARGET_COLOUR = "#d62728"
@@ -38,7 +44,7 @@ class Series:
     """One line, or one group of bars: its legend label, its values and how it is drawn."""
 
     label: str
-    values: Sequence[float]
+    values: Sequence[float] | np.ndarray  # a list or a 1-d array
     colour: str = "#1f77b4"
     dashed: bool = False
 

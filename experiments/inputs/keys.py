@@ -153,8 +153,10 @@ def model_inputs(parameters: Mapping | None, base: Scenario | None) -> ModelInpu
         flat = parse_key(key)
         value = plain_value(flat, value)
         if flat.is_lever:
+            assert flat.lever is not None and flat.setting is not None  # parse_key sets both for a lever key
             levers[flat.lever] = {**levers.get(flat.lever, {}), flat.setting: value}
             continue
+        assert flat.parameter is not None  # not a lever key: a parameter's
         if flat.parameter in given_as:
             raise InputError(key, f"the parameter is also given as {given_as[flat.parameter]!r}; give it once")
         given_as[flat.parameter] = key

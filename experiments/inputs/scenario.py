@@ -35,9 +35,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -54,10 +55,12 @@ __all__ = [
     "CHECKS",
     "RUN_SETTINGS",
     "SCENARIO_DIR",
+    "RunSettings",
     "Scenario",
     "load_scenario",
     "parameter_value",
     "parse_scenario",
+    "run_settings",
     "scenario_path",
     "shipped_scenarios",
     "shock_to_dict",
@@ -86,22 +89,63 @@ PARAMETERS_LISTED = "the model's parameters are listed in docs/ODD.md, section 8
 # --- single values ------------------------------------------------------------------------
 
 
-def _scale(key: str, value) -> float:
+def _description(key: str, value: object) -> str:
+    return checks.one_line(key, value, "saying what it is")
+
+
+def _seed(key: str, value: object) -> int:
+    return checks.whole(key, value, 0)
+
+
+def _months(key: str, value: object) -> int:
+    return checks.whole(key, value, 1, MAX_MONTHS)
+
+
+def _scale(key: str, value: object) -> float:
     scale = checks.number(key, value, None, 1.0, what="a number in (0, 1] (1.0 = every real unit)")
     if scale <= 0:
         raise InputError(key, f"must be a number in (0, 1] (1.0 = every real unit), got {value!r}")
     return scale
 
 
-# The run settings of scenario files, sweep specs and the command line.
-CHECKS = {
-    "description": lambda key, v: checks.one_line(key, v, "saying what it is"),
-    "seed": lambda key, v: checks.whole(key, v, 0),
-    "months": lambda key, v: checks.whole(key, v, 1, MAX_MONTHS),
+def _replications(key: str, value: object) -> int:
+    return checks.whole(key, value, 1, MAX_REPLICATIONS)
+
+
+# The run settings of scenario files, sweep specs and the command line, by name (each check
+# returns its setting's type: `run_settings` below keeps those types).
+CHECKS: dict[str, Callable[[str, object], object]] = {
+    "description": _description,
+    "seed": _seed,
+    "months": _months,
     "scale": _scale,
-    "replications": lambda key, v: checks.whole(key, v, 1, MAX_REPLICATIONS),
+    "replications": _replications,
 }
 DEFAULTS = {"scale": 1.0, "replications": 1}
+
+
+class RunSettings(TypedDict):
+    description: str
+    seed: int
+    months: int
+    scale: float
+    replications: int
+
+
+def run_settings(data: Mapping) -> RunSettings:
+    """The run settings of a scenario file's or a sweep spec's top level, checked in the order of
+    CHECKS (scale and replications default to DEFAULTS)."""
+
+    def given(key: str) -> object:
+        return data.get(key, DEFAULTS.get(key))
+
+    return {
+        "description": _description("description", given("description")),
+        "seed": _seed("seed", given("seed")),
+        "months": _months("months", given("months")),
+        "scale": _scale("scale", given("scale")),
+        "replications": _replications("replications", given("replications")),
+    }
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -218,7 +262,7 @@ class Scenario:
         keep the file's). Each is checked like the file's value; shocks must still fall within
         the horizon (goals after it are reported as not reached, not refused)."""
         given = {name: value for name, value in settings.items() if value is not None}
-        checked = {}
+        checked: dict[str, Any] = {}  # run settings by name (int or float): they feed dataclasses.replace
         for name, value in given.items():
             if name not in RUN_SETTINGS:
                 raise FlagError(f"--{name}", f"cannot be set on the command line; allowed: {', '.join(RUN_SETTINGS)}")
@@ -299,7 +343,7 @@ def _content(data: dict) -> dict:
     for key in REQUIRED_KEYS:
         if key not in data:
             raise InputError(key, f"missing; a scenario needs {', '.join(REQUIRED_KEYS)}")
-    settings = {key: check(key, data.get(key, DEFAULTS.get(key))) for key, check in CHECKS.items()}
+    settings = run_settings(data)
     uncertain = checks.table("uncertainties", data.get("uncertainties", {}), "uncertainties (model parameters)")
     fixed = checks.table("constants", data.get("constants", {}), "constants (model parameters)")
     uncertainties = _parameters("uncertainties", uncertain, fixed)

@@ -54,7 +54,7 @@ from experiments.files import canonical_json, find_toml, read_toml_text, sha256_
 from experiments.inputs import checks
 from experiments.inputs.goals import Goal, within_horizon
 from experiments.inputs.keys import FlatKey, ModelInputs, check_run_settings, model_inputs, parse_key, plain_value
-from experiments.inputs.scenario import CHECKS, Scenario, load_scenario
+from experiments.inputs.scenario import Scenario, load_scenario, run_settings
 from simulation.errors import InputError
 from simulation.parameters import parameter_metadata
 from simulation.policy import LEVERS, Policy
@@ -90,7 +90,6 @@ DESIGN_KEYS = ("kind", "samples")
 POLICY_KEYS = ("description", "scenario", "levers")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")
 FACTOR_KEYS = ("values", "low", "high", "distribution", "mean", "sd")
-RUN_SETTINGS = ("seed", "months", "scale", "replications")
 DEFAULT_BASE = "baseline"
 DEFAULT_POLICY = "base"
 MAX_SAMPLES = 2**20
@@ -117,6 +116,17 @@ class Factor:
     @property
     def flat(self) -> FlatKey:
         return parse_key(self.key)
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The values of a factor of a factorial design (which has them)."""
+        assert self.values is not None, f"{self.key} is not a factor of a factorial design"
+        return self.values
+
+    def bounds(self) -> tuple[float, float]:
+        """low and high of a uniform (integer or not) or loguniform factor (which has them)."""
+        assert self.low is not None and self.high is not None, f"{self.key} has no low and high"
+        return self.low, self.high
 
     def to_dict(self) -> dict:
         spec = {"values": list(self.values)} if self.values is not None else {"distribution": self.distribution}
@@ -220,6 +230,7 @@ def _design(table, factors: Mapping) -> tuple[str, int | None]:
 def _factor_range(flat: FlatKey) -> tuple[float | None, float | None, bool, str]:
     """Allowed (lo, hi), whether whole numbers only, and the unit, of a numeric lever setting or parameter."""
     if flat.is_lever:
+        assert flat.lever is not None and flat.setting is not None  # parse_key sets both for a lever key
         setting = LEVERS[flat.lever][flat.setting]
         if setting.kind not in ("number", "integer"):
             raise InputError(
@@ -228,6 +239,7 @@ def _factor_range(flat: FlatKey) -> tuple[float | None, float | None, bool, str]
                 f"{'choice' if setting.kind == 'choice' else 'list of names'}: set it in a policy",
             )
         return (*setting.allowed, setting.kind == "integer", setting.unit)
+    assert flat.parameter is not None  # not a lever key: a parameter's
     meta = parameter_metadata()[flat.parameter]
     return (*meta["allowed"], isinstance(meta["default"], int), meta["unit"])
 
@@ -348,7 +360,7 @@ def factor_extremes(factor: Factor) -> tuple[float, ...]:
 # --- policies -------------------------------------------------------------------------------
 
 
-def _policy(name: str, spec, base: Scenario, spec_dir: Path) -> tuple[Policy, dict]:
+def _policy(name: str, spec, base: Scenario, spec_dir: Path) -> tuple[Policy, Mapping]:
     """A policy's lever settings (complete) and the settings its file gives explicitly."""
     prefix = f"policies.{name}"
     checks.name(prefix, name, "a policy's name")
@@ -368,7 +380,7 @@ def _policy(name: str, spec, base: Scenario, spec_dir: Path) -> tuple[Policy, di
         raise error.under(f"{prefix}.levers") from None
 
 
-def _policies(table, base: Scenario, spec_dir: Path) -> tuple[dict[str, Policy], dict[str, dict]]:
+def _policies(table, base: Scenario, spec_dir: Path) -> tuple[dict[str, Policy], dict[str, Mapping]]:
     if table is None:
         return {DEFAULT_POLICY: base.policy}, {DEFAULT_POLICY: {}}
     table = checks.table("policies", table, "policies, one [policies.<name>] each")
@@ -391,7 +403,7 @@ def _policies(table, base: Scenario, spec_dir: Path) -> tuple[dict[str, Policy],
 
 
 def _check_factors_against_policies(
-    factors, policies: dict[str, Policy], explicit: dict[str, dict], base: Scenario
+    factors, policies: dict[str, Policy], explicit: Mapping[str, Mapping], base: Scenario
 ) -> None:
     """A factor sets its lever setting in every policy: a policy may not set it differently
     from the base; and every policy must accept the factor's extreme values."""
@@ -443,11 +455,7 @@ def _content(data: dict, spec_dir: Path) -> dict:
     for key in REQUIRED_KEYS:
         if key not in data:
             raise InputError(key, f"missing; a sweep spec needs {', '.join(REQUIRED_KEYS)}")
-    defaults = {"scale": 1.0, "replications": 1}
-    settings = {
-        "description": CHECKS["description"]("description", data["description"]),
-        **{key: CHECKS[key](key, data.get(key, defaults.get(key))) for key in RUN_SETTINGS},
-    }
+    settings = run_settings(data)
     base = _scenario("base", data.get("base", DEFAULT_BASE), spec_dir)
     check_run_settings(settings["seed"], settings["months"], settings["scale"], base)
     factor_table = checks.table("factors", data.get("factors", {}), 'factors, one [factors."<key>"] each')
@@ -455,7 +463,9 @@ def _content(data: dict, spec_dir: Path) -> dict:
     factors = _factors(factor_table, design)
     policies, explicit = _policies(data.get("policies"), base, spec_dir)
     _check_factors_against_policies(factors, policies, explicit, base)
-    samples = math.prod(len(f.values) for f in factors) if design == "factorial" else samples
+    if design == "factorial":
+        samples = math.prod(len(f.levels) for f in factors)
+    assert samples is not None  # _design gives the samples of the other designs
     runs = design_size(design, samples, len(factors)) * len(policies) * settings["replications"]
     if runs > MAX_RUNS:
         raise InputError(

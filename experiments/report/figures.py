@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
@@ -18,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
+from matplotlib.colors import ListedColormap
 
 from experiments.files import atomic_path
 from experiments.report.data import QUANTILE_BAND_ABOVE, ReportData, goal_indicators
@@ -37,7 +39,10 @@ __all__ = [
 FIGSIZE = (10.0, 6.0)  # inches
 DPI = 100  # so every PNG is 1000 x 600 pixels
 PIXELS = (int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI))
-COLOURS = plt.get_cmap("tab10").colors
+_TAB10 = plt.get_cmap("tab10")
+assert isinstance(_TAB10, ListedColormap)  # a qualitative map: get_cmap is typed as returning any Colormap
+# matplotlib types `colors` as whatever a ListedColormap may be built from; tab10's are 10 RGB tuples
+COLOURS = cast(tuple[tuple[float, float, float], ...], _TAB10.colors)
 
 
 def _unit(indicator: str, values, words: Words | None, difference: bool = False) -> tuple[float, str]:
@@ -186,6 +191,7 @@ def fig_goals(data: ReportData, words: Words | None) -> object:
 
 def fig_sensitivity(data: ReportData, words: Words | None) -> object:
     frame = data.sensitivity
+    assert frame is not None, "fig_sensitivity needs Sobol indices (html.py draws it only then)"
     outcomes = list(dict.fromkeys(frame["outcome"]))
     fig, axes = _grid(len(outcomes))
     for i, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True), start=1):

@@ -21,7 +21,7 @@ def now() -> str:
 
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str | None]:
     """Python's version and each package's of PACKAGES and `extra` (None: not installed)."""
-    versions = {"python": platform.python_version()}
+    versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in (*PACKAGES, *extra):
         try:
             versions[name] = importlib.metadata.version(name)

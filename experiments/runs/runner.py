@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -56,15 +57,15 @@ def run_scenario(
         raise FlagError("--out", f"must be a directory, got the file {out_dir}")
     started = now()
     clock = time.perf_counter()
-    first_model = build_model(scenario, 0)
+    first_model: SMEModel | None = build_model(scenario, 0)
     remove_outputs(out_dir)
     frames, model_seeds = [], []
     with Progress(scenario.name, scenario.replications, scenario.months, enabled=progress) as bar:
         for replication in range(scenario.replications):
-            model = first_model if replication == 0 else build_model(scenario, replication)
+            model = first_model if first_model is not None else build_model(scenario, replication)
             first_model = None  # let each model go once it has run
             model_seeds.append(model.seed)
-            model.run(scenario.months, each_month=lambda month, r=replication: bar.advance(r, month))
+            model.run(scenario.months, each_month=partial(bar.advance, replication))
             frames.append(replication_frame(model, replication, scenario.seed))
     frame = pd.concat(frames, ignore_index=True)
     goals = tuple(evaluate(goal, frame, scenario.months) for goal in scenario.goals.values())

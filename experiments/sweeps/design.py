@@ -76,7 +76,7 @@ def design_points(spec: SweepSpec) -> list[DesignPoint]:
 
     factors = spec.factors
     if spec.design == "factorial":
-        combos = itertools.product(*(f.values for f in factors))
+        combos = itertools.product(*(f.levels for f in factors))
         return [
             DesignPoint(i, "", dict(zip((f.key for f in factors), combo, strict=True)))
             for i, combo in enumerate(combos)
@@ -101,19 +101,23 @@ def _points(factors: tuple[Factor, ...], unit: np.ndarray, block: str) -> list[D
 
 def factor_values(factor: Factor, u: np.ndarray) -> list[float | int]:
     """Points of the unit interval mapped to the factor's values (plain Python numbers)."""
-    lo, hi = factor.low, factor.high
     if factor.integer:  # uniform over the integers in [low, high]
+        lo, hi = factor.bounds()
         return [int(v) for v in np.minimum(np.floor(lo + u * (hi - lo + 1)), hi)]
     if factor.distribution == "uniform":
+        lo, hi = factor.bounds()
         values = lo + u * (hi - lo)
     elif factor.distribution == "loguniform":
+        lo, hi = factor.bounds()
         values = np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
     else:  # normal, truncated to [low, high] (the allowed range when not given)
         from scipy import stats
 
-        a = -np.inf if lo is None else (lo - factor.mean) / factor.sd
-        b = np.inf if hi is None else (hi - factor.mean) / factor.sd
-        values = stats.truncnorm.ppf(u, a, b, loc=factor.mean, scale=factor.sd)
+        low, high, mean, sd = factor.low, factor.high, factor.mean, factor.sd
+        assert mean is not None and sd is not None, f"{factor.key}: a normal factor has a mean and an sd"
+        a = -np.inf if low is None else (low - mean) / sd
+        b = np.inf if high is None else (high - mean) / sd
+        values = stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)
     return [float(v) for v in values]
 
 
@@ -134,7 +138,7 @@ class RunPlan:
         )
         policies = {name: _digest(policy.to_dict()) for name, policy in spec.policies.items()}
         world_keys = [f.key for f in spec.factors if not f.is_lever]
-        runs = []
+        runs: list[Run] = []
         for point in design_points(spec):
             world = {key: point.values[key] for key in world_keys}
             for name in spec.policies:

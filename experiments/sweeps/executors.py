@@ -243,7 +243,7 @@ class DaskExecutor:
             return singles.popleft() if singles else next_chunk()
 
         flight = as_completed()
-        chunks = {}
+        chunks: dict[str, Chunk] = {}  # by future key
         self._fill(flight, chunks, take)
         for future in flight:
             chunk = chunks.pop(future.key)
@@ -263,7 +263,7 @@ class DaskExecutor:
                 future.release()  # a finished chunk must not be rerun if its worker dies later
             self._fill(flight, chunks, take)
 
-    def _fill(self, flight, chunks: dict, take: Callable[[], Chunk | None]) -> None:
+    def _fill(self, flight, chunks: dict[str, Chunk], take: Callable[[], Chunk | None]) -> None:
         while len(chunks) < IN_FLIGHT_PER_THREAD * self.parallelism():
             chunk = take()
             if chunk is None:
@@ -303,6 +303,7 @@ def open_executor(options: ExecutorOptions) -> Iterator[Executor]:
             yield DaskExecutor(client, f"Dask scheduler {options.scheduler}")
         return
     if options.cluster is not None:
+        assert options.profile is not None  # options.check(): --cluster and --profile go together
         profile = load_profile(options.cluster, options.profile)
         with jobqueue_cluster(profile) as cluster:
             cluster.scale(jobs=profile.jobs)

@@ -4,6 +4,7 @@ then reads like an unsharded sweep."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from experiments.errors import InputFileError
@@ -14,18 +15,18 @@ from experiments.sweeps.store import MANIFEST_FILE, Store, read_manifest, read_r
 __all__ = ["merge_shards"]
 
 
-def merge_shards(out: Path | str, shard_dirs: list[Path | str]) -> str:
+def merge_shards(out: Path | str, shard_dirs: Sequence[Path | str]) -> str:
     """Copy the chunks of shard directories (of one spec) into `out`, refusing mixed specs and
     runs that two directories both hold; `out` gets a manifest for the whole spec."""
-    out, shard_dirs = Path(out), [Path(d) for d in shard_dirs]
-    manifests = [_shard_manifest(d) for d in shard_dirs]
+    out, shards = Path(out), [Path(d) for d in shard_dirs]
+    manifests = [_shard_manifest(d) for d in shards]
     first = manifests[0]
-    for directory, manifest in zip(shard_dirs, manifests, strict=True):
+    for directory, manifest in zip(shards, manifests, strict=True):
         if manifest["fingerprint"] != first["fingerprint"]:
             raise InputFileError(
                 str(directory),
                 None,
-                f"is a sweep of another spec than {shard_dirs[0]} "
+                f"is a sweep of another spec than {shards[0]} "
                 f"({manifest.get('spec_file')} vs {first.get('spec_file')}); not merging",
             )
     target = Store(out)
@@ -35,8 +36,8 @@ def merge_shards(out: Path | str, shard_dirs: list[Path | str]) -> str:
     if existing is None and target.has_results():
         raise InputFileError(str(out), None, f"has results but no {MANIFEST_FILE}; merge into an empty directory")
     target.clean()
-    _check_disjoint([target, *map(Store, shard_dirs)], [out, *shard_dirs])
-    copied = sum(_copy_chunks(Store(d), target) for d in shard_dirs)
+    _check_disjoint([target, *map(Store, shards)], [out, *shards])
+    copied = sum(_copy_chunks(Store(d), target) for d in shards)
     manifest = existing or {
         **first,
         "shard": None,
@@ -51,7 +52,7 @@ def merge_shards(out: Path | str, shard_dirs: list[Path | str]) -> str:
             "at": now(),
             "shards": [
                 {"directory": str(d), "shard": m["shard"], "sessions": m["sessions"]}
-                for d, m in zip(shard_dirs, manifests, strict=True)
+                for d, m in zip(shards, manifests, strict=True)
             ],
         }
     )
@@ -60,7 +61,7 @@ def merge_shards(out: Path | str, shard_dirs: list[Path | str]) -> str:
     write_json_atomically(manifest, target.manifest_path)
     done = len(target.finished_run_ids())
     return (
-        f"merged {len(shard_dirs)} director{'ies' if len(shard_dirs) != 1 else 'y'} ({copied} chunk files) into "
+        f"merged {len(shards)} director{'ies' if len(shards) != 1 else 'y'} ({copied} chunk files) into "
         f"{out}: {done} of {manifest['runs_total']} runs"
     )
 

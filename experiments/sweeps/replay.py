@@ -10,7 +10,7 @@ from pathlib import Path
 
 from experiments.errors import InputFileError
 from experiments.inputs.sweep_spec import SweepSpec, parse_sweep_spec
-from experiments.runs.replay import ReplayResult, compare_frames, environment_differences
+from experiments.runs.replay import ColumnDifference, ReplayResult, compare_frames, environment_differences
 from experiments.sweeps.chunk import Chunk, run_chunk
 from experiments.sweeps.design import RunPlan
 from experiments.sweeps.store import MANIFEST_FILE, OK, read_manifest, read_runs, read_series
@@ -61,7 +61,7 @@ def replay_sweep(directory: Path, runs: int | None = 10) -> ReplayResult:
             "the design's points or the run inputs differ"
         )
     known = [plan[run_id] for run_id in chosen if run_id in plan]
-    differences = []
+    differences: list[ColumnDifference] = []
     if known:
         fresh = run_chunk(Chunk(spec, tuple(known)))
         failed = [row["run_id"] for row in fresh.runs.to_pylist() if row["status"] != OK]
