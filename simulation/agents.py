@@ -15,6 +15,8 @@ from .errors import InputError
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .state import LARGE, SIZE_CLASS_NAMES, STATUS_NAMES
 
+__all__ = ["Firm"]
+
 
 class Firm(mesa.Agent):
     """One industrial unit (SME or large), identified by its stable `firm_id` (its row)."""

@@ -27,6 +27,22 @@ import numpy as np
 
 from .errors import InputError
 
+__all__ = [
+    "DESTINATIONS",
+    "FIXED_COST_USD",
+    "IMPORTS_USD",
+    "NAMES",
+    "NEIGHBOURS",
+    "N_DESTINATIONS",
+    "REGION",
+    "SANCTIONS_RISK",
+    "STANDARDS",
+    "SUNK_COST_USD",
+    "TRADE_COST",
+    "index",
+    "market_access",
+]
+
 # name, region, imports_usd_bn, trade_cost, sunk_cost_usd, fixed_cost_usd (a month), standards, sanctions_risk (a year)
 DESTINATIONS = (
     ("Iraq", "neighbour", 50.0, 1.10, 60_000, 2_000, 0.15, 0.10),

@@ -28,6 +28,8 @@ from .errors import InputError
 from .parameters import Parameters
 from .randomness import Streams
 
+__all__ = ["SHOCK_KINDS", "Environment", "Shock"]
+
 
 class Environment:
     def __init__(self, p: Parameters, streams: Streams, n_sectors: int):

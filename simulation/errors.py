@@ -3,6 +3,8 @@ which file and which key is wrong and what is allowed."""
 
 from __future__ import annotations
 
+__all__ = ["InputError"]
+
 
 class InputError(ValueError):
     """A bad input value. `key` is its dotted path (e.g. ``clinics.budget_usd``, ``shocks[1].month``)."""

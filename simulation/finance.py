@@ -44,6 +44,8 @@ from .geography import PROVINCE_WEIGHTS
 from .parameters import Parameters
 from .state import ACTIVE, UNDER_CONSTRUCTION, FirmState
 
+__all__ = ["DEBTS", "LISTING_MIN_AGE_MONTHS", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
+
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK_FOR = {

@@ -11,6 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "PARK_INFRA_BETA",
+    "PARK_SIZE_SIGMA",
+    "PROVINCES",
+    "PROVINCE_NAMES",
+    "PROVINCE_WEIGHTS",
+    "SECTORS",
+    "SECTOR_NAMES",
+    "SECTOR_OUTPUT_PER_WORKER",
+    "SECTOR_SHARES",
+    "Parks",
+]
+
 PROVINCES = (
     ("Tehran", 13_267),
     ("Razavi Khorasan", 6_434),

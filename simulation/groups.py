@@ -30,6 +30,8 @@ from .geography import PROVINCE_NAMES, SECTOR_NAMES, Parks
 from .parameters import Parameters
 from .state import ACTIVE, NO_GROUP, FirmState
 
+__all__ = ["N_CLUSTERS", "N_PROVINCES", "Clusters", "Consortia", "cluster_name", "cluster_of", "improve_infrastructure"]
+
 N_PROVINCES = len(PROVINCE_NAMES)
 N_CLUSTERS = len(SECTOR_NAMES) * N_PROVINCES
 

@@ -1,4 +1,4 @@
-"""The monthly indicators of DESIGN.md's contract, at national scale.
+"""The monthly indicators (the contract of ODD section 7.11, then extras), at national scale.
 
 Counts and sums over the (possibly sampled) population are divided by `scale`, so a run at
 scale 0.1 reports national figures. Flows are annualised (x 12) where the contract says
@@ -16,7 +16,9 @@ import numpy as np
 from .finance import SUKUK
 from .state import ACTIVE, CLOSED, IDLE, LARGE, SIZE_CLASS_NAMES, STATUS_NAMES, UNDER_CONSTRUCTION
 
-# The contract (names fixed by DESIGN.md), then extras.
+__all__ = ["CONTRACT", "EXTRAS", "INDICATORS", "N_CLASS", "N_STATUS", "compute", "report"]
+
+# The contract (names fixed: scenario goals, sweeps and reports use them), then extras.
 CONTRACT = (
     "active_units",
     "idle_units",
@@ -32,7 +34,7 @@ CONTRACT = (
     "exporters",
     "consortia",
     "policy_spend_usd",
-    # finance (issue 4): stocks at this month's exchange rate, cumulative flows at the rates paid
+    # finance: stocks at this month's exchange rate, cumulative flows at the rates paid
     "bank_credit_usd",
     "sukuk_outstanding_usd",
     "equity_raised_usd",

@@ -25,6 +25,8 @@ from .errors import InputError
 from .parameters import Parameters
 from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
+__all__ = ["MAX_TABULATED_AGE", "Hazards", "Transitions", "applications", "apply_transitions", "draw_transitions"]
+
 MAX_TABULATED_AGE = 600  # months; the young units' excess hazard is nil long before
 
 

@@ -36,6 +36,8 @@ from .state import ACTIVE, SIZE_CLASS_NAMES, STATUS_NAMES
 from .supply_chain import SupplyChain
 from .trade import Trade
 
+__all__ = ["COUNTERS", "Flows", "SMEModel"]
+
 Flows = dict[str, float]  # a mechanism's flows of the month, by counter name
 
 COUNTERS = (
@@ -301,7 +303,7 @@ class SMEModel(mesa.Model):
         }
 
     def indicators(self) -> dict[str, float]:
-        """The monthly indicators at national scale (DESIGN.md's contract plus extras)."""
+        """The monthly indicators at national scale (the contract of ODD section 7.11 plus extras)."""
         return dict(self.current_indicators())
 
     def current_indicators(self) -> dict[str, float]:

@@ -1,8 +1,8 @@
 """Model parameters: one frozen dataclass, each field carrying its unit, source and range.
 
 Every value here is documented in docs/ODD.md (a test checks that each name appears
-there). Sources: "seed" = SEED_FACTS.md, "context" = CONTEXT.md, "literature" = the
-reference named, "assumption" = our choice where nothing better exists, "calibrated" =
+there). Sources: "seed 000" ... "seed 004" = the source documents and "context" = the
+published figures, both in docs/sources.md; "literature" = the reference named, "assumption" = our choice where nothing better exists, "calibrated" =
 chosen so that the model reproduces a documented figure (a seed figure at month 0, or a
 benchmark from the literature such as entrants' survival).
 """
@@ -15,6 +15,15 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import InputError
+
+__all__ = [
+    "COUNTS_THAT_NEST",
+    "UNCERTAINTIES",
+    "Parameters",
+    "make_parameters",
+    "parameter_metadata",
+    "parameter_names",
+]
 
 
 def _p(value, unit: str, source: str, plausible: tuple[float, float], allowed=(0.0, None), doc: str = ""):
@@ -986,7 +995,7 @@ class Parameters:
     )
 
 
-# What nobody controls (DESIGN.md's "uncertainties"): the world's paths and the behavioural
+# What nobody controls (the "uncertainties" of scenario files): the world's paths and the behavioural
 # parameters whose values the literature leaves open. Scenario files set them under
 # [uncertainties]; every other field is a constant.
 UNCERTAINTIES = (

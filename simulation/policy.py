@@ -33,6 +33,20 @@ from .groups import N_CLUSTERS, N_PROVINCES, cluster_name, improve_infrastructur
 from .population import add_construction_projects
 from .state import ACTIVE, IDLE, LARGE, FirmState
 
+__all__ = [
+    "CLUSTER_NAMES",
+    "LEVERS",
+    "LEVER_DESCRIPTIONS",
+    "LEVER_INDEX",
+    "PARAMETERS_SET_BY_LEVERS",
+    "RURAL_DISTRICTS",
+    "TARGETING",
+    "Levers",
+    "Policy",
+    "Setting",
+    "SettingValue",
+]
+
 CLUSTER_NAMES = tuple(cluster_name(c) for c in range(N_CLUSTERS))
 TARGETING = ("all", "ranking", "province", "cluster")
 

@@ -20,6 +20,21 @@ from .groups import cluster_of
 from .parameters import Parameters
 from .state import ACTIVE, IDLE, LARGE_FROM, UNDER_CONSTRUCTION, FirmState, size_class_of
 
+__all__ = [
+    "MIN_UNITS",
+    "UTILISATION_CONCENTRATION",
+    "add_construction_projects",
+    "build_population",
+    "export_appeals",
+    "large_sizes",
+    "planned_sizes",
+    "scaled",
+    "size_distribution",
+    "sizes_between",
+    "sme_sizes",
+    "standards_levels",
+]
+
 MIN_UNITS = 100  # below this a sample has empty size classes and no meaningful distribution
 UTILISATION_CONCENTRATION = 8.0  # Beta(a, b) with a + b = 8: sd of initial utilisation ~0.16
 

@@ -24,6 +24,17 @@ import numpy as np
 from .parameters import Parameters
 from .state import ACTIVE, IDLE, FirmState, size_class_of
 
+__all__ = [
+    "MIN_HOME_SHARE",
+    "VOLATILITY_OCTAVES",
+    "VOLATILITY_REFERENCE_CAPACITY",
+    "Market",
+    "home_demand",
+    "produce",
+    "rebase_customer_base",
+    "update_productivity",
+]
+
 VOLATILITY_REFERENCE_CAPACITY = 32.0  # capacity near the median unit's; [32, 64) gets the base sd
 VOLATILITY_OCTAVES = (-5, 10)  # octaves of capacity / 32: [1, 2) is -5, [32768, 65536) is 10; clipped beyond
 

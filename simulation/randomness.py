@@ -18,6 +18,8 @@ import numpy as np
 
 from .errors import InputError
 
+__all__ = ["PURPOSES", "Streams", "root_entropy"]
+
 # Stable ids: appending a purpose is fine; renumbering one changes every result.
 PURPOSES = {
     "population": 0,

@@ -13,6 +13,26 @@ import numpy as np
 from .destinations import N_DESTINATIONS
 from .errors import InputError
 
+__all__ = [
+    "ACTIVE",
+    "CLOSED",
+    "COLUMNS",
+    "DESTINATION_COLUMNS",
+    "IDLE",
+    "LARGE",
+    "LARGE_FROM",
+    "MEDIUM",
+    "MEDIUM_FROM",
+    "NEVER",
+    "NO_GROUP",
+    "SIZE_CLASS_NAMES",
+    "SMALL",
+    "STATUS_NAMES",
+    "UNDER_CONSTRUCTION",
+    "FirmState",
+    "size_class_of",
+]
+
 UNDER_CONSTRUCTION, ACTIVE, IDLE, CLOSED = 0, 1, 2, 3
 STATUS_NAMES = ("under_construction", "active", "idle", "closed")
 

@@ -58,6 +58,8 @@ from .errors import InputError
 from .parameters import Parameters
 from .state import ACTIVE, CLOSED, LARGE, FirmState
 
+__all__ = ["SupplyChain"]
+
 _BUYER_BITS = 32  # a link's key is supplier << 32 | buyer: unique while firm ids < 2^31
 
 

@@ -42,6 +42,8 @@ from .parameters import Parameters
 from .production import MIN_HOME_SHARE
 from .state import ACTIVE, NEVER, FirmState
 
+__all__ = ["MAX_EXPERIENCE", "MIN_EXPORTERS_TO_CALIBRATE", "Trade", "deflect", "effective_sunk_cost", "serve"]
+
 MAX_EXPERIENCE = np.iinfo(np.int16).max
 MIN_EXPORTERS_TO_CALIBRATE = 50  # below this a sample may not carry the national exports; it falls short instead
 

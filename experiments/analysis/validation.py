@@ -47,7 +47,7 @@ COLUMNS = ("fact", "statistic", "model", "literature", "literature_text", "sourc
 
 AXTELL = "Axtell (2001), Science 293"
 GROWTH_SHAPE = "Stanley et al. (1996), Nature 379; Bottazzi & Secchi (2006), RAND J. Econ. 37"
-AMARAL = "Amaral et al. (1997), J. Phys. I France 7; CONTEXT.md"
+AMARAL = "Amaral et al. (1997), J. Phys. I France 7; docs/sources.md"
 KNAUP = "Knaup (2005), Monthly Labor Review 128(5) (US establishments)"
 BJRS = "Bernard, Jensen, Redding & Schott (2007), J. Econ. Perspect. 21(3)"
 EEKT = "Eaton, Eslava, Kugler & Tybout (2007), NBER WP 13531 (Colombia)"
