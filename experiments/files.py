@@ -23,6 +23,8 @@ import pyarrow.parquet as pq
 from experiments.errors import InputFileError
 
 __all__ = [
+    "MANIFEST_FILE",
+    "RESULTS_DIR",
     "atomic_path",
     "canonical_json",
     "find_toml",
@@ -34,6 +36,10 @@ __all__ = [
     "write_json_atomically",
     "write_parquet_atomically",
 ]
+
+
+MANIFEST_FILE = "manifest.json"  # of a run directory and of a sweep directory: written last, read first
+RESULTS_DIR = Path("results")  # where commands write by default: results/<scenario>, results/sweeps/<spec>, ...
 
 
 @contextmanager

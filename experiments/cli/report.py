@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from experiments.formatting import DIGITS
+
 __all__ = ["add_commands", "replay_command", "report_command"]
 
 REPORT_DESCRIPTION = """Write one self-contained HTML report (figures embedded) of a run, a comparison directory
@@ -30,9 +32,7 @@ def add_commands(commands) -> None:
     )
     report.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
     report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
-    report.add_argument(
-        "--digits", choices=("latin", "persian"), default="latin", help="digits of the text (default latin)"
-    )
+    report.add_argument("--digits", choices=DIGITS, default="latin", help="digits of the text (default latin)")
     report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report/report.html)")
     report.set_defaults(handler=_report_command)
 

@@ -9,15 +9,14 @@ from pathlib import Path
 
 from experiments.analysis.validation import DEFAULT_SEED, MIN_MONTHS, format_report, stylised_facts
 from experiments.errors import FlagError, from_flag
-from experiments.files import write_csv_atomically
+from experiments.files import RESULTS_DIR, write_csv_atomically
 from experiments.inputs.scenario import load_scenario, shipped_scenarios
 from experiments.runs.demo import BASELINE, DEFAULT_REPLICATIONS, PLAN, format_comparison
 from experiments.runs.runner import RunResult, format_summary, run_scenario
 from simulation.errors import InputError
 
-__all__ = ["RESULTS_DIR", "add_commands", "list_scenarios", "run"]
+__all__ = ["add_commands", "list_scenarios", "run"]
 
-RESULTS_DIR = Path("results")
 VALIDATE_DESCRIPTION = "Stylised facts of industrial dynamics and trade: the baseline beside the literature."
 
 

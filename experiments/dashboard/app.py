@@ -38,6 +38,7 @@ import solara
 
 from experiments.dashboard.svg_charts import Series, Target, bar_chart, line_chart, plain_number
 from experiments.dashboard.words import PageWords
+from experiments.files import RESULTS_DIR
 from experiments.inputs.goals import evaluate, load_goals
 from experiments.inputs.scenario import load_scenario, shipped_scenarios
 from experiments.runs.provenance import now
@@ -63,7 +64,7 @@ __all__ = [
 
 DEFAULT_SCALE = 0.1
 BASELINE = "baseline"
-OUT_DIR = Path("results") / "dashboard"
+OUT_DIR = RESULTS_DIR / "dashboard"
 MUSD = 1e6
 
 # Budget controls: (lever, setting) -> maximum of the slider in USD m a year (names: CONTROL_NAMES)

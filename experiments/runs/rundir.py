@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from experiments.errors import InputFileError
-from experiments.files import read_json, sha256_of, write_json_atomically, write_parquet_atomically
+from experiments.files import MANIFEST_FILE, read_json, sha256_of, write_json_atomically, write_parquet_atomically
 from experiments.inputs.goals import GoalOutcome
 from experiments.inputs.scenario import Scenario, parse_scenario
 from experiments.runs.provenance import git_state, now, package_versions
@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 INDICATORS_FILE = "indicators.parquet"
-MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
 SCHEMA = pa.schema(
     [

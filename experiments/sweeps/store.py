@@ -36,7 +36,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from experiments.errors import InputFileError
-from experiments.files import atomic_path, read_json
+from experiments.files import MANIFEST_FILE, atomic_path, read_json
 from simulation.indicators import INDICATORS
 
 __all__ = [
@@ -58,7 +58,7 @@ __all__ = [
     "runs_schema",
 ]
 
-RUNS_DIR, SERIES_DIR, MANIFEST_FILE = "runs", "series", "manifest.json"
+RUNS_DIR, SERIES_DIR = "runs", "series"
 MANIFEST_KIND = "smesim sweep"
 PART_PREFIX = "part-"
 OK, ERROR = "ok", "error"

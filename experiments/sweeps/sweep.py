@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.errors import FlagError, InputFileError
-from experiments.files import write_json_atomically
+from experiments.files import RESULTS_DIR, write_json_atomically
 from experiments.inputs.sweep_spec import SweepSpec
 from experiments.runs.progress import SweepProgress
 from experiments.runs.provenance import git_state, now
@@ -40,10 +40,10 @@ from experiments.sweeps.design import Run, RunPlan
 from experiments.sweeps.executors import ExecutorOptions, open_executor, versions
 from experiments.sweeps.store import MANIFEST_FILE, MANIFEST_KIND, Store, read_manifest
 
-__all__ = ["DEFAULT_CHUNK_SECONDS", "RESULTS_DIR", "Shard", "SweepReport", "default_out", "format_report", "run_sweep"]
+__all__ = ["DEFAULT_CHUNK_SECONDS", "SWEEPS_DIR", "Shard", "SweepReport", "default_out", "format_report", "run_sweep"]
 
 MANIFEST_VERSION = 1
-RESULTS_DIR = Path("results") / "sweeps"
+SWEEPS_DIR = RESULTS_DIR / "sweeps"
 DEFAULT_CHUNK_SECONDS = 30.0
 CHUNKS_PER_THREAD = 4  # near the end chunks shrink so that every worker keeps some
 SEEDS_DOC = (
@@ -74,7 +74,7 @@ class Shard:
 
 def default_out(spec: SweepSpec, shard: Shard | None = None) -> Path:
     name = spec.name if shard is None else f"{spec.name}-shard-{shard.index}-of-{shard.count}"
-    return RESULTS_DIR / name
+    return SWEEPS_DIR / name
 
 
 # --- chunks ---------------------------------------------------------------------------------
