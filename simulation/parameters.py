@@ -2,9 +2,10 @@
 
 Every value here is documented in docs/ODD.md (a test checks that each name appears
 there). Sources: "seed 000" ... "seed 004" = the source documents and "context" = the
-published figures, both in docs/sources.md; "literature" = the reference named, "assumption" = our choice where nothing better exists, "calibrated" =
-chosen so that the model reproduces a documented figure (a seed figure at month 0, or a
-benchmark from the literature such as entrants' survival).
+published figures, both in docs/sources.md; "literature" = the reference named;
+"assumption" = our choice where nothing better exists; "calibrated" = chosen so that the
+model reproduces a documented figure (a seed figure at month 0, or a benchmark from the
+literature such as entrants' survival).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ goals, seed, horizon) as TOML, validated before anything runs.
     [uncertainties]           # only names in simulation.parameters.UNCERTAINTIES
     inflation_rate = 0.55
     [constants]               # any other field of simulation.parameters.Parameters
-    completion_rate = 0.008
+    abandonment_rate = 0.02
     [[shocks]]                # simulation.environment.Shock, at months <= months
     kind = "sanctions"
     month = 6
