@@ -53,8 +53,10 @@ bench-sweep: $(VENV)/.installed
 bench-dashboard: $(VENV)/.installed
 	$(VPY) tests/benchmarks/bench_dashboard.py
 
+# the stylised facts, then the scale check: the plan's effects at small scales against full scale
 validate: $(VENV)/.installed
 	$(VENV)/bin/smesim validate --out results/validation
+	$(VENV)/bin/smesim validate --scale-check --policies ministry_plan --out results/validation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

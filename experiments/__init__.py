@@ -21,6 +21,7 @@ __all__ = [
     "run_model",
     "run_scenario",
     "run_sweep",
+    "scale_check",
     "sensitivity",
     "simulate",
     "stylised_facts",
@@ -39,6 +40,7 @@ _HOMES = {
     "sensitivity": "experiments.analysis.sensitivity",
     "goal_drivers": "experiments.analysis.drivers",
     "stylised_facts": "experiments.analysis.validation",
+    "scale_check": "experiments.analysis.scale_check",
 }
 
 

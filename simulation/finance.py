@@ -42,9 +42,10 @@ import numpy as np
 
 from .geography import PROVINCE_WEIGHTS
 from .parameters import Parameters
+from .randomness import Streams
 from .state import ACTIVE, UNDER_CONSTRUCTION, FirmState
 
-__all__ = ["DEBTS", "LISTING_MIN_AGE_MONTHS", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
+__all__ = ["BUDGETS", "DEBTS", "LISTING_MIN_AGE_MONTHS", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
 
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
@@ -54,6 +55,7 @@ SUKUK_FOR = {
     "export": "murabaha_debt",
     "investment": "ijara_debt",
 }
+BUDGETS = ("grant", "subsidised")  # the government's: unspent capacity is kept; the others' is a monthly flow
 LISTING_MIN_AGE_MONTHS = 36  # a track record of three years of accounts (assumption)
 
 
@@ -78,14 +80,15 @@ class Ledger:
 
 
 class Finance:
-    def __init__(self, firms: FirmState, p: Parameters, scale: float, environment):
-        self.p, self.scale = p, scale
+    def __init__(self, firms: FirmState, p: Parameters, scale: float, environment, streams: Streams):
+        self.p, self.scale, self.streams = p, scale, streams
         self.ledger = Ledger()
         # by debt column: new debt (capitalised interest included), repayments, write-offs
         self.issued: defaultdict[str, float] = defaultdict(float)
         self.repaid: defaultdict[str, float] = defaultdict(float)
         self.written_off: defaultdict[str, float] = defaultdict(float)
         self.unmet_rial = 0.0  # finance demand left unmet this month
+        self._arrivals: tuple[int, np.ndarray] | None = None  # this month's order of grant applications
         # cumulative flows in dollars at the month's rate: grants, equity, subsidies
         self.usd: defaultdict[str, float] = defaultdict(float)
         self.issuance_subsidy_share = 0.0  # sukuk lever: share of issuance costs the government pays...
@@ -98,6 +101,7 @@ class Finance:
         self.programme_provinces[np.argsort(-PROVINCE_WEIGHTS)[: int(p.sukuk_programme_provinces)]] = True
         self.equity_left_rial = p.equity_market_capacity_rial * scale
         self.start_month(environment, month=0)
+        self.capacity = dict.fromkeys(self.capacity, 0.0)  # month 0 funds nothing: nothing to keep for month 1
         # month 0: active units hold their cash buffer, drawn from their owners
         active = np.flatnonzero(firms.status == ACTIVE)
         firms.cash[active] = p.cash_buffer_months * firms.output_usd[active] * self.rate
@@ -107,13 +111,19 @@ class Finance:
     def start_month(self, environment, month: int) -> None:
         p, k = self.p, self.scale
         self.month = month
-        self.rate = environment.rial_per_usd
+        last_rate, self.rate = getattr(self, "rate", environment.rial_per_usd), environment.rial_per_usd
         prices = environment.price_level * p.initial_rial_per_usd  # capacities are indexed to prices
+        # what last month left (_queue): the government's budgets (in dollars) keep what they did not
+        # spend; a lender's month overdrawn by its marginal request lends that much less this month
+        kept = {
+            source: left / last_rate * self.rate if source in BUDGETS else min(left, 0.0)
+            for source, left in getattr(self, "capacity", {}).items()
+        }
         self.capacity = {
-            "bank": p.bank_lending_capacity_usd * prices * k,
-            "subsidised": p.subsidised_credit_usd * self.rate * k,
-            "sukuk": p.sukuk_programme_capacity_usd * prices * k,
-            "grant": p.grant_budget_usd * self.rate * k,
+            "bank": p.bank_lending_capacity_usd * prices * k + kept.get("bank", 0.0),
+            "subsidised": p.subsidised_credit_usd * self.rate * k + kept.get("subsidised", 0.0),
+            "sukuk": p.sukuk_programme_capacity_usd * prices * k + kept.get("sukuk", 0.0),
+            "grant": p.grant_budget_usd * self.rate * k + kept.get("grant", 0.0),
         }
         if month % 12 == 1:
             self.equity_left_rial = p.equity_market_capacity_rial * environment.price_level * k
@@ -145,7 +155,7 @@ class Finance:
         """Needs that own cash does not cover: grants, sukuk, credit; returns the share funded."""
         p = self.p
         left = need - own
-        grant = self._prefix(left, left > 0, "grant", order=np.argsort(-left, kind="stable"))
+        grant = self._queue(left, left > 0, "grant", self._arrival_order(firms, rows), purpose, divisible)
         left -= grant
         assets = self.collateral(firms, rows)
         sukuk, issue_costs, subsidy = self._sukuk(firms, rows, left, purpose, assets)
@@ -154,9 +164,9 @@ class Finance:
         cover = np.divide(room, left, out=np.full(len(rows), np.inf), where=left > 0)
         order = np.argsort(-cover, kind="stable")
         fits = (left <= room) | divisible
-        subsidised = self._prefix(np.minimum(left, room), fits & (left > 0), "subsidised", order)
+        subsidised = self._queue(np.minimum(left, room), fits & (left > 0), "subsidised", order, purpose, divisible)
         left_b, room_b = left - subsidised, room - subsidised
-        bank = self._prefix(np.minimum(left_b, room_b), fits & (left_b > 0), "bank", order)
+        bank = self._queue(np.minimum(left_b, room_b), fits & (left_b > 0), "bank", order, purpose, divisible)
         left = left_b - bank
 
         funded = np.ones(len(rows), bool) if divisible else left <= 1e-9 * np.maximum(need, 1.0)
@@ -167,14 +177,37 @@ class Finance:
         self.unmet_rial += float((need * (1.0 - share)).sum())
         return share
 
-    def _prefix(self, amount: np.ndarray, eligible: np.ndarray, source: str, order: np.ndarray) -> np.ndarray:
-        """Serve eligible amounts in `order` until the source's capacity this month is used
-        (a prefix of the queue: the first request that does not fit ends it)."""
+    def _queue(
+        self, amount: np.ndarray, eligible: np.ndarray, source: str, order: np.ndarray, purpose: str, divisible: bool
+    ) -> np.ndarray:
+        """Serve eligible amounts in `order` while the source's capacity this month lasts. The
+        first request that does not fit (the marginal one) gets what is left if it is divisible.
+        A lumpy one waits for a government budget (grants, the subsidised line: what is not spent
+        is kept for the next months, so spending never exceeds the budget); a lender (banks, the
+        sukuk programme) serves it and lends that much less the next month (start_month). Either
+        way, over the months a source serves its capacity whenever demand exceeds it, however
+        lumpy the requests are against the capacity of a sampled population (ODD 7.12)."""
         out = np.zeros(len(amount))
         idx = order[eligible[order]]
-        served = idx[np.cumsum(amount[idx]) <= self.capacity[source]]
-        out[served] = amount[served]
+        cumulative = np.cumsum(amount[idx])
+        capacity = self.capacity[source]
+        fitting = int(np.searchsorted(cumulative, capacity, side="right"))  # amounts > 0: a prefix fits
+        out[idx[:fitting]] = amount[idx[:fitting]]
+        left = capacity - (cumulative[fitting - 1] if fitting else 0.0)
+        if fitting < len(idx) and left > 0:
+            marginal = idx[fitting]
+            if divisible:
+                out[marginal] = left
+            elif source not in BUDGETS:
+                out[marginal] = amount[marginal]
         return out
+
+    def _arrival_order(self, firms: FirmState, rows: np.ndarray) -> np.ndarray:
+        """Grants go first come, first served: applications arrive in a random order, one uniform
+        per unit and month (the same unit has the same place whatever the policy)."""
+        if self._arrivals is None or self._arrivals[0] != self.month or len(self._arrivals[1]) < firms.n:
+            self._arrivals = (self.month, self.streams.draw("rationing", self.month).random(firms.n))
+        return np.argsort(self._arrivals[1][rows])
 
     def _sukuk(self, firms: FirmState, rows: np.ndarray, left: np.ndarray, purpose: str, assets: np.ndarray):
         """Pooled sukuk requests: (amount, issuance cost the firm bears, cost the government's
@@ -200,7 +233,7 @@ class Finance:
         subsidy_share = self.issuance_subsidy_share if self.subsidy_left_rial > 0 else 0.0
         viable = (size > 0) & (fixed * (1.0 - subsidy_share) <= p.sukuk_max_cost_share * issue)
         order = np.argsort(-size, kind="stable")
-        placed = self._prefix(issue, viable, "sukuk", order) > 0
+        placed = self._queue(issue, viable, "sukuk", order, purpose, divisible=False) > 0
         amount = np.where(placed[which], amount, 0.0)
         share_of_pool = np.divide(amount, size[which], out=np.zeros(len(rows)), where=size[which] > 0)
         costs = np.where(placed[which], amount * p.sukuk_issuance_cost_share + fixed * share_of_pool, 0.0)

@@ -20,6 +20,14 @@ Trust = consortium_trust + recognition_trust_gain * legal recognition drives the
 dynamics: clusters form consortia (rate x trust), interested SMEs join (rate x trust),
 members leave and consortia fail (rates x (1 - trust)); a consortium below the minimum
 membership dissolves. Only active SMEs are members.
+
+Consortia are not sampled (like clusters and parks): the real number of consortia exists at any
+`scale`, formed at the real rate per cluster, each with its real membership. A sampled
+population (scale < 1) holds a share `scale` of their members as firms; the members outside the
+sample are a count per consortium (`outside`), which joins, leaves and ages like the sampled
+members (binomial and Poisson draws of their own stream), so that the number of consortia, their
+sizes, the pooled costs and dissolution are those of the full population, and the expected number
+of members is `scale` times the real one. At scale 1 `outside` is always 0.
 """
 
 from __future__ import annotations
@@ -95,7 +103,8 @@ class Consortia:
         self.cluster = np.zeros(0, np.int32)
         self.founded = np.zeros(0, np.int32)
         self.active = np.zeros(0, bool)
-        self.members = np.zeros(0, np.int64)  # active members per consortium, refreshed monthly
+        self.members = np.zeros(0, np.int64)  # active members in the sample per consortium, refreshed monthly
+        self.outside = np.zeros(0, np.int64)  # members outside a sampled population (0 at scale 1)
         self.mean_standards = np.zeros(0)
         self.supported = np.zeros(0, bool)  # lever hook: the government pays coordination, failure falls
 
@@ -112,18 +121,25 @@ class Consortia:
     def trust(p: Parameters) -> float:
         return min(p.consortium_trust + p.recognition_trust_gain * p.consortium_legal_recognition, 1.0)
 
+    @property
+    def size(self) -> np.ndarray:
+        """Real members per consortium: in the sample and outside it."""
+        return self.members + self.outside
+
     @classmethod
-    def build(cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator) -> Consortia:
+    def build(
+        cls, firms: FirmState, p: Parameters, scale: float, rng: np.random.Generator, outside: np.random.Generator
+    ) -> Consortia:
         """The month-0 consortia, in clusters drawn in proportion to their active SMEs; members
         are chosen among the cluster's active SMEs with the most foreign appeal (Gumbel noise
         makes the choice random but appeal-weighted)."""
         self = cls()
         eligible = _eligible(firms)
         per_cluster = np.bincount(firms.cluster_id[eligible], minlength=N_CLUSTERS).astype(float)
-        n = round(p.initial_consortia * scale)
+        n = round(p.initial_consortia)
         if n and per_cluster.sum() > 0:
             clusters = rng.choice(N_CLUSTERS, size=n, p=per_cluster / per_cluster.sum())
-            self._form(firms, p, np.sort(clusters), 0, rng, eligible)
+            self._form(firms, p, np.sort(clusters), 0, rng, eligible, scale, outside)
         self.refresh(firms)
         return self
 
@@ -135,8 +151,13 @@ class Consortia:
         month: int,
         rng: np.random.Generator,
         eligible: np.ndarray,
+        scale: float,
+        outside: np.random.Generator,
     ) -> int:
-        """Found one consortium in each given cluster (a loop over the few new consortia, not firms)."""
+        """Found one consortium in each given cluster (a loop over the few new consortia, not firms).
+        Its real size is drawn as at full scale, at most the cluster's free eligible SMEs (real: the
+        sample's divided by `scale`); in a sampled population each member is in the sample with
+        probability `scale`, the others are counted in `outside`."""
         free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
         forming = np.zeros(N_CLUSTERS, bool)
         forming[clusters] = True
@@ -158,24 +179,31 @@ class Consortia:
         taken = np.zeros(N_CLUSTERS, np.int64)  # several consortia may form in one cluster
         for cluster, lo, hi, size in zip(clusters, starts, stops, sizes, strict=True):
             lo = lo + taken[cluster]
-            if hi - lo < p.consortium_min_members:
+            if hi - lo < p.consortium_min_members * scale:
                 continue
-            members = free[lo : min(lo + size, hi)]
+            real = min(size, int((hi - lo) / scale))
+            in_sample = real if scale == 1.0 else min(int(outside.binomial(real, scale)), hi - lo)
+            members = free[lo : lo + in_sample]
             taken[cluster] += len(members)
             firms.consortium_id[members] = len(self.cluster)
             self.cluster = np.append(self.cluster, np.int32(cluster))
             self.founded = np.append(self.founded, np.int32(month))
             self.active = np.append(self.active, True)
+            self.outside = np.append(self.outside, np.int64(real - len(members)))
             formed += 1
         return formed
 
     def refresh(self, firms: FirmState) -> None:
-        """Recount active members and their mean standards per consortium."""
+        """Recount active members and their mean standards per consortium (members outside the
+        sample count with the mean standards of all members in it)."""
         member = np.flatnonzero(firms.consortium_id >= 0)
         ids = firms.consortium_id[member]
         self.members = np.bincount(ids, minlength=len(self.cluster))
         total = np.bincount(ids, weights=firms.standards[member], minlength=len(self.cluster))
-        self.mean_standards = np.divide(total, self.members, out=np.zeros(len(self.cluster)), where=self.members > 0)
+        if self.outside.any():
+            total = total + self.outside * (firms.standards[member].mean() if len(member) else 0.0)
+        size = self.size
+        self.mean_standards = np.divide(total, size, out=np.zeros(len(self.cluster)), where=size > 0)
 
     def terms(self, firms: FirmState, p: Parameters, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cost factor, foreign-appeal factor) of the given units: 1 unless members."""
@@ -183,7 +211,7 @@ class Consortia:
         cid = firms.consortium_id[rows]
         pos = np.flatnonzero(cid >= 0)
         coordination = np.where(self._is_supported()[cid[pos]], 0.0, p.consortium_coordination_cost_share)
-        cost[pos] = 1.0 / np.maximum(self.members[cid[pos]], 1) + coordination
+        cost[pos] = 1.0 / np.maximum(self.size[cid[pos]], 1) + coordination
         appeal[pos] = 1.0 + p.consortium_knowledge_gain
         return cost, appeal
 
@@ -204,6 +232,7 @@ class Consortia:
         rng: np.random.Generator,
         interested: np.ndarray,
         development: np.ndarray,
+        outside: np.random.Generator,
     ) -> dict[str, int]:
         """One month: members who stopped being active SMEs drop out, some leave, weak or
         failing consortia dissolve, clusters found new ones, interested SMEs join.
@@ -213,22 +242,30 @@ class Consortia:
         trust = self.trust(p)
         eligible = _eligible(firms)
         members = np.flatnonzero(firms.consortium_id >= 0)
-        leaving = members[~eligible[members] | (rng.random(len(members)) < p.consortium_leave_rate * (1.0 - trust))]
+        leave_rate = p.consortium_leave_rate * (1.0 - trust)
+        no_longer = ~eligible[members]
+        leaving = members[no_longer | (rng.random(len(members)) < leave_rate)]
+        if scale < 1.0 and len(members):  # members outside the sample leave at the sampled members' rates
+            lapsing = np.count_nonzero(no_longer) / len(members)
+            self.outside -= outside.binomial(self.outside, lapsing + (1.0 - lapsing) * leave_rate)
         firms.consortium_id[leaving] = NO_GROUP
         self.refresh(firms)
 
         support = 1.0 - p.consortium_support_failure_cut * self._is_supported()
         fail = rng.random(len(self.cluster)) < p.consortium_failure_rate * (1.0 - trust) * support
-        dissolving = self.active & (fail | (self.members < p.consortium_min_members))
+        dissolving = self.active & (fail | (self.size < p.consortium_min_members))
         self.active &= ~dissolving
+        self.outside[dissolving] = 0
         if dissolving.any():
             member = np.flatnonzero(firms.consortium_id >= 0)
             firms.consortium_id[member[dissolving[firms.consortium_id[member]]]] = NO_GROUP
 
-        forming = rng.random(N_CLUSTERS) < p.consortium_formation_rate * trust * scale * (1.0 + development)
-        formed = self._form(firms, p, np.flatnonzero(forming), month, rng, eligible) if forming.any() else 0
+        forming = rng.random(N_CLUSTERS) < p.consortium_formation_rate * trust * (1.0 + development)
+        formed = (
+            self._form(firms, p, np.flatnonzero(forming), month, rng, eligible, scale, outside) if forming.any() else 0
+        )
 
-        joined = self._join(firms, p, trust, rng, interested & eligible, leaving)
+        joined = self._join(firms, p, trust, rng, interested & eligible, leaving, scale, outside)
         self.refresh(firms)
         return {
             "consortia_formed": formed,
@@ -245,17 +282,25 @@ class Consortia:
         rng: np.random.Generator,
         interested: np.ndarray,
         left: np.ndarray,
+        scale: float,
+        outside: np.random.Generator,
     ) -> int:
         """Interested (eligible) non-members join their cluster's newest active consortium; a
-        member who just left does not rejoin in the same month."""
+        member who just left does not rejoin in the same month. In a sampled population, each
+        interested candidate stands for (1 - scale) / scale interested SMEs outside the sample, who
+        join the same consortium at the same rate. Returns the members who joined in the sample."""
         newest = np.full(N_CLUSTERS, -1, np.int64)
         open_ids = np.flatnonzero(self.active)
         np.maximum.at(newest, self.cluster[open_ids], open_ids)
         interested[left] = False
         candidates = np.flatnonzero(interested & (firms.consortium_id == NO_GROUP))
         target = newest[firms.cluster_id[candidates]]
-        joining = (target >= 0) & (rng.random(len(candidates)) < p.consortium_join_rate * trust)
+        rate = p.consortium_join_rate * trust
+        joining = (target >= 0) & (rng.random(len(candidates)) < rate)
         firms.consortium_id[candidates[joining]] = target[joining]
+        if scale < 1.0:
+            open_candidates = np.bincount(target[target >= 0], minlength=len(self.cluster))
+            self.outside += outside.poisson(open_candidates * (1.0 - scale) / scale * rate)
         return int(joining.sum())
 
 

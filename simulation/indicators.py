@@ -97,7 +97,7 @@ def compute(model) -> dict[str, float]:
         "exports_usd": exports,
         "export_share": exports / sme_output if sme_output > 0 else 0.0,
         "exporters": np.count_nonzero(sme_exporting) * k,
-        "consortia": len(model.consortia) * k,
+        "consortia": len(model.consortia),  # not sampled: the real number at any scale
         "policy_spend_usd": model.levers.total_spent_usd * k,
         "industrial_units": by_status[ACTIVE] + by_status[IDLE],
         "smes": sme_units[[ACTIVE, IDLE]].sum(),

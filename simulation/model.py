@@ -133,7 +133,7 @@ class SMEModel(mesa.Model):
         self.environment = Environment(p, self.streams, len(SECTOR_NAMES))
         self._build_groups_and_markets(output_per_worker)
         self.hazards = lifecycle.Hazards.calibrate(self.firms, p)
-        self.finance = Finance(self.firms, p, self.scale, self.environment)
+        self.finance = Finance(self.firms, p, self.scale, self.environment, self.streams)
         self.levers = Levers(self.policy, p, self.scale, self.streams)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.firm_agents: list[Firm] = []
@@ -151,7 +151,9 @@ class SMEModel(mesa.Model):
         p, firms = self.params, self.firms
         self.clusters = Clusters(firms)
         self.supply_chain = SupplyChain.build(firms, p, self.streams.draw("supply_chain"))
-        self.consortia = Consortia.build(firms, p, self.scale, self.streams.draw("groups"))
+        self.consortia = Consortia.build(
+            firms, p, self.scale, self.streams.draw("groups"), self.streams.draw("groups_outside_sample")
+        )
         buyer_labour = self.supply_chain.labour_demand(firms)
         self.trade, export_labour = Trade.calibrate(
             firms, p, output_per_worker, self.scale, self.environment.market_access(), self.consortia, buyer_labour
@@ -207,6 +209,7 @@ class SMEModel(mesa.Model):
                 self.streams.draw("groups", month),
                 consortium_interest,
                 self.clusters.development,
+                self.streams.draw("groups_outside_sample", month),
             )
         )
         for name, value in flows.items():

@@ -6,9 +6,10 @@ input whoever builds it (a scenario file, a sweep, a notebook). `LEVERS` describ
 setting: default, kind, allowed values, unit, meaning and source. Budgets are USD a year;
 a month may spend what the budget has accrued so far (budget x months / 12) and not yet
 spent, so spending never exceeds the budget. At scale < 1 budgets shrink with the sample
-and spending is reported at national scale; clusters and parks are not sampled (all 310 and
-966 exist at any scale, with fewer units each), so a cluster project or a park upgrade costs
-`scale` times its cost in a sampled run and the number of projects is the national one. A
+and spending is reported at national scale; clusters, parks and consortia are not sampled (all
+310 clusters, 966 parks and the real consortia exist at any scale, with fewer units each in the
+sample), so supporting one costs `scale` times its cost in a sampled run and the number
+supported is the national one. A
 lever at zero budget (and its switches at their defaults) changes nothing.
 
 Targeting picks the beneficiaries among the eligible units:
@@ -427,14 +428,15 @@ class Levers:
     def _support_consortia(self, model, month: int) -> None:
         """Supported consortia (the oldest first) cost a twelfth of their yearly cost each month."""
         s, consortia = self.policy["consortia"], model.consortia
-        n = self._affordable("consortia", month, s["cost_per_beneficiary_usd"] / 12.0)
+        unit_cost = s["cost_per_beneficiary_usd"] * self.scale / 12.0  # consortia are not sampled (module docstring)
+        n = self._affordable("consortia", month, unit_cost)
         consortia.supported = np.zeros(len(consortia.cluster), bool)
         if n == 0:
             return
         live = np.flatnonzero(consortia.active)
         chosen = live[_group_targets(s, consortia.cluster[live])][:n]
         consortia.supported[chosen] = True
-        self._charge("consortia", len(chosen), s["cost_per_beneficiary_usd"] / 12.0)
+        self._charge("consortia", len(chosen), unit_cost)
 
     def _rural_zones(self, model, month: int) -> list[slice]:
         """Fund zones now (in provinces by population, or among the listed ones); open those due."""

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from experiments.analysis.scale_check import format_scale_check, scale_check
 from experiments.analysis.validation import DEFAULT_SEED, MIN_MONTHS, format_report, stylised_facts
 from experiments.errors import FlagError, from_flag
 from experiments.files import RESULTS_DIR, write_csv_atomically
@@ -17,7 +18,15 @@ from simulation.errors import InputError
 
 __all__ = ["add_commands", "list_scenarios", "run"]
 
-VALIDATE_DESCRIPTION = "Stylised facts of industrial dynamics and trade: the baseline beside the literature."
+VALIDATE_DESCRIPTION = (
+    "Stylised facts of industrial dynamics and trade: the baseline beside the literature. With "
+    "--scale-check: whether policies' paired effects (and the baseline's level) at small scales "
+    "equal those at the reference scale."
+)
+CHECK_POLICIES, CHECK_SCALES, CHECK_SEEDS, CHECK_MONTHS = "ministry_plan", "0.05,0.1,0.3", 12, 48  # --scale-check
+FACTS_MONTHS = 72
+SCALE_CHECK_ONLY = ("policies", "scales", "seeds", "reference_scale", "workers")  # flags of --scale-check
+FACTS_ONLY = ("seed", "scale")  # flags of the stylised facts
 
 
 def run(
@@ -66,10 +75,41 @@ def add_commands(commands) -> None:
     validate = commands.add_parser(
         "validate", help="the stylised facts of the baseline beside the literature", description=VALIDATE_DESCRIPTION
     )
-    validate.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    validate.add_argument("--scale", type=float, default=1.0, help="share of the real population simulated (default 1)")
-    validate.add_argument("--months", type=int, default=72, help=f"horizon, >= {MIN_MONTHS} (default 72)")
-    validate.add_argument("--out", type=Path, help="directory for stylised_facts.csv")
+    validate.add_argument("--seed", type=int, metavar="N", help=f"root seed (default {DEFAULT_SEED})")
+    validate.add_argument("--scale", type=float, metavar="S", help="share of the real population simulated (default 1)")
+    validate.add_argument(
+        "--months",
+        type=int,
+        metavar="M",
+        help=f"horizon: >= {MIN_MONTHS} for the stylised facts (default {FACTS_MONTHS}); "
+        f"with --scale-check, in [1, 600] (default {CHECK_MONTHS})",
+    )
+    validate.add_argument(
+        "--out", type=Path, metavar="DIR", help="directory for stylised_facts.csv (or scale_check.csv)"
+    )
+    check = validate.add_argument_group("scale check (--scale-check)")
+    check.add_argument(
+        "--scale-check",
+        action="store_true",
+        help="instead of the stylised facts: does each policy's paired effect at the small scales equal "
+        "its effect at the reference scale? (docs/guide-scenarios.md, 'Scale check')",
+    )
+    check.add_argument(
+        "--policies",
+        metavar="NAMES",
+        help=f"comma-separated shipped scenario names or paths (default {CHECK_POLICIES})",
+    )
+    check.add_argument("--scales", metavar="S,S,...", help=f"the small scales, in (0, 1] (default {CHECK_SCALES})")
+    check.add_argument(
+        "--reference-scale",
+        type=float,
+        metavar="S",
+        help="the scale the others are compared with, in (0, 1] (default 1)",
+    )
+    check.add_argument("--seeds", type=int, metavar="N", help=f"paired seeds per scale, >= 2 (default {CHECK_SEEDS})")
+    check.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes (default: one per core; 0: in this process)"
+    )
     validate.set_defaults(handler=lambda args, argv: _validate(args))
 
     demo = commands.add_parser(
@@ -117,21 +157,78 @@ def _demo(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def _validate(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise FlagError("--out", f"must be a directory, got the file {args.out}")
+    wrong = FACTS_ONLY if args.scale_check else SCALE_CHECK_ONLY
+    for name in wrong:
+        if getattr(args, name) is not None:
+            other = "is for the stylised facts, not --scale-check" if args.scale_check else "needs --scale-check"
+            hint = " (use --scales)" if name == "scale" else ""
+            raise FlagError(_flag(name), f"{other}{hint}")
+    return _scale_check(args) if args.scale_check else _stylised_facts(args)
+
+
+def _stylised_facts(args: argparse.Namespace) -> int:
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    scale = 1.0 if args.scale is None else args.scale
+    months = FACTS_MONTHS if args.months is None else args.months
     started = time.perf_counter()
     try:
-        frame = stylised_facts(seed=args.seed, scale=args.scale, months=args.months, progress=True)
+        frame = stylised_facts(seed=seed, scale=scale, months=months, progress=True)
     except InputError as error:  # the arguments, or the model's refusal (a scale that samples too few units)
         raise from_flag(InputError(f"--{error.key}", error.message)) from None
     print(
-        f"Stylised facts: baseline, seed {args.seed}, scale {args.scale}, {args.months} months "
+        f"Stylised facts: baseline, seed {seed}, scale {scale}, {months} months "
         f"({time.perf_counter() - started:.1f} s)\n"
     )
     print(format_report(frame))
     if args.out is not None:
         path = args.out / "stylised_facts.csv"
+        write_csv_atomically(frame, path, index=False)
+        print(f"\nwritten to {path}")
+    return 0
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise FlagError("--policies", f"must be comma-separated scenario names or paths, got {text!r}")
+    return names
+
+
+def _scales(text: str) -> list[float]:
+    scales = []
+    for part in text.split(","):
+        try:
+            scales.append(float(part))
+        except ValueError:
+            raise FlagError("--scales", f"must be comma-separated numbers in (0, 1], got {text!r}") from None
+    return scales
+
+
+def _scale_check(args: argparse.Namespace) -> int:
+    months = CHECK_MONTHS if args.months is None else args.months
+    seeds = CHECK_SEEDS if args.seeds is None else args.seeds
+    reference = 1.0 if args.reference_scale is None else args.reference_scale
+    policies = _names(CHECK_POLICIES if args.policies is None else args.policies)
+    scales = _scales(CHECK_SCALES if args.scales is None else args.scales)
+    started = time.perf_counter()
+    try:
+        frame = scale_check(policies, scales, seeds, months, reference, args.workers, progress=True)
+    except InputError as error:  # the arguments by name (scales, seeds, ...): the flags
+        raise FlagError(_flag(error.key), error.message) from None
+    print(
+        f"Scale check: {', '.join(policies)} against baseline, scales {', '.join(f'{s:g}' for s in scales)} "
+        f"against {reference:g}, {seeds} paired seeds, {months} months ({time.perf_counter() - started:.1f} s)\n"
+    )
+    print(format_scale_check(frame))
+    if args.out is not None:
+        path = args.out / "scale_check.csv"
         write_csv_atomically(frame, path, index=False)
         print(f"\nwritten to {path}")
     return 0
