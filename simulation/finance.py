@@ -100,6 +100,8 @@ class Finance:
         self.programme_provinces = np.zeros(len(PROVINCE_WEIGHTS), bool)
         self.programme_provinces[np.argsort(-PROVINCE_WEIGHTS)[: int(p.sukuk_programme_provinces)]] = True
         self.equity_left_rial = p.equity_market_capacity_rial * scale
+        self.capacity: dict[str, float] = {}  # what each source can still fund this month, rials
+        self.rate = environment.rial_per_usd
         self.start_month(environment, month=0)
         self.capacity = dict.fromkeys(self.capacity, 0.0)  # month 0 funds nothing: nothing to keep for month 1
         # month 0: active units hold their cash buffer, drawn from their owners
@@ -111,13 +113,13 @@ class Finance:
     def start_month(self, environment, month: int) -> None:
         p, k = self.p, self.scale
         self.month = month
-        last_rate, self.rate = getattr(self, "rate", environment.rial_per_usd), environment.rial_per_usd
+        last_rate, self.rate = self.rate, environment.rial_per_usd
         prices = environment.price_level * p.initial_rial_per_usd  # capacities are indexed to prices
         # what last month left (_queue): the government's budgets (in dollars) keep what they did not
         # spend; a lender's month overdrawn by its marginal request lends that much less this month
         kept = {
             source: left / last_rate * self.rate if source in BUDGETS else min(left, 0.0)
-            for source, left in getattr(self, "capacity", {}).items()
+            for source, left in self.capacity.items()
         }
         self.capacity = {
             "bank": p.bank_lending_capacity_usd * prices * k + kept.get("bank", 0.0),
