@@ -41,11 +41,12 @@ from collections import defaultdict
 import numpy as np
 
 from .geography import PROVINCE_WEIGHTS
+from .groups import N_CLUSTERS
 from .parameters import Parameters
 from .randomness import Streams
-from .state import ACTIVE, UNDER_CONSTRUCTION, FirmState
+from .state import ACTIVE, IDLE, UNDER_CONSTRUCTION, FirmState
 
-__all__ = ["BUDGETS", "DEBTS", "LISTING_MIN_AGE_MONTHS", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
+__all__ = ["BUDGETS", "DEBTS", "LISTING_MIN_AGE_MONTHS", "NEEDS", "SOURCES", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
 
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
@@ -55,6 +56,8 @@ SUKUK_FOR = {
     "export": "murabaha_debt",
     "investment": "ijara_debt",
 }
+NEEDS = ("revival", "completion", "export", "investment")  # funded in this order within a month
+SOURCES = ("grant", "subsidised", "bank", "sukuk")
 BUDGETS = ("grant", "subsidised")  # the government's: unspent capacity is kept; the others' is a monthly flow
 LISTING_MIN_AGE_MONTHS = 36  # a track record of three years of accounts (assumption)
 
@@ -80,8 +83,9 @@ class Ledger:
 
 
 class Finance:
-    def __init__(self, firms: FirmState, p: Parameters, scale: float, environment, streams: Streams):
+    def __init__(self, firms: FirmState, p: Parameters, scale: float, environment, streams: Streams, consortia=None):
         self.p, self.scale, self.streams = p, scale, streams
+        self.consortia = consortia  # groups.Consortia: pools, and their members outside a sample
         self.ledger = Ledger()
         # by debt column: new debt (capitalised interest included), repayments, write-offs
         self.issued: defaultdict[str, float] = defaultdict(float)
@@ -115,12 +119,9 @@ class Finance:
         self.month = month
         last_rate, self.rate = self.rate, environment.rial_per_usd
         prices = environment.price_level * p.initial_rial_per_usd  # capacities are indexed to prices
-        # what last month left (_queue): the government's budgets (in dollars) keep what they did not
-        # spend; a lender's month overdrawn by its marginal request lends that much less this month
-        kept = {
-            source: left / last_rate * self.rate if source in BUDGETS else min(left, 0.0)
-            for source, left in self.capacity.items()
-        }
+        # the government's budgets (in dollars) keep what they did not spend; a lender's month is a flow
+        kept = {source: left / last_rate * self.rate for source, left in self.capacity.items() if source in BUDGETS}
+        self.closed: set[str] = set()  # sources whose queue ended at a marginal request this month
         self.capacity = {
             "bank": p.bank_lending_capacity_usd * prices * k + kept.get("bank", 0.0),
             "subsidised": p.subsidised_credit_usd * self.rate * k + kept.get("subsidised", 0.0),
@@ -183,13 +184,16 @@ class Finance:
         self, amount: np.ndarray, eligible: np.ndarray, source: str, order: np.ndarray, purpose: str, divisible: bool
     ) -> np.ndarray:
         """Serve eligible amounts in `order` while the source's capacity this month lasts. The
-        first request that does not fit (the marginal one) gets what is left if it is divisible.
-        A lumpy one waits for a government budget (grants, the subsidised line: what is not spent
-        is kept for the next months, so spending never exceeds the budget); a lender (banks, the
-        sukuk programme) serves it and lends that much less the next month (start_month). Either
-        way, over the months a source serves its capacity whenever demand exceeds it, however
-        lumpy the requests are against the capacity of a sampled population (ODD 7.12)."""
+        first request that does not fit (the marginal one) gets what is left if it is divisible. A
+        lumpy one ends the source's queue for the month (later needs get nothing from it either):
+        a lender (banks, the sukuk programme) serves it with probability (what is left) / (its
+        amount), so that a month lends its capacity in expectation; a government budget (grants,
+        the subsidised line) keeps what is left for the next months (start_month), so spending
+        never exceeds the budget. So a source serves its capacity whenever demand exceeds it,
+        however lumpy the requests are against the capacity of a sampled population (ODD 7.12)."""
         out = np.zeros(len(amount))
+        if source in self.closed:
+            return out
         idx = order[eligible[order]]
         cumulative = np.cumsum(amount[idx])
         capacity = self.capacity[source]
@@ -200,9 +204,15 @@ class Finance:
             marginal = idx[fitting]
             if divisible:
                 out[marginal] = left
-            elif source not in BUDGETS:
-                out[marginal] = amount[marginal]
+            else:
+                self.closed.add(source)
+                if source not in BUDGETS and self._uniform(source, purpose) * amount[marginal] < left:
+                    out[marginal] = amount[marginal]
         return out
+
+    def _uniform(self, source: str, purpose: str) -> float:
+        """The draw deciding a lender's marginal request for a need this month (common random numbers)."""
+        return float(self.streams.draw("rationing", self.month, NEEDS.index(purpose), SOURCES.index(source)).random())
 
     def _arrival_order(self, firms: FirmState, rows: np.ndarray) -> np.ndarray:
         """Grants go first come, first served: applications arrive in a random order, one uniform
@@ -229,15 +239,26 @@ class Finance:
         keys, inverse = np.unique(pool, return_inverse=True)
         which = np.zeros(len(rows), np.int64)
         which[asking] = inverse
-        size = np.bincount(which, weights=amount, minlength=len(keys))
-        fixed = p.sukuk_fixed_issuance_cost_usd * self.rate * self.scale  # a sampled pool is `scale` times smaller
-        issue = size * (1.0 + p.sukuk_issuance_cost_share) + fixed
+        size = np.bincount(which, weights=amount, minlength=len(keys))  # the pools' requests in the sample
+        real = (
+            size
+            if self.scale == 1.0
+            else size + self._outside_requests(firms, rows[asking], amount[asking], keys, purpose)
+        )
+        fixed = p.sukuk_fixed_issuance_cost_usd * self.rate
         subsidy_share = self.issuance_subsidy_share if self.subsidy_left_rial > 0 else 0.0
-        viable = (size > 0) & (fixed * (1.0 - subsidy_share) <= p.sukuk_max_cost_share * issue)
-        order = np.argsort(-size, kind="stable")
+        viable = (size > 0) & (
+            fixed * (1.0 - subsidy_share)
+            <= p.sukuk_max_cost_share * (real * (1.0 + p.sukuk_issuance_cost_share) + fixed)
+        )
+        # the sample's part of each issue: its requests and its share of the fixed cost
+        issue = size * (1.0 + p.sukuk_issuance_cost_share) + fixed * np.divide(
+            size, real, out=np.zeros(len(keys)), where=real > 0
+        )
+        order = np.argsort(-real, kind="stable")
         placed = self._queue(issue, viable, "sukuk", order, purpose, divisible=False) > 0
         amount = np.where(placed[which], amount, 0.0)
-        share_of_pool = np.divide(amount, size[which], out=np.zeros(len(rows)), where=size[which] > 0)
+        share_of_pool = np.divide(amount, real[which], out=np.zeros(len(rows)), where=real[which] > 0)
         costs = np.where(placed[which], amount * p.sukuk_issuance_cost_share + fixed * share_of_pool, 0.0)
         if purpose == "investment":
             amount = np.clip(np.minimum(amount + costs, leasable) - costs, 0.0, None)
@@ -246,6 +267,30 @@ class Finance:
         total = costs.sum()
         paid = min(subsidy_share * total, self.subsidy_left_rial) / total if total > 0 else 0.0
         return amount, costs * (1.0 - paid), costs * paid
+
+    def _outside_requests(
+        self, firms: FirmState, asking: np.ndarray, amount: np.ndarray, keys: np.ndarray, purpose: str
+    ) -> np.ndarray:
+        """A sampled population's pools hold a `scale` share of the real pools' requests; the others
+        (rials, per pool of `keys`) are drawn, so that a pool is viable as its real counterpart is.
+        Requests arrive independently, so those outside the sample are independent of those in it: a
+        cluster's are Poisson with its share of the national requests outside the sample (its
+        share of the units that have this need), a consortium's Poisson with its members outside
+        the sample times the members' request rate in the sample; each of the mean amount."""
+        rng = self.streams.draw("finance_outside_sample", self.month, NEEDS.index(purpose))
+        outside = np.zeros(len(keys))
+        in_cluster_pool = keys < 0
+        by_member = firms.consortium_id[asking] >= 0
+        # clusters: units that can have this need (never consortium members for starts), in the programme
+        status = {"completion": UNDER_CONSTRUCTION, "revival": IDLE}.get(purpose, ACTIVE)
+        able = (firms.status == status) & (firms.consortium_id < 0) & self.programme_provinces[firms.province]
+        share = np.bincount(firms.cluster_id[able], minlength=N_CLUSTERS) / max(int(np.count_nonzero(able)), 1)
+        national = np.count_nonzero(~by_member) / self.scale * (1.0 - self.scale)
+        outside[in_cluster_pool] = rng.poisson(national * share[-1 - keys[in_cluster_pool]])
+        if self.consortia is not None and by_member.any():
+            rate = np.count_nonzero(by_member) / max(int(self.consortia.members.sum()), 1)
+            outside[~in_cluster_pool] = rng.poisson(rate * self.consortia.outside[keys[~in_cluster_pool]])
+        return outside * amount.mean()
 
     def _commit(self, firms, rows, funded, own, grant, sukuk, issue_costs, subsidy, subsidised, bank, purpose):
         """Book the funded rows' sources, debts, capacity used and spending."""

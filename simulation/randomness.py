@@ -36,6 +36,7 @@ PURPOSES = {
     "policy": 11,  # levers: order of beneficiaries, clinics' outcomes, zones' places
     "rationing": 12,  # finance: order of grant applications, the marginal request of each source
     "groups_outside_sample": 13,  # consortia: members outside a sampled population (scale < 1)
+    "finance_outside_sample": 14,  # sukuk pools: requests outside a sampled population (scale < 1)
 }
 
 
