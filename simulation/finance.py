@@ -119,14 +119,19 @@ class Finance:
         self.month = month
         last_rate, self.rate = self.rate, environment.rial_per_usd
         prices = environment.price_level * p.initial_rial_per_usd  # capacities are indexed to prices
-        # the government's budgets (in dollars) keep what they did not spend; a lender's month is a flow
-        kept = {source: left / last_rate * self.rate for source, left in self.capacity.items() if source in BUDGETS}
+        # what the sources did not fund last month is kept (in dollars), a lender's up to a year of
+        # capacity; a lender overdrawn by its marginal request (_queue) has that much less
+        kept = {source: left / last_rate * self.rate for source, left in self.capacity.items()}
         self.closed: set[str] = set()  # sources whose queue ended at a marginal request this month
+        monthly = {
+            "bank": p.bank_lending_capacity_usd * prices * k,
+            "subsidised": p.subsidised_credit_usd * self.rate * k,
+            "sukuk": p.sukuk_programme_capacity_usd * prices * k,
+            "grant": p.grant_budget_usd * self.rate * k,
+        }
         self.capacity = {
-            "bank": p.bank_lending_capacity_usd * prices * k + kept.get("bank", 0.0),
-            "subsidised": p.subsidised_credit_usd * self.rate * k + kept.get("subsidised", 0.0),
-            "sukuk": p.sukuk_programme_capacity_usd * prices * k + kept.get("sukuk", 0.0),
-            "grant": p.grant_budget_usd * self.rate * k + kept.get("grant", 0.0),
+            source: flow + (kept.get(source, 0.0) if source in BUDGETS else min(kept.get(source, 0.0), 11.0 * flow))
+            for source, flow in monthly.items()
         }
         if month % 12 == 1:
             self.equity_left_rial = p.equity_market_capacity_rial * environment.price_level * k
@@ -183,14 +188,14 @@ class Finance:
     def _queue(
         self, amount: np.ndarray, eligible: np.ndarray, source: str, order: np.ndarray, purpose: str, divisible: bool
     ) -> np.ndarray:
-        """Serve eligible amounts in `order` while the source's capacity this month lasts. The
-        first request that does not fit (the marginal one) gets what is left if it is divisible. A
-        lumpy one ends the source's queue for the month (later needs get nothing from it either):
-        a lender (banks, the sukuk programme) serves it with probability (what is left) / (its
-        amount), so that a month lends its capacity in expectation; a government budget (grants,
-        the subsidised line) keeps what is left for the next months (start_month), so spending
-        never exceeds the budget. So a source serves its capacity whenever demand exceeds it,
-        however lumpy the requests are against the capacity of a sampled population (ODD 7.12)."""
+        """Serve eligible amounts in `order` while the source's capacity lasts (this month's and what
+        earlier months left, start_month). The first request that does not fit (the marginal one)
+        gets what is left if it is divisible. A lumpy one ends the queue: a lender (banks, the
+        sukuk programme) serves it and lends that much less later; a government budget (grants,
+        the subsidised line) keeps what is left for it and the others next month (later needs of
+        this month get nothing from it either), so spending never exceeds the budget. So over the
+        months a source funds its capacity whenever demand exceeds it, however lumpy the requests
+        and however much demand swings from month to month in a sampled population (ODD 7.12)."""
         out = np.zeros(len(amount))
         if source in self.closed:
             return out
@@ -204,15 +209,11 @@ class Finance:
             marginal = idx[fitting]
             if divisible:
                 out[marginal] = left
-            else:
+            elif source in BUDGETS:
                 self.closed.add(source)
-                if source not in BUDGETS and self._uniform(source, purpose) * amount[marginal] < left:
-                    out[marginal] = amount[marginal]
+            else:
+                out[marginal] = amount[marginal]
         return out
-
-    def _uniform(self, source: str, purpose: str) -> float:
-        """The draw deciding a lender's marginal request for a need this month (common random numbers)."""
-        return float(self.streams.draw("rationing", self.month, NEEDS.index(purpose), SOURCES.index(source)).random())
 
     def _arrival_order(self, firms: FirmState, rows: np.ndarray) -> np.ndarray:
         """Grants go first come, first served: applications arrive in a random order, one uniform

@@ -72,20 +72,21 @@ def test_no_collateral_no_bank_credit():
 
 
 def test_bank_credit_is_capped_by_collateral_and_capacity():
-    """A capacity of 1 m USD serves the first 625k request; the second, marginal one is served with
-    probability 375/625 = 0.6 (one draw per month), so a month lends 1 m in expectation."""
+    """A capacity of 1 m USD serves the first 625k request and, as the marginal request, the second;
+    the overdraft of 250k comes out of the next month, and what a month leaves is kept for the next."""
     p = Parameters(sukuk_programme_capacity_usd=0.0, bank_lending_capacity_usd=1e6)
+    firms, fin = _world(3, p)
     plant = 50.0 * p.capital_per_worker_usd  # 1.25 m USD of fixed assets each
     need = np.array([0.9 * plant, 0.5 * plant, 0.5 * plant])  # the first exceeds 0.7 x collateral
-    lent = []
-    for month in range(1, 301):
-        firms, fin = _world(3, p)
-        fin.start_month(Environment(p, Streams(1), 10), month)
-        share = fin.fund(firms, np.arange(3), need, "revival")
-        assert share[0] == 0.0 and share[1] == 1.0 and share[2] in (0.0, 1.0)
-        assert fin.fund(firms, np.array([0]), np.array([1.0]), "completion").sum() == 0.0  # the queue has ended
-        lent.append(firms.bank_debt.sum() / fin.rate)
-    assert np.mean(lent) == pytest.approx(1e6, rel=0.1)
+    share = fin.fund(firms, np.arange(3), need, "revival")
+    assert share.tolist() == [0.0, 1.0, 1.0]
+    assert firms.bank_debt.sum() == pytest.approx(plant * fin.rate)
+    assert fin.fund(firms, np.array([0]), np.array([1.0]), "completion").sum() == 0.0  # nothing left
+    environment = Environment(p, Streams(1), 10)
+    fin.start_month(environment, month=2)
+    assert fin.capacity["bank"] == pytest.approx(1e6 * fin.rate - (plant - 1e6) * fin.rate)  # 0.75 m
+    fin.start_month(environment, month=3)  # nothing lent in month 2: its 0.75 m is kept
+    assert fin.capacity["bank"] == pytest.approx(1.75e6 * fin.rate)
 
 
 def test_an_ijara_issue_never_exceeds_the_assets_behind_it():
