@@ -46,7 +46,7 @@ from .parameters import Parameters
 from .randomness import Streams
 from .state import ACTIVE, IDLE, UNDER_CONSTRUCTION, FirmState
 
-__all__ = ["BUDGETS", "DEBTS", "LISTING_MIN_AGE_MONTHS", "NEEDS", "SOURCES", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
+__all__ = ["BUDGETS", "DEBTS", "LISTING_MIN_AGE_MONTHS", "NEEDS", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
 
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
@@ -57,7 +57,6 @@ SUKUK_FOR = {
     "investment": "ijara_debt",
 }
 NEEDS = ("revival", "completion", "export", "investment")  # funded in this order within a month
-SOURCES = ("grant", "subsidised", "bank", "sukuk")
 BUDGETS = ("grant", "subsidised")  # the government's: unspent capacity is kept; the others' is a monthly flow
 LISTING_MIN_AGE_MONTHS = 36  # a track record of three years of accounts (assumption)
 

@@ -105,6 +105,7 @@ class Consortia:
         self.active = np.zeros(0, bool)
         self.members = np.zeros(0, np.int64)  # active members in the sample per consortium, refreshed monthly
         self.outside = np.zeros(0, np.int64)  # members outside a sampled population (0 at scale 1)
+        self.outside_standards = np.zeros(0)  # the sum of their standards levels
         self.mean_standards = np.zeros(0)
         self.supported = np.zeros(0, bool)  # lever hook: the government pays coordination, failure falls
 
@@ -184,24 +185,30 @@ class Consortia:
             real = min(size, int((hi - lo) / scale))
             in_sample = real if scale == 1.0 else min(int(outside.binomial(real, scale)), hi - lo)
             members = free[lo : lo + in_sample]
+            # members outside the sample are like those in it: the real consortium is the cluster's
+            # best candidates, of which the sample's best are the sampled part (stand-ins drawn from them)
+            stand_ins = (
+                outside.choice(free[lo : lo + max(in_sample, 1)], real - in_sample) if real > in_sample else free[:0]
+            )
             taken[cluster] += len(members)
             firms.consortium_id[members] = len(self.cluster)
             self.cluster = np.append(self.cluster, np.int32(cluster))
             self.founded = np.append(self.founded, np.int32(month))
             self.active = np.append(self.active, True)
             self.outside = np.append(self.outside, np.int64(real - len(members)))
+            self.outside_standards = np.append(self.outside_standards, firms.standards[stand_ins].sum())
             formed += 1
         return formed
 
     def refresh(self, firms: FirmState) -> None:
-        """Recount active members and their mean standards per consortium (members outside the
-        sample count with the mean standards of all members in it)."""
+        """Recount active members and their mean standards per consortium, members outside the
+        sample included."""
         member = np.flatnonzero(firms.consortium_id >= 0)
         ids = firms.consortium_id[member]
         self.members = np.bincount(ids, minlength=len(self.cluster))
         total = np.bincount(ids, weights=firms.standards[member], minlength=len(self.cluster))
         if self.outside.any():
-            total = total + self.outside * (firms.standards[member].mean() if len(member) else 0.0)
+            total = total + self.outside_standards
         size = self.size
         self.mean_standards = np.divide(total, size, out=np.zeros(len(self.cluster)), where=size > 0)
 
@@ -247,7 +254,11 @@ class Consortia:
         leaving = members[no_longer | (rng.random(len(members)) < leave_rate)]
         if scale < 1.0 and len(members):  # members outside the sample leave at the sampled members' rates
             lapsing = np.count_nonzero(no_longer) / len(members)
-            self.outside -= outside.binomial(self.outside, lapsing + (1.0 - lapsing) * leave_rate)
+            gone = outside.binomial(self.outside, lapsing + (1.0 - lapsing) * leave_rate)
+            self.outside_standards -= self.outside_standards * np.divide(
+                gone, self.outside, out=np.zeros(len(gone)), where=self.outside > 0
+            )
+            self.outside -= gone
         firms.consortium_id[leaving] = NO_GROUP
         self.refresh(firms)
 
@@ -256,6 +267,7 @@ class Consortia:
         dissolving = self.active & (fail | (self.size < p.consortium_min_members))
         self.active &= ~dissolving
         self.outside[dissolving] = 0
+        self.outside_standards[dissolving] = 0.0
         if dissolving.any():
             member = np.flatnonzero(firms.consortium_id >= 0)
             firms.consortium_id[member[dissolving[firms.consortium_id[member]]]] = NO_GROUP
@@ -299,9 +311,27 @@ class Consortia:
         joining = (target >= 0) & (rng.random(len(candidates)) < rate)
         firms.consortium_id[candidates[joining]] = target[joining]
         if scale < 1.0:
-            open_candidates = np.bincount(target[target >= 0], minlength=len(self.cluster))
-            self.outside += outside.poisson(open_candidates * (1.0 - scale) / scale * rate)
+            self._join_outside(firms, candidates[target >= 0], target[target >= 0], scale, rate, outside)
         return int(joining.sum())
+
+    def _join_outside(
+        self, firms: FirmState, candidates: np.ndarray, target: np.ndarray, scale: float, rate: float, rng
+    ) -> None:
+        """Interested SMEs outside the sample who join: per consortium Poisson with mean its sampled
+        candidates x (1 - scale) / scale x the join rate; their standards are those of sampled
+        candidates of the same consortium drawn at random (stand-ins)."""
+        joiners = rng.poisson(np.bincount(target, minlength=len(self.cluster)) * (1.0 - scale) / scale * rate)
+        if not joiners.any():
+            return
+        order = np.argsort(target, kind="stable")
+        starts = np.searchsorted(target[order], np.arange(len(self.cluster)))
+        counts = np.bincount(target, minlength=len(self.cluster))
+        k = np.repeat(np.arange(len(self.cluster)), joiners)
+        picks = order[starts[k] + (rng.random(len(k)) * counts[k]).astype(np.int64)]
+        self.outside += joiners
+        self.outside_standards += np.bincount(
+            k, weights=firms.standards[candidates[picks]], minlength=len(self.cluster)
+        )
 
 
 def _eligible(firms: FirmState) -> np.ndarray:

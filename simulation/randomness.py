@@ -34,7 +34,7 @@ PURPOSES = {
     "macro": 9,  # inflation (part of the environment)
     "finance": 10,  # listing applications
     "policy": 11,  # levers: order of beneficiaries, clinics' outcomes, zones' places
-    "rationing": 12,  # finance: order of grant applications, the marginal request of each source
+    "rationing": 12,  # finance: the order in which grant applications arrive
     "groups_outside_sample": 13,  # consortia: members outside a sampled population (scale < 1)
     "finance_outside_sample": 14,  # sukuk pools: requests outside a sampled population (scale < 1)
 }
