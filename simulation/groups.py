@@ -185,20 +185,28 @@ class Consortia:
             real = min(size, int((hi - lo) / scale))
             in_sample = real if scale == 1.0 else min(int(outside.binomial(real, scale)), hi - lo)
             members = free[lo : lo + in_sample]
-            # members outside the sample are like those in it: the real consortium is the cluster's
-            # best candidates, of which the sample's best are the sampled part (stand-ins drawn from them)
-            stand_ins = (
-                outside.choice(free[lo : lo + max(in_sample, 1)], real - in_sample) if real > in_sample else free[:0]
-            )
             taken[cluster] += len(members)
             firms.consortium_id[members] = len(self.cluster)
             self.cluster = np.append(self.cluster, np.int32(cluster))
             self.founded = np.append(self.founded, np.int32(month))
             self.active = np.append(self.active, True)
             self.outside = np.append(self.outside, np.int64(real - len(members)))
-            self.outside_standards = np.append(self.outside_standards, firms.standards[stand_ins].sum())
             formed += 1
+        self.outside_standards = np.append(self.outside_standards, self._stand_in_standards(firms, formed, outside))
         return formed
+
+    def _stand_in_standards(self, firms: FirmState, formed: int, rng: np.random.Generator) -> np.ndarray:
+        """The summed standards levels of the `formed` newest consortia's members outside the sample:
+        levels of consortium members in the sample drawn at random (members are alike across
+        consortia: the most appealing SMEs of their cluster), so that a consortium's pooled level
+        varies as a real one's does, independently of its few sampled members."""
+        new = np.arange(len(self.cluster) - formed, len(self.cluster))
+        outside = self.outside[new]
+        if not outside.any():
+            return np.zeros(formed)
+        levels = firms.standards[firms.consortium_id >= 0]
+        drawn = rng.choice(levels, int(outside.sum())) if len(levels) else np.zeros(int(outside.sum()))
+        return np.bincount(np.repeat(np.arange(formed), outside), weights=drawn, minlength=formed)
 
     def refresh(self, firms: FirmState) -> None:
         """Recount active members and their mean standards per consortium, members outside the
