@@ -46,7 +46,18 @@ from .parameters import Parameters
 from .randomness import Streams
 from .state import ACTIVE, IDLE, UNDER_CONSTRUCTION, FirmState
 
-__all__ = ["BUDGETS", "DEBTS", "LISTING_MIN_AGE_MONTHS", "NEEDS", "SUKUK", "SUKUK_FOR", "Finance", "Ledger"]
+__all__ = [
+    "BUDGETS",
+    "DEBTS",
+    "LISTING_MIN_AGE_MONTHS",
+    "NEEDS",
+    "PRINCIPAL_KINDS",
+    "SUKUK",
+    "SUKUK_FOR",
+    "Finance",
+    "GovernmentAccount",
+    "Ledger",
+]
 
 DEBTS = ("bank_debt", "subsidised_debt", "ijara_debt", "murabaha_debt", "istisna_debt")
 SUKUK = ("ijara_debt", "murabaha_debt", "istisna_debt")
@@ -81,11 +92,52 @@ class Ledger:
         return sum(v for (a, b, k), v in self.flows.items() if k == kind and payer in (None, a) and payee in (None, b))
 
 
+# the credit line's principal: money the government moves (lends, is repaid, borrows, repays), not a cost
+PRINCIPAL_KINDS = (
+    "credit-line funding",
+    "subsidised loan",
+    "principal (subsidised_debt)",
+    "credit-line funding repaid",
+    "recovery (subsidised_debt)",
+)
+
+
+class GovernmentAccount:
+    """The government's side of the ledger: every payment it makes or receives is a ledger payment,
+    and those that are a fiscal cost (purchases, grants, subsidies, the credit line's funding
+    interest net of the interest it earns, its losses, guarantees) also add to `fiscal_usd`, by
+    lever, in dollars at the month's rate. The principal of the credit line (lent, repaid, and
+    the banks' funding of it) moves money without costing any (`moved_usd`)."""
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.fiscal_usd: defaultdict[str, float] = defaultdict(float)  # cumulative net cost by lever
+        self.fiscal_rial = 0.0  # the same, in rials at the rates paid
+        self.moved_usd: defaultdict[str, float] = defaultdict(float)  # money the levers move, cost or not
+
+    def pay(self, lever: str, payee: str, kind: str, rials: float, rate: float, cost: bool = True) -> None:
+        self.ledger.pay("government", payee, kind, rials)
+        if cost:
+            self.fiscal_usd[lever] += rials / rate
+            self.fiscal_rial += rials
+
+    def receive(self, lever: str, payer: str, kind: str, rials: float, rate: float, cost: bool = True) -> None:
+        self.ledger.pay(payer, "government", kind, rials)
+        if cost:
+            self.fiscal_usd[lever] -= rials / rate
+            self.fiscal_rial -= rials
+
+    @property
+    def fiscal_cost_usd(self) -> float:
+        return sum(self.fiscal_usd.values())
+
+
 class Finance:
     def __init__(self, firms: FirmState, p: Parameters, scale: float, environment, streams: Streams, consortia=None):
         self.p, self.scale, self.streams = p, scale, streams
         self.consortia = consortia  # groups.Consortia: pools, and their members outside a sample
         self.ledger = Ledger()
+        self.government = GovernmentAccount(self.ledger)
         # by debt column: new debt (capitalised interest included), repayments, write-offs
         self.issued: defaultdict[str, float] = defaultdict(float)
         self.repaid: defaultdict[str, float] = defaultdict(float)
@@ -300,9 +352,10 @@ class Finance:
         own, grant, sukuk, costs, subsidy, subsidised, bank = (
             x[f] for x in (own, grant, sukuk, issue_costs, subsidy, subsidised, bank)
         )
+        gov = self.government
         self.subsidy_left_rial -= subsidy.sum()
         self.usd["issuance_subsidy"] += subsidy.sum() / self.rate
-        led.pay("government", "intermediaries", "issuance subsidy", subsidy.sum())
+        gov.pay("sukuk", "intermediaries", "issuance subsidy", subsidy.sum(), self.rate)
         firms.cash[r] -= own
         for source, amount in (("grant", grant), ("subsidised", subsidised), ("bank", bank)):
             self.capacity[source] -= amount.sum()
@@ -317,10 +370,14 @@ class Finance:
         self.issued["bank_debt"] += bank.sum()
         self.issued["subsidised_debt"] += subsidised.sum()
         self.issued[column] += (sukuk + costs).sum()
-        led.pay("government", "firms", "grant", grant.sum())
+        gov.pay("credit", "firms", "grant", grant.sum(), self.rate)
         led.pay("banks", "firms", "loan", bank.sum())
-        led.pay("government", "firms", "subsidised loan", subsidised.sum())
+        # the credit line is funded by bank credit to the government, lent on at the subsidised rate
+        gov.receive("credit", "banks", "credit-line funding", subsidised.sum(), self.rate, cost=False)
+        gov.pay("credit", "firms", "subsidised loan", subsidised.sum(), self.rate, cost=False)
         led.pay("sukuk holders", "firms", f"sukuk issue ({column})", (sukuk + costs).sum())
+        gov.moved_usd["credit"] += (grant.sum() + subsidised.sum()) / self.rate
+        gov.moved_usd["sukuk"] += (sukuk + costs).sum() / self.rate
         led.pay("firms", "intermediaries", "issuance costs", costs.sum())
         spent = own + grant + sukuk + subsidised + bank
         led.pay("firms", "suppliers", f"spending on {purpose}", spent.sum())
@@ -335,6 +392,8 @@ class Finance:
         firms.cash[active] += p.operating_margin * sales
         led.pay("customers", "firms", "operating surplus", p.operating_margin * sales.sum())
         self._merge_debtors(firms)
+        line = self.outstanding(("subsidised_debt",))  # the government owes the banks what the line lends
+        self.government.pay("credit", "banks", "credit-line funding interest", line * p.bank_loan_rate / 12.0, rate)
         quarter = self.month % 3 == 0
         for column, rate_year, tenor, lender, every in (
             ("bank_debt", p.bank_loan_rate, p.bank_tenor_months, "banks", 1),
@@ -382,8 +441,14 @@ class Finance:
         self.issued[column] += capitalised.sum()
         self.repaid[column] += paid_principal.sum()
         kind = "interest" if lender != "sukuk holders" else "profit"
-        self.ledger.pay("firms", lender, f"{kind} ({column})", paid_interest.sum())
-        self.ledger.pay("firms", lender, f"principal ({column})", paid_principal.sum())
+        if lender == "government":  # the credit line: its interest offsets its funding cost; principal passes on
+            gov = self.government
+            gov.receive("credit", "firms", f"{kind} ({column})", paid_interest.sum(), self.rate)
+            gov.receive("credit", "firms", f"principal ({column})", paid_principal.sum(), self.rate, cost=False)
+            gov.pay("credit", "banks", "credit-line funding repaid", paid_principal.sum(), self.rate, cost=False)
+        else:
+            self.ledger.pay("firms", lender, f"{kind} ({column})", paid_interest.sum())
+            self.ledger.pay("firms", lender, f"principal ({column})", paid_principal.sum())
         if column == "ijara_debt":
             leased = firms.leased_assets[rows]
             firms.leased_assets[rows] = leased * np.divide(debt[rows], owed, out=np.zeros(len(rows)), where=owed > 0)
@@ -405,10 +470,33 @@ class Finance:
             recovery = p.sukuk_recovery_rate if column in SUKUK else p.bank_recovery_rate
             from_assets = np.minimum(owed - from_cash, recovery * assets * part)
             lender = {"bank_debt": "banks", "subsidised_debt": "government"}.get(column, "sukuk holders")
-            led.pay("firms", lender, f"recovery ({column})", from_cash.sum())
-            led.pay("asset buyers", lender, f"recovery ({column})", from_assets.sum())
+            lost = (owed - from_cash - from_assets).sum()
+            if lender == "government":  # recoveries pass on to the banks funding the line; the loss is fiscal
+                gov = self.government
+                gov.receive("credit", "firms", f"recovery ({column})", from_cash.sum(), self.rate, cost=False)
+                gov.receive("credit", "asset buyers", f"recovery ({column})", from_assets.sum(), self.rate, cost=False)
+                gov.pay(
+                    "credit",
+                    "banks",
+                    "credit-line funding repaid",
+                    (from_cash + from_assets).sum(),
+                    self.rate,
+                    cost=False,
+                )
+                gov.pay("credit", "banks", "credit-line loss", lost, self.rate)
+            else:
+                led.pay("firms", lender, f"recovery ({column})", from_cash.sum())
+                led.pay("asset buyers", lender, f"recovery ({column})", from_assets.sum())
+                if column in SUKUK:  # the share of the holders' loss a government guarantee covers
+                    self.government.pay(
+                        "sukuk",
+                        "sukuk holders",
+                        "sukuk guarantee",
+                        p.sukuk_government_guarantee_share * lost,
+                        self.rate,
+                    )
             self.repaid[column] += (from_cash + from_assets).sum()
-            self.written_off[column] += (owed - from_cash - from_assets).sum()
+            self.written_off[column] += lost
             getattr(firms, column)[closed] = 0.0
         firms.cash[closed] -= cash
         rest = np.maximum(firms.cash[closed], 0.0)
@@ -442,10 +530,9 @@ class Finance:
             & (month - firms.birth_month[rows] >= LISTING_MIN_AGE_MONTHS)
         )
 
-    def list_supported(self, firms: FirmState, rows: np.ndarray, support_rial: float, rng: np.random.Generator) -> int:
-        """Applications prepared and paid for by the listing lever (`support_rial` each, paid by
-        the government): a better admission chance, no cost to the firm. Returns listings."""
-        self.ledger.pay("government", "intermediaries", "listing support", support_rial * len(rows))
+    def list_supported(self, firms: FirmState, rows: np.ndarray, rng: np.random.Generator) -> int:
+        """Applications prepared and paid for by the listing lever (the lever pays the listing
+        advisers): a better admission chance, no cost to the firm. Returns listings."""
         admitted = rows[rng.random(len(rows)) < self.p.listing_supported_admission_share]
         return self._raise_equity(firms, admitted, 0.0)
 

@@ -63,6 +63,7 @@ EXTRAS = (
     "sanctioned_destinations",
     "rial_per_usd",
     "listed_smes",
+    "policy_money_moved_usd",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -98,7 +99,8 @@ def compute(model) -> dict[str, float]:
         "export_share": exports / sme_output if sme_output > 0 else 0.0,
         "exporters": np.count_nonzero(sme_exporting) * k,
         "consortia": len(model.consortia),  # not sampled: the real number at any scale
-        "policy_spend_usd": model.levers.total_spent_usd * k,
+        "policy_spend_usd": fin.government.fiscal_cost_usd * k,
+        "policy_money_moved_usd": sum(fin.government.moved_usd.values()) * k,
         "industrial_units": by_status[ACTIVE] + by_status[IDLE],
         "smes": sme_units[[ACTIVE, IDLE]].sum(),
         "smes_in_parks": sme_units[[ACTIVE, IDLE], 1].sum(),

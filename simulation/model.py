@@ -134,7 +134,7 @@ class SMEModel(mesa.Model):
         self._build_groups_and_markets(output_per_worker)
         self.hazards = lifecycle.Hazards.calibrate(self.firms, p)
         self.finance = Finance(self.firms, p, self.scale, self.environment, self.streams, self.consortia)
-        self.levers = Levers(self.policy, p, self.scale, self.streams)
+        self.levers = Levers(self.policy, p, self.scale, self.streams, self.finance)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.firm_agents: list[Firm] = []
         self._add_agents(slice(0, self.firms.n))

@@ -844,6 +844,14 @@ class Parameters:
         "an issue goes ahead only if its fixed cost is at most this share of it (pooling makes SME issues reach the "
         "size)",
     )
+    sukuk_government_guarantee_share: float = _p(
+        0.0,
+        "share of the holders' losses",
+        "assumption: the programme's guarantee terms are not documented; 0 = the holders bear their losses",
+        (0.0, 1.0),
+        (0.0, 1.0),
+        "share of written-off sukuk the government makes good to the holders (a fiscal cost of the sukuk lever)",
+    )
     sukuk_recovery_rate: float = _p(
         0.6,
         "share of the assets behind",
@@ -1022,6 +1030,7 @@ UNCERTAINTIES = (
     "consortium_trust",
     "recognition_trust_gain",
     "bank_lending_capacity_usd",
+    "sukuk_government_guarantee_share",
     "collateral_ratio",
     "operating_margin",
     "training_sunk_cost_cut",

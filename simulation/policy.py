@@ -40,6 +40,7 @@ __all__ = [
     "LEVER_DESCRIPTIONS",
     "LEVER_INDEX",
     "PARAMETERS_SET_BY_LEVERS",
+    "PAYEES",
     "RURAL_DISTRICTS",
     "TARGETING",
     "Levers",
@@ -307,6 +308,19 @@ def _check_consistency(settings: Mapping[str, Mapping[str, SettingValue]]) -> No
                 )
 
 
+# who the government pays for each lever's purchases (ledger payees)
+PAYEES = {
+    "training": "trainers and fair organisers",
+    "clinics": "industry consultants",
+    "consortia": "consortium coordinators",
+    "clusters": "cluster brokers",
+    "listing": "listing advisers",
+    "infrastructure": "builders",
+    "rural_zones": "builders",
+    "matchmaking": "matchmaking agents",
+    "technology": "technology providers",
+    "ranking": "the ranking's assessors",
+}
 RURAL_DISTRICTS = 438  # rural districts identified for new industrial zones (seed 002)
 LEVER_INDEX = {name: i for i, name in enumerate(LEVERS)}  # sub-stream of each lever's draws
 
@@ -319,8 +333,9 @@ class Levers:
     (after cash flows). Amounts are for the simulated (possibly sampled) population; budgets
     are multiplied by `scale`."""
 
-    def __init__(self, policy: Policy, p, scale: float, streams):
+    def __init__(self, policy: Policy, p, scale: float, streams, finance):
         self.policy, self.p, self.scale, self.streams = policy, p, scale, streams
+        self.finance = finance  # its government account pays every purchase
         self.spent_usd = dict.fromkeys(LEVERS, 0.0)
         self.beneficiaries = dict.fromkeys(LEVERS, 0)
         self.ranked = np.zeros(0, np.int64)  # the ranking's SMEs, best first
@@ -330,6 +345,8 @@ class Levers:
 
     @property
     def total_spent_usd(self) -> float:
+        """What the levers' budgets paid (purchases, grants, the issuance subsidy); the fiscal cost,
+        the credit line's included, is `finance.government.fiscal_cost_usd`."""
         return sum(self.spent_usd.values())
 
     # --- budgets ------------------------------------------------------------------------
@@ -342,9 +359,16 @@ class Levers:
         return int(self._left(lever, month) / cost + 1e-9)  # the tolerance absorbs rounding of the accrual
 
     def _charge(self, lever: str, count: int, unit_cost: float | None = None) -> None:
+        """The government pays the lever's suppliers (PAYEES) for `count` beneficiaries."""
         cost = self.policy[lever]["cost_per_beneficiary_usd"] if unit_cost is None else unit_cost
-        self.spent_usd[lever] += count * cost
+        self._pay(lever, count * cost)
         self.beneficiaries[lever] += count
+
+    def _pay(self, lever: str, usd: float) -> None:
+        finance = self.finance
+        self.spent_usd[lever] += usd
+        finance.government.pay(lever, PAYEES[lever], f"{lever} programme", usd * finance.rate, finance.rate)
+        finance.government.moved_usd[lever] += usd
 
     # --- targeting ----------------------------------------------------------------------
     def _random_order(self, firms: FirmState, month: int) -> np.ndarray:
@@ -386,7 +410,7 @@ class Levers:
         budget = self.policy["ranking"]["budget_usd"]
         if budget <= 0:
             return
-        self.spent_usd["ranking"] += budget * self.scale / 12.0
+        self._pay("ranking", budget * self.scale / 12.0)
         if month % 12 == 1 or len(self.ranked) == 0:
             smes = np.flatnonzero((firms.status == ACTIVE) & (firms.size_class < LARGE))
             size = max(round(self.policy["ranking"]["size"] * self.scale), 1)
@@ -539,8 +563,7 @@ class Levers:
         firms, finance = model.firms, model.finance
         chosen = self._targets("listing", firms, active[finance.listing_eligible(firms, active, month)], month)[:n]
         self._charge("listing", len(chosen))
-        cost = self.policy["listing"]["cost_per_beneficiary_usd"] * finance.rate
-        return finance.list_supported(firms, chosen, cost, self.streams.draw("policy", month, LEVER_INDEX["listing"]))
+        return finance.list_supported(firms, chosen, self.streams.draw("policy", month, LEVER_INDEX["listing"]))
 
     def end_month(self, finance) -> None:
         """Spending booked by finance: the sukuk issuance subsidy and grants (credit lever)."""

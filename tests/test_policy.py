@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from simulation import SMEModel
 from simulation.errors import InputError
-from simulation.policy import LEVERS, Policy
+from simulation.finance import PRINCIPAL_KINDS
+from simulation.policy import LEVERS, PAYEES, Policy
 from simulation.state import IDLE, LARGE, UNDER_CONSTRUCTION
 
 SMALL = 0.05
@@ -136,9 +137,24 @@ def test_spending_never_exceeds_the_budget(seed, factor, months):
         model.step()
         for lever, spent in model.levers.spent_usd.items():
             assert spent <= budgets[lever] * SMALL * month / 12.0 * (1 + 1e-9) + 1e-6, (lever, month)
-    assert model.indicators()["policy_spend_usd"] == pytest.approx(model.levers.total_spent_usd / SMALL)
+        check_government_account(model)
     assert model.levers.total_spent_usd > 0
     check_stock_flow(model)
+
+
+def check_government_account(model):
+    """Every cost is a ledger payment: the government's net payments (its credit line's principal
+    aside) are the fiscal cost, and the fiscal cost is policy_spend_usd."""
+    government = model.finance.government
+    net = sum(
+        (v if payer == "government" else -v)
+        for (payer, payee, kind), v in model.finance.ledger.flows.items()
+        if "government" in (payer, payee) and kind not in PRINCIPAL_KINDS
+    )
+    assert net == pytest.approx(government.fiscal_rial, rel=1e-9, abs=1e-3)
+    assert model.indicators()["policy_spend_usd"] == pytest.approx(government.fiscal_cost_usd / model.scale)
+    for lever in PAYEES:  # every purchase was paid to the lever's suppliers, in the ledger
+        assert government.fiscal_usd[lever] == pytest.approx(model.levers.spent_usd[lever], abs=1e-6), lever
 
 
 # --- targeting ----------------------------------------------------------------------------

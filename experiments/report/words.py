@@ -223,7 +223,7 @@ INDICATOR_NAMES = {
         "sme_employment_share": "SMEs' share of employment",
         "employment": "employment",
         "active_units": "active units",
-        "policy_spend_usd": "policy spending (USD)",
+        "policy_spend_usd": "fiscal cost of the policies (USD)",
     },
     "fa": {
         "units_activated": "واحدهای فعال‌شده",
@@ -232,7 +232,7 @@ INDICATOR_NAMES = {
         "sme_employment_share": "سهم بنگاه‌های کوچک و متوسط از اشتغال",
         "employment": "اشتغال",
         "active_units": "واحدهای فعال",
-        "policy_spend_usd": "هزینهٔ سیاست‌ها (دلار)",
+        "policy_spend_usd": "هزینهٔ مالی سیاست‌ها برای دولت (دلار)",
     },
 }
 

@@ -57,6 +57,6 @@ def format_comparison(baseline: RunResult, plan: RunResult) -> str:
             "",
             format_table(header, rows, right=(1, 2, 4, 6)),
             "",
-            f"Policy spending by month {s.months}: baseline {spend[0]}, plan {spend[1]} (USD).",
+            f"Fiscal cost of the policies by month {s.months}: baseline {spend[0]}, plan {spend[1]} (USD).",
         ]
     )
