@@ -40,9 +40,10 @@ def _idling_factor(firms: FirmState, p: Parameters, idx: np.ndarray) -> np.ndarr
 
 def _young_excess(firms: FirmState, p: Parameters, idx: np.ndarray, month: int) -> np.ndarray:
     """Extra monthly idling probability of young plants, decaying with the months since the unit
-    last started (for units operating at month 0: since founding). Table lookup, no exp per
-    unit. A restarted unit is young again."""
-    age = np.clip(month - firms.status_since[idx], 0, MAX_TABULATED_AGE)
+    first started operating (for units operating at month 0: since founding). Table lookup, no
+    exp per unit. A restart does not make a unit young again: the excess hazard is about new
+    plants and their owners learning the business (Knaup 2005's entrants)."""
+    age = np.clip(month - firms.first_started[idx], 0, MAX_TABULATED_AGE)
     return (p.young_excess_idling_rate * np.exp(-np.arange(MAX_TABULATED_AGE + 1) / p.young_age_months))[age]
 
 
@@ -144,6 +145,8 @@ def apply_transitions(firms: FirmState, p: Parameters, t: Transitions, month: in
     firms.employees[t.closed] = 0.0
     changed = np.concatenate([starting, t.idled, t.closed])
     firms.status_since[changed] = month
+    firms.first_started[t.completed] = month  # a restart does not make a unit young again
+    firms.activated[starting] = True
 
 
 def applications(p: Parameters, scale: float, rng: np.random.Generator) -> int:

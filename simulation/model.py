@@ -136,6 +136,7 @@ class SMEModel(mesa.Model):
         self.finance = Finance(self.firms, p, self.scale, self.environment, self.streams, self.consortia)
         self.levers = Levers(self.policy, p, self.scale, self.streams, self.finance)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
+        self.initial_active_units = float(np.count_nonzero(self.firms.status == ACTIVE)) / self.scale
         self.firm_agents: list[Firm] = []
         self._add_agents(slice(0, self.firms.n))
 

@@ -186,6 +186,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
         revivable=np.where(active, True, rng.random(n_units) < p.revivable_share),
         birth_month=birth_month,
         status_since=birth_month,  # operating since founding; for idle units the idling date is unknown
+        first_started=birth_month,
     )
     add_construction_projects(firms, parks, p, n_building, rng, month=0, backlog=True)
 

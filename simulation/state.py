@@ -63,6 +63,8 @@ COLUMNS = {
     "revivable": (np.bool_, True),
     "birth_month": (np.int32, 0),  # month the unit was licensed (negative: before the run)
     "status_since": (np.int32, 0),  # month the current status began (units operating at month 0: founding month)
+    "first_started": (np.int32, 0),  # month the unit first operated (founding month for units operating at month 0)
+    "activated": (np.bool_, False),  # completed or revived during the run (counted once however often)
     "standards": (np.float64, 0.0),  # product-standards level, uniform 0-1 across units (trade)
     "export_appeal": (np.float64, 1.0),  # foreign buyers' taste for the firm's products, log-normal (trade)
     "export_scale": (np.float64, 0.0),  # foreign customer potential: home customer base at start x appeal (trade)
@@ -127,6 +129,8 @@ class FirmState:
     revivable: np.ndarray
     birth_month: np.ndarray
     status_since: np.ndarray
+    first_started: np.ndarray
+    activated: np.ndarray
     standards: np.ndarray
     export_appeal: np.ndarray
     export_scale: np.ndarray

@@ -115,3 +115,26 @@ def test_every_lever_setting_documented_with_its_default():
             assert key in rows, f"lever setting {key} has no row in docs/ODD.md section 8.3"
             default = list(setting.default) if isinstance(setting.default, tuple) else setting.default
             assert rows[key] == repr(default), f"{key}: ODD says {rows[key]}, code says {default!r}"
+
+
+# --- the indicators --------------------------------------------------------------------------
+
+
+def test_every_indicator_listed_in_file_formats_and_odd():
+    from simulation.indicators import CONTRACT, INDICATORS
+
+    formats = (ODD.parent / "file-formats.md").read_text(encoding="utf-8")
+    rows = {
+        row.split("|")[1].strip(): row
+        for row in formats.splitlines()
+        if row.startswith("| contract") or row.startswith("| extras")
+    }
+    contract = " ".join(row for key, row in rows.items() if key.startswith("contract"))
+    for name in INDICATORS:
+        where = contract if name in CONTRACT else rows["extras"]
+        assert f"`{name}`" in where, (
+            f"indicator {name} is not in docs/file-formats.md's {'contract' if name in CONTRACT else 'extras'} rows"
+        )
+    odd = ODD.read_text(encoding="utf-8")
+    missing = [name for name in INDICATORS if f"`{name}`" not in odd]
+    assert not missing, f"docs/ODD.md does not describe {missing}"

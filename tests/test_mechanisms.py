@@ -89,7 +89,7 @@ def test_idling_selects_less_productive_and_less_used_units():
 
 def test_young_units_idle_more_often():
     firms = FirmState(3)
-    firms.append(status=np.full(3, ACTIVE, np.int8), status_since=np.array([0, -36, -600], np.int32))
+    firms.append(status=np.full(3, ACTIVE, np.int8), first_started=np.array([0, -36, -600], np.int32))
     newborn, three_years, old = _young_excess(firms, P, np.arange(3), month=0)
     assert newborn == pytest.approx(P.young_excess_idling_rate)
     assert three_years == pytest.approx(P.young_excess_idling_rate * np.exp(-36 / P.young_age_months))

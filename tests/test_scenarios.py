@@ -318,7 +318,7 @@ def test_scenario_records_text_and_hash(tmp_path):
 def test_default_goals():
     goals = load_goals()
     assert {name: (g.indicator, g.at_least, g.at_most, g.month) for name, g in goals.items()} == {
-        "activation": ("units_activated", 31_500, None, 48),
+        "activation": ("units_activated_distinct", 31_500, None, 48),
         "exports": ("exports_usd", 17e9, None, 48),
         "export_share": ("export_share", 0.30, None, 48),
         "employment_share": ("sme_employment_share", 0.50, None, 48),
@@ -343,7 +343,7 @@ at_most = 4e6
     goals = load_scenario(scenario_file(tmp_path, text)).goals
     defaults = load_goals()
     assert goals["exports"] == Goal("exports", "exports_usd", "exports_usd >= 20.0 bn", 20e9, None, 48)
-    assert goals["activation"] == Goal("activation", "units_activated", "Our own words", 31_500, None, 48)
+    assert goals["activation"] == Goal("activation", "units_activated_distinct", "Our own words", 31_500, None, 48)
     assert goals["jobs"] == Goal("jobs", "employment", "employment 3,000,000 to 4,000,000", 3e6, 4e6, None)
     assert goals["export_share"] == defaults["export_share"]
     assert goals["jobs"].month_for(48) == 48

@@ -328,6 +328,7 @@ def model_params(
 # indicator -> (divisor, unit key) on the goal charts and in the goal table
 GOAL_UNITS = {
     "units_activated": (1e3, "unit_thousand_units"),
+    "units_activated_distinct": (1e3, "unit_thousand_units"),
     "exports_usd": (1e9, "unit_usd_bn_year"),
     "export_share": (1e-2, "unit_percent"),
     "sme_employment_share": (1e-2, "unit_percent"),

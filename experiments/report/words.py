@@ -217,7 +217,9 @@ TEXT = {
 
 INDICATOR_NAMES = {
     "en": {
-        "units_activated": "units activated",
+        "units_activated": "units activated (each start counted)",
+        "units_activated_distinct": "units activated",
+        "active_units_change": "net change in active units",
         "exports_usd": "SME exports (USD a year)",
         "export_share": "SMEs' export share of output",
         "sme_employment_share": "SMEs' share of employment",
@@ -226,7 +228,9 @@ INDICATOR_NAMES = {
         "policy_spend_usd": "fiscal cost of the policies (USD)",
     },
     "fa": {
-        "units_activated": "واحدهای فعال‌شده",
+        "units_activated": "دفعات فعال‌شدن واحدها",
+        "units_activated_distinct": "واحدهای فعال‌شده",
+        "active_units_change": "تغییر خالص واحدهای فعال",
         "exports_usd": "صادرات بنگاه‌های کوچک و متوسط (دلار در سال)",
         "export_share": "سهم صادرات از تولید بنگاه‌های کوچک و متوسط",
         "sme_employment_share": "سهم بنگاه‌های کوچک و متوسط از اشتغال",
