@@ -65,8 +65,12 @@ __all__ = [
     "N_BOOTSTRAP",
     "TOLERANCE",
     "VERDICTS",
+    "Task",
+    "check_scale",
     "format_scale_check",
+    "paired_scenarios",
     "run_indicators",
+    "run_tasks",
     "scale_check",
     "scale_check_runs",
     "scale_statistics",
@@ -295,7 +299,8 @@ def run_indicators(kwargs: dict, months: int) -> dict[str, float]:
     return {name: float(value) for name, value in model.run(months).indicators().items()}
 
 
-def _scale(key: str, value: object) -> float:
+def check_scale(key: str, value: object) -> float:
+    """A scale in (0, 1], or an InputError naming `key`."""
     scale = checks.number(key, value, None, 1.0, what="a number in (0, 1] (1.0 = every real unit)")
     if not scale > 0:
         raise InputError(key, f"must be a number in (0, 1] (1.0 = every real unit), got {value!r}")
@@ -312,37 +317,33 @@ def _load(source: str | Path, key: str) -> Scenario:
     return load_scenario(source)
 
 
-def _check_model_accepts(scenario: Scenario, scale: float) -> None:
+def _check_model_accepts(scenario: Scenario, scale: float, scale_key: str) -> None:
     """Build the model at the smallest scale before anything runs: a scale the model refuses
-    (too few units) is reported as a bad scale, other refusals as the scenario file's."""
+    (too few units) is reported as a bad `scale_key`, other refusals as the scenario file's."""
     kwargs = {**scenario.model_kwargs(0), "scale": scale}
     try:
         SMEModel(**kwargs)
     except InputError as error:
         if error.key == "scale":
-            raise InputError("scales", f"the model refuses the scale: {error.message}") from None
+            raise InputError(scale_key, f"the model refuses the scale: {error.message}") from None
         raise InputFileError(
             scenario.file, scenario.file_key(error.key), f"the model refused it: {error.message}"
         ) from None
 
 
-def _plan(
+def paired_scenarios(
     policies: Iterable[str | Path],
-    scales: Iterable[float],
-    seeds: int,
     months: int,
-    reference_scale: float,
-    baseline: str | Path,
-) -> tuple[Scenario, list[Scenario], list[float]]:
-    """Check every argument and load the scenarios (InputError naming the argument)."""
-    checks.whole("seeds", seeds, 2, MAX_REPLICATIONS, " (paired seeds: intervals need at least two)")
+    smallest_scale: float,
+    baseline: str | Path = "baseline",
+    scale_key: str = "scales",
+) -> tuple[Scenario, list[Scenario]]:
+    """The baseline and the policies (shipped names or paths), checked and loaded for paired runs:
+    every one on the baseline's seed (replication r of a policy and of the baseline face one
+    world) and `months` months; each built once at `smallest_scale` before anything runs.
+    InputError names the argument (`policies`, `baseline`, `months`, or `scale_key` for a scale
+    the model refuses)."""
     checks.whole("months", months, 1, MAX_MONTHS)
-    reference_scale = _scale("reference_scale", reference_scale)
-    if isinstance(scales, (str, bytes)):
-        raise InputError("scales", f"must be a list of numbers in (0, 1], got {scales!r}")
-    every = sorted({_scale("scales", s) for s in scales} | {reference_scale})
-    if len(every) < 2:
-        raise InputError("scales", f"must hold at least one scale besides the reference scale {reference_scale}")
     if isinstance(policies, (str, Path)):
         policies = [policies]
     base = _load(baseline, "baseline")
@@ -356,17 +357,58 @@ def _plan(
         loaded[scenario.name] = scenario
     if not loaded:
         raise InputError("policies", "name at least one policy scenario")
-    # the baseline's seed for every scenario: replication r of a policy and of the baseline face one world
     base = base.with_overrides(months=months)
     scenarios = [s.with_overrides(seed=base.seed, months=months) for s in loaded.values()]
     for scenario in (base, *scenarios):
-        _check_model_accepts(scenario, every[0])
+        _check_model_accepts(scenario, smallest_scale, scale_key)
+    return base, scenarios
+
+
+def _plan(
+    policies: Iterable[str | Path],
+    scales: Iterable[float],
+    seeds: int,
+    months: int,
+    reference_scale: float,
+    baseline: str | Path,
+) -> tuple[Scenario, list[Scenario], list[float]]:
+    """Check every argument and load the scenarios (InputError naming the argument)."""
+    checks.whole("seeds", seeds, 2, MAX_REPLICATIONS, " (paired seeds: intervals need at least two)")
+    checks.whole("months", months, 1, MAX_MONTHS)
+    reference_scale = check_scale("reference_scale", reference_scale)
+    if isinstance(scales, (str, bytes)):
+        raise InputError("scales", f"must be a list of numbers in (0, 1], got {scales!r}")
+    every = sorted({check_scale("scales", s) for s in scales} | {reference_scale})
+    if len(every) < 2:
+        raise InputError("scales", f"must hold at least one scale besides the reference scale {reference_scale}")
+    base, scenarios = paired_scenarios(policies, months, every[0], baseline)
     return base, scenarios, every
 
 
 def _pool_context():
     """Fresh interpreters for the workers: the parent's threads (numpy's) make fork unsafe."""
     return multiprocessing.get_context("spawn")
+
+
+Task = tuple[Callable[[dict, int], object], dict, int]  # (a module-level function, SMEModel's kwargs, months)
+
+
+def run_tasks(tasks: Sequence[Task], workers: int | None, progress: bool, name: str) -> list:
+    """Each task's `function(kwargs, months)`, its results in the order of `tasks`, whatever the
+    workers and the order in which they finish. `workers`: processes (None: os.cpu_count(); 0:
+    in this process); progress on stderr as `name`. The functions must pickle (module-level)."""
+    if workers is not None:
+        checks.whole("workers", workers, 0, None, " (0: in this process)")
+    results: dict[int, object] = {}
+    size = (os.cpu_count() or 1) if workers is None else workers
+    with SweepProgress(name, len(tasks), 0, enabled=progress) as bar:
+        if size == 0:
+            for i, (function, kwargs, months) in enumerate(tasks):
+                results[i] = function(kwargs, months)
+                bar.advance(1, 0)
+        elif tasks:
+            _run_in_pool(tasks, min(size, len(tasks)), results, lambda: bar.advance(1, 0))
+    return [results[i] for i in range(len(tasks))]
 
 
 def scale_check_runs(
@@ -389,45 +431,30 @@ def scale_check_runs(
         checks.whole("workers", workers, 0, None, " (0: in this process)")
     base, scenarios, every = _plan(policies, scales, seeds, months, reference_scale, baseline)
     # the largest scales first: the longest runs start early, and the workers finish together
-    tasks = [(s, scale, r) for scale in reversed(every) for s in (base, *scenarios) for r in range(seeds)]
-    results: dict[tuple[str, float, int], dict[str, float]] = {}
-
-    def kwargs(scenario: Scenario, scale: float, replication: int) -> dict:
-        return {**scenario.model_kwargs(replication), "scale": scale}
-
-    size = (os.cpu_count() or 1) if workers is None else workers
-    with SweepProgress("scale check", len(tasks), 0, enabled=progress) as bar:
-        if size == 0:
-            for scenario, scale, r in tasks:
-                results[(scenario.name, scale, r)] = run_indicators(kwargs(scenario, scale, r), months)
-                bar.advance(1, 0)
-        else:
-            _run_in_pool(tasks, kwargs, months, min(size, len(tasks)), results, lambda: bar.advance(1, 0))
+    keys = [(s, scale, r) for scale in reversed(every) for s in (base, *scenarios) for r in range(seeds)]
+    tasks: list[Task] = [(run_indicators, {**s.model_kwargs(r), "scale": scale}, months) for s, scale, r in keys]
+    results = {
+        (s.name, scale, r): result
+        for (s, scale, r), result in zip(keys, run_tasks(tasks, workers, progress, "scale check"), strict=True)
+    }
     order = {name: i for i, name in enumerate(s.name for s in (base, *scenarios))}
-    keys = sorted(results, key=lambda key: (order[key[0]], key[1], key[2]))
-    frame = pd.DataFrame([{"scenario": k[0], "scale": k[1], "replication": k[2], **results[k]} for k in keys])
+    ordered = sorted(results, key=lambda key: (order[key[0]], key[1], key[2]))
+    frame = pd.DataFrame([{"scenario": k[0], "scale": k[1], "replication": k[2], **results[k]} for k in ordered])
     return frame[[*RUN_KEYS, *INDICATORS]]
 
 
-def _run_in_pool(
-    tasks: list[tuple[Scenario, float, int]],
-    kwargs: Callable[[Scenario, float, int], dict],
-    months: int,
-    workers: int,
-    results: dict[tuple[str, float, int], dict[str, float]],
-    done: Callable[[], None],
-) -> None:
+def _run_in_pool(tasks: Sequence[Task], workers: int, results: dict[int, object], done: Callable[[], None]) -> None:
     """The tasks on `workers` processes, one run in flight per worker: an error or Ctrl-C then
     waits for the runs under way only (a pool holding every task would run them all first)."""
-    waiting = iter(tasks)
-    running: dict[Future, tuple[str, float, int]] = {}
+    waiting = iter(enumerate(tasks))
+    running: dict[Future, int] = {}
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
 
     def submit() -> None:
         task = next(waiting, None)
         if task is not None:
-            scenario, scale, r = task
-            running[pool.submit(run_indicators, kwargs(scenario, scale, r), months)] = (scenario.name, scale, r)
+            i, (function, kwargs, months) = task
+            running[pool.submit(function, kwargs, months)] = i
 
     try:
         for _ in range(workers):
@@ -468,7 +495,9 @@ def scale_check(
         raise InputError("indicators", f"unknown {unknown or 'none given'}; allowed: {', '.join(INDICATORS)}")
     runs = scale_check_runs(policies, scales, seeds, months, reference_scale, workers, progress, baseline)
     base_name = runs["scenario"].iloc[0]  # the baseline comes first
-    return scale_statistics(runs, _scale("reference_scale", reference_scale), baseline=base_name, indicators=indicators)
+    return scale_statistics(
+        runs, check_scale("reference_scale", reference_scale), baseline=base_name, indicators=indicators
+    )
 
 
 # --- the table as text --------------------------------------------------------------------------
