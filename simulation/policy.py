@@ -6,11 +6,13 @@ input whoever builds it (a scenario file, a sweep, a notebook). `LEVERS` describ
 setting: default, kind, allowed values, unit, meaning and source. Budgets are USD a year;
 a month may spend what the budget has accrued so far (budget x months / 12) and not yet
 spent, so spending never exceeds the budget. At scale < 1 budgets shrink with the sample
-and spending is reported at national scale; clusters, parks and consortia are not sampled (all
-310 clusters, 966 parks and the real consortia exist at any scale, with fewer units each in the
-sample), so supporting one costs `scale` times its cost in a sampled run and the number
-supported is the national one. A
-lever at zero budget (and its switches at their defaults) changes nothing.
+and spending is reported at national scale. What a lever buys costs in proportion to what it
+serves: a park upgrade per unit located in the park, a cluster project per active unit in the
+cluster, consortium support per member. Clusters, parks and consortia are not sampled (all 310
+clusters, 966 parks and the real consortia exist at any scale, with fewer units each in the
+sample): park and cluster costs count the sampled units, so they shrink with the sample by
+themselves; consortium support counts members at national scale (in the sample and outside it)
+and costs `scale` times that in a sampled run. A lever at zero budget (and its switches at their defaults) changes nothing.
 
 Targeting picks the beneficiaries among the eligible units:
 - "all": every eligible unit, in a random order (the policy stream: common random numbers);
@@ -32,7 +34,7 @@ from .errors import InputError
 from .geography import PROVINCE_NAMES, PROVINCE_WEIGHTS
 from .groups import N_CLUSTERS, N_PROVINCES, cluster_name, improve_infrastructure
 from .population import add_construction_projects
-from .state import ACTIVE, IDLE, LARGE, FirmState
+from .state import ACTIVE, CLOSED, IDLE, LARGE, FirmState
 
 __all__ = [
     "CLUSTER_NAMES",
@@ -107,7 +109,7 @@ LEVERS: dict[str, dict[str, Setting]] = {
     },
     "consortia": {
         "budget_usd": _budget("support of export consortia and export management companies"),
-        "cost_per_beneficiary_usd": _cost(30_000.0, "one consortium's coordination costs for a year"),
+        "cost_per_beneficiary_usd": _cost(5_000.0, "a consortium's coordination costs per member and year"),
         **_targeting(("all", "province", "cluster")),
         "recognition": Setting(
             0.0, "number", (0.0, 1.0), "share", "legal recognition of consortia (0 none, 1 full: the bill passed)"
@@ -115,7 +117,7 @@ LEVERS: dict[str, dict[str, Setting]] = {
     },
     "clusters": {
         "budget_usd": _budget("cluster development projects"),
-        "cost_per_beneficiary_usd": _cost(250_000.0, "one cluster's development project for a year"),
+        "cost_per_beneficiary_usd": _cost(1_100.0, "a cluster development project per active unit and year"),
         **_targeting(("all", "province", "cluster")),
     },
     "sukuk": {
@@ -137,7 +139,7 @@ LEVERS: dict[str, dict[str, Setting]] = {
     },
     "infrastructure": {
         "budget_usd": _budget("building and completing park infrastructure"),
-        "cost_per_beneficiary_usd": _cost(3e6, "one park's infrastructure upgrade"),
+        "cost_per_beneficiary_usd": _cost(40_000.0, "a park's infrastructure upgrade per unit located there"),
         **_targeting(("all", "province")),
     },
     "rural_zones": {
@@ -422,45 +424,57 @@ class Levers:
         finance.subsidy_left_rial = self._left("sukuk", month) * finance.rate
 
     def _upgrade_parks(self, model, month: int) -> None:
-        parks, s = model.parks, self.policy["infrastructure"]
-        unit_cost = s["cost_per_beneficiary_usd"] * self.scale  # parks are not sampled (module docstring)
-        n = self._affordable("infrastructure", month, unit_cost)
-        if n == 0:
+        """Upgrade the worst parks the budget affords; a park costs in proportion to the units it hosts."""
+        parks, firms, s = model.parks, model.firms, self.policy["infrastructure"]
+        left = self._left("infrastructure", month)
+        if left <= 0:
             return
-        candidates = np.flatnonzero(parks.infrastructure < 1.0)
+        located = (firms.park_id >= 0) & (firms.status != CLOSED)
+        hosted = np.bincount(firms.park_id[located], minlength=len(parks))  # sampled units: costs scale by themselves
+        candidates = np.flatnonzero((parks.infrastructure < 1.0) & (hosted > 0))
         if s["targeting"] == "province":
             candidates = candidates[_mask(PROVINCE_NAMES, s["provinces"])[parks.province[candidates]]]
-        chosen = candidates[np.argsort(parks.infrastructure[candidates], kind="stable")[:n]]  # the worst first
+        candidates = candidates[np.argsort(parks.infrastructure[candidates], kind="stable")]  # the worst first
+        chosen, cost = _within_budget(candidates, s["cost_per_beneficiary_usd"] * hosted[candidates], left)
         if len(chosen):
-            improve_infrastructure(model.firms, parks, self.p, chosen, self.p.infrastructure_upgrade_gain)
-            self._charge("infrastructure", len(chosen), unit_cost)
+            improve_infrastructure(firms, parks, self.p, chosen, self.p.infrastructure_upgrade_gain)
+            self._pay("infrastructure", cost)
+            self.beneficiaries["infrastructure"] += int(hosted[chosen].sum())
 
     def _develop_clusters(self, model, month: int) -> None:
-        """Running projects cost a twelfth of their yearly cost each month; the largest clusters first."""
-        s = self.policy["clusters"]
-        unit_cost = s["cost_per_beneficiary_usd"] * self.scale / 12.0  # clusters are not sampled (module docstring)
-        n = self._affordable("clusters", month, unit_cost)
+        """Running projects cost a twelfth of their yearly cost per active unit each month; the
+        largest clusters (by employment) first."""
+        s, firms = self.policy["clusters"], model.firms
         model.clusters.development[:] = 0.0
-        if n == 0:
+        left = self._left("clusters", month)
+        if left <= 0:
             return
         candidates = _group_targets(s, np.arange(N_CLUSTERS))
-        size = model.clusters.employment(model.firms)[candidates]
-        chosen = candidates[np.argsort(-size, kind="stable")[:n]]
-        model.clusters.development[chosen] = self.p.cluster_development_gain
-        self._charge("clusters", len(chosen), unit_cost)
+        candidates = candidates[np.argsort(-model.clusters.employment(firms)[candidates], kind="stable")]
+        units = np.bincount(firms.cluster_id[firms.status == ACTIVE], minlength=N_CLUSTERS)[candidates]
+        chosen, cost = _within_budget(candidates, s["cost_per_beneficiary_usd"] / 12.0 * units, left)
+        if len(chosen):
+            model.clusters.development[chosen] = self.p.cluster_development_gain
+            self._pay("clusters", cost)
+        self.beneficiaries["clusters"] += int(units[: len(chosen)].sum())
 
     def _support_consortia(self, model, month: int) -> None:
-        """Supported consortia (the oldest first) cost a twelfth of their yearly cost each month."""
+        """Supported consortia (the oldest first) cost a twelfth of their yearly cost per member
+        each month; members are counted at national scale (consortia are not sampled, module
+        docstring), so a sampled run pays `scale` times that."""
         s, consortia = self.policy["consortia"], model.consortia
-        unit_cost = s["cost_per_beneficiary_usd"] * self.scale / 12.0  # consortia are not sampled (module docstring)
-        n = self._affordable("consortia", month, unit_cost)
         consortia.supported = np.zeros(len(consortia.cluster), bool)
-        if n == 0:
+        left = self._left("consortia", month)
+        if left <= 0:
             return
         live = np.flatnonzero(consortia.active)
-        chosen = live[_group_targets(s, consortia.cluster[live])][:n]
-        consortia.supported[chosen] = True
-        self._charge("consortia", len(chosen), unit_cost)
+        candidates = live[_group_targets(s, consortia.cluster[live])]
+        members = consortia.size[candidates] * self.scale
+        chosen, cost = _within_budget(candidates, s["cost_per_beneficiary_usd"] / 12.0 * members, left)
+        if len(chosen):
+            consortia.supported[chosen] = True
+            self._pay("consortia", cost)
+        self.beneficiaries["consortia"] += len(chosen)
 
     def _rural_zones(self, model, month: int) -> list[slice]:
         """Fund zones now (in provinces by population, or among the listed ones); open those due."""
@@ -569,6 +583,13 @@ class Levers:
         """Spending booked by finance: the sukuk issuance subsidy and grants (credit lever)."""
         self.spent_usd["sukuk"] = finance.usd["issuance_subsidy"]
         self.spent_usd["credit"] = finance.usd["grants"]
+
+
+def _within_budget(candidates: np.ndarray, costs: np.ndarray, left: float) -> tuple[np.ndarray, float]:
+    """The leading candidates whose costs add up to at most `left`, and what they cost."""
+    cumulative = np.cumsum(costs)
+    n = int(np.searchsorted(cumulative, left * (1.0 + 1e-12), side="right"))  # the tolerance absorbs rounding
+    return candidates[:n], float(cumulative[n - 1]) if n else 0.0
 
 
 def _mask(names: tuple[str, ...], chosen) -> np.ndarray:

@@ -13,7 +13,7 @@ from simulation import SMEModel
 from simulation.errors import InputError
 from simulation.finance import PRINCIPAL_KINDS
 from simulation.policy import LEVERS, PAYEES, Policy
-from simulation.state import IDLE, LARGE, UNDER_CONSTRUCTION
+from simulation.state import ACTIVE, CLOSED, IDLE, LARGE, UNDER_CONSTRUCTION
 
 SMALL = 0.05
 
@@ -260,13 +260,18 @@ def test_technology_upgrades_raise_productivity():
     assert gap == pytest.approx(np.full(upgraded.sum(), model.params.technology_productivity_gain), abs=1e-3)
 
 
-def test_park_upgrades_raise_the_worst_parks_first():
+def test_park_upgrades_raise_the_worst_parks_first_at_a_cost_per_unit_hosted():
     model = SMEModel(rng=1, scale=SMALL, policy={"infrastructure": {"budget_usd": 36e6}})
-    before = model.parks.infrastructure.copy()
+    before, f = model.parks.infrastructure.copy(), model.firms
+    hosted = np.bincount(f.park_id[(f.park_id >= 0) & (f.status != CLOSED)], minlength=len(model.parks))
     model.step()
     raised = np.flatnonzero(model.parks.infrastructure > before)
-    assert len(raised) == model.levers.beneficiaries["infrastructure"] == 1  # USD 3 m a month: one park
-    assert before[raised[0]] == before.min()
+    candidates = np.setdiff1d(np.flatnonzero(hosted > 0), raised)
+    assert len(raised) > 0 and before[raised].max() <= before[candidates].min()  # the worst first
+    per_unit = LEVERS["infrastructure"]["cost_per_beneficiary_usd"].default
+    assert model.levers.spent_usd["infrastructure"] == pytest.approx(per_unit * hosted[raised].sum())
+    assert model.levers.spent_usd["infrastructure"] <= 36e6 * SMALL / 12  # the first month's accrual
+    assert model.levers.beneficiaries["infrastructure"] == hosted[raised].sum()
 
 
 def test_rural_zones_open_after_building_and_license_units():
@@ -290,13 +295,18 @@ def test_rural_zones_open_after_building_and_license_units():
     assert len(model.agents) == model.firms.n
 
 
-def test_cluster_development_raises_consortium_formation_where_it_works():
-    model = SMEModel(rng=1, scale=SMALL, policy={"clusters": {"budget_usd": 2.5e6}})  # 10 projects a year
+def test_cluster_development_serves_the_largest_clusters_at_a_cost_per_active_unit():
+    model = SMEModel(rng=1, scale=SMALL, policy={"clusters": {"budget_usd": 2.5e6}})
     model.step()
     developed = np.flatnonzero(model.clusters.development > 0)
-    assert len(developed) == 10
+    assert len(developed) > 0
     employment = model.clusters.employment(model.firms)
     assert employment[developed].min() >= np.delete(employment, developed).max()  # the largest clusters
+    f = model.firms
+    units = np.bincount(f.cluster_id[f.status == ACTIVE], minlength=len(employment))
+    per_unit = LEVERS["clusters"]["cost_per_beneficiary_usd"].default
+    assert model.levers.spent_usd["clusters"] <= 2.5e6 * SMALL / 12
+    assert model.levers.spent_usd["clusters"] == pytest.approx(per_unit / 12 * units[developed].sum(), rel=0.02)
 
 
 def test_same_seed_same_results_with_levers():
@@ -337,3 +347,13 @@ def test_bad_shocks_are_refused_naming_the_key(shock, key):
     with pytest.raises(InputError) as caught:
         SMEModel(rng=1, scale=SMALL, shocks=[shock])
     assert caught.value.key == key
+
+
+def test_consortium_support_costs_per_member_at_national_scale():
+    model = SMEModel(rng=1, scale=SMALL, policy={"consortia": {"budget_usd": 1e9}})  # enough for all
+    model.step()
+    c, n = model.consortia, len(model.consortia.supported)  # consortia founded later this month are not supported
+    assert c.supported.all()
+    per_member = LEVERS["consortia"]["cost_per_beneficiary_usd"].default
+    spent = model.levers.spent_usd["consortia"]
+    assert spent == pytest.approx(per_member / 12 * SMALL * c.size[:n].sum(), rel=0.05)
