@@ -12,7 +12,8 @@ cluster, consortium support per member. Clusters, parks and consortia are not sa
 clusters, 966 parks and the real consortia exist at any scale, with fewer units each in the
 sample): park and cluster costs count the sampled units, so they shrink with the sample by
 themselves; consortium support counts members at national scale (in the sample and outside it)
-and costs `scale` times that in a sampled run. A lever at zero budget (and its switches at their defaults) changes nothing.
+and costs `scale` times that in a sampled run. A lever at zero budget (and its switches at
+their defaults) changes nothing.
 
 Targeting picks the beneficiaries among the eligible units:
 - "all": every eligible unit, in a random order (the policy stream: common random numbers);
