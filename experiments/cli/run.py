@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from experiments.analysis.lever_effects import format_lever_effects, lever_effects, lever_policies
 from experiments.analysis.scale_check import format_scale_check, scale_check
 from experiments.analysis.validation import DEFAULT_SEED, MIN_MONTHS, format_report, stylised_facts
 from experiments.errors import FlagError, from_flag
@@ -21,12 +22,17 @@ __all__ = ["add_commands", "list_scenarios", "run"]
 VALIDATE_DESCRIPTION = (
     "Stylised facts of industrial dynamics and trade: the baseline beside the literature. With "
     "--scale-check: whether policies' paired effects (and the baseline's level) at small scales "
-    "equal those at the reference scale."
+    "equal those at the reference scale. With --levers: each single-lever scenario's paired effects, "
+    "fiscal cost, cost per job and exports per USD beside the published evidence."
 )
 CHECK_POLICIES, CHECK_SCALES, CHECK_SEEDS, CHECK_MONTHS = "ministry_plan", "0.05,0.1,0.3", 12, 48  # --scale-check
 FACTS_MONTHS = 72
-SCALE_CHECK_ONLY = ("policies", "scales", "seeds", "reference_scale", "workers")  # flags of --scale-check
-FACTS_ONLY = ("seed", "scale")  # flags of the stylised facts
+LEVERS_SCALE, LEVERS_SEEDS, LEVERS_MONTHS = 0.1, 6, 48  # --levers
+FLAGS = {  # the flags of each part of validate, besides --months and --out
+    "the stylised facts": ("seed", "scale"),
+    "--scale-check": ("policies", "scales", "seeds", "reference_scale", "workers"),
+    "--levers": ("policies", "scale", "seeds", "workers"),
+}
 
 
 def run(
@@ -85,7 +91,10 @@ def add_commands(commands) -> None:
         f"with --scale-check, in [1, 600] (default {CHECK_MONTHS})",
     )
     validate.add_argument(
-        "--out", type=Path, metavar="DIR", help="directory for stylised_facts.csv (or scale_check.csv)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="directory for stylised_facts.csv (or scale_check.csv, lever_effects.csv)",
     )
     check = validate.add_argument_group("scale check (--scale-check)")
     check.add_argument(
@@ -97,7 +106,8 @@ def add_commands(commands) -> None:
     check.add_argument(
         "--policies",
         metavar="NAMES",
-        help=f"comma-separated shipped scenario names or paths (default {CHECK_POLICIES})",
+        help=f"comma-separated shipped scenario names or paths (default {CHECK_POLICIES}; "
+        "with --levers, every lever_* scenario)",
     )
     check.add_argument("--scales", metavar="S,S,...", help=f"the small scales, in (0, 1] (default {CHECK_SCALES})")
     check.add_argument(
@@ -106,9 +116,22 @@ def add_commands(commands) -> None:
         metavar="S",
         help="the scale the others are compared with, in (0, 1] (default 1)",
     )
-    check.add_argument("--seeds", type=int, metavar="N", help=f"paired seeds per scale, >= 2 (default {CHECK_SEEDS})")
+    check.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help=f"paired seeds per scale, >= 2 (default {CHECK_SEEDS}; with --levers {LEVERS_SEEDS})",
+    )
     check.add_argument(
         "--workers", type=int, metavar="N", help="worker processes (default: one per core; 0: in this process)"
+    )
+    levers = validate.add_argument_group("lever effects (--levers)")
+    levers.add_argument(
+        "--levers",
+        action="store_true",
+        help="instead of the stylised facts: each single-lever scenario against the baseline on paired seeds "
+        f"(--scale default {LEVERS_SCALE:g}, --months {LEVERS_MONTHS}), beside the published evidence "
+        "(docs/guide-scenarios.md, 'Lever effects')",
     )
     validate.set_defaults(handler=lambda args, argv: _validate(args))
 
@@ -164,12 +187,18 @@ def _flag(name: str) -> str:
 def _validate(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise FlagError("--out", f"must be a directory, got the file {args.out}")
-    wrong = FACTS_ONLY if args.scale_check else SCALE_CHECK_ONLY
-    for name in wrong:
-        if getattr(args, name) is not None:
-            other = "is for the stylised facts, not --scale-check" if args.scale_check else "needs --scale-check"
-            hint = " (use --scales)" if name == "scale" else ""
-            raise FlagError(_flag(name), f"{other}{hint}")
+    if args.scale_check and args.levers:
+        raise FlagError("--levers", "cannot be combined with --scale-check: run them one after the other")
+    part = "--scale-check" if args.scale_check else "--levers" if args.levers else "the stylised facts"
+    for name in dict.fromkeys(flag for flags in FLAGS.values() for flag in flags):
+        if getattr(args, name) is not None and name not in FLAGS[part]:
+            users = [other for other, flags in FLAGS.items() if name in flags]
+            where = " or ".join(users)
+            message = f"needs {where}" if part == "the stylised facts" else f"is for {where}, not {part}"
+            hint = " (use --scales)" if name == "scale" and part == "--scale-check" else ""
+            raise FlagError(_flag(name), f"{message}{hint}")
+    if args.levers:
+        return _lever_effects(args)
     return _scale_check(args) if args.scale_check else _stylised_facts(args)
 
 
@@ -229,6 +258,28 @@ def _scale_check(args: argparse.Namespace) -> int:
     print(format_scale_check(frame))
     if args.out is not None:
         path = args.out / "scale_check.csv"
+        write_csv_atomically(frame, path, index=False)
+        print(f"\nwritten to {path}")
+    return 0
+
+
+def _lever_effects(args: argparse.Namespace) -> int:
+    months = LEVERS_MONTHS if args.months is None else args.months
+    seeds = LEVERS_SEEDS if args.seeds is None else args.seeds
+    scale = LEVERS_SCALE if args.scale is None else args.scale
+    policies = lever_policies() if args.policies is None else _names(args.policies)
+    started = time.perf_counter()
+    try:
+        frame = lever_effects(policies, scale, seeds, months, args.workers, progress=True)
+    except InputError as error:  # the arguments by name (scale, seeds, policies, ...): the flags
+        raise FlagError(_flag(error.key), error.message) from None
+    print(
+        f"Lever effects: {len(policies)} scenarios against baseline, scale {scale:g}, {seeds} paired seeds, "
+        f"{months} months ({time.perf_counter() - started:.1f} s)\n"
+    )
+    print(format_lever_effects(frame))
+    if args.out is not None:
+        path = args.out / "lever_effects.csv"
         write_csv_atomically(frame, path, index=False)
         print(f"\nwritten to {path}")
     return 0
