@@ -53,10 +53,12 @@ bench-sweep: $(VENV)/.installed
 bench-dashboard: $(VENV)/.installed
 	$(VPY) tests/benchmarks/bench_dashboard.py
 
-# the stylised facts, then the scale check: the plan's effects at small scales against full scale
+# the stylised facts, then the scale check: the plan's effects at small scales against full scale,
+# then each lever's paired effects and costs beside the published evidence (smesim validate --levers)
 validate: $(VENV)/.installed
 	$(VENV)/bin/smesim validate --out results/validation
 	$(VENV)/bin/smesim validate --scale-check --policies ministry_plan --out results/validation
+	$(VENV)/bin/smesim validate --levers --scale 0.1 --seeds 6 --out results/validation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
