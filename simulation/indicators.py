@@ -66,6 +66,7 @@ EXTRAS = (
     "rial_per_usd",
     "listed_smes",
     "policy_money_moved_usd",
+    "imports_displaced_usd",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -123,6 +124,7 @@ def compute(model) -> dict[str, float]:
         "export_exits": c["export_exits"] * k,
         "export_sunk_costs_usd": c["export_sunk_costs_usd"] * k,
         "supplier_links": model.supply_chain.n_links * k,
+        "imports_displaced_usd": 12.0 * model.market.imports_displaced_usd * k,
         "sanctioned_destinations": np.count_nonzero(model.environment.sanctioned),
         "bank_credit_usd": fin.outstanding(("bank_debt", "subsidised_debt")) / fin.rate * k,
         "sukuk_outstanding_usd": fin.outstanding(SUKUK) / fin.rate * k,

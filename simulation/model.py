@@ -285,8 +285,15 @@ class SMEModel(mesa.Model):
         p, firms = self.params, self.firms
         active = np.flatnonzero(firms.status == ACTIVE)
         self.levers.support_firms(self, month, active)
+        suppliers, redirected = self.supply_chain.redirected_sales(firms)
         home_labour, phi, share_power = production.home_demand(
-            firms, p, self.market, self.environment.demand_index, active, completed
+            firms,
+            p,
+            self.market,
+            self.environment.demand_index,
+            active,
+            completed,
+            np.bincount(firms.sector[suppliers], weights=redirected, minlength=self.market.n_sectors),
         )
         export_labour, interested = self.trade.step(
             firms, month, active, share_power, self.consortia, self.environment, self.finance

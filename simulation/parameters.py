@@ -180,6 +180,33 @@ class Parameters:
         (1.5, 20.0),
         "CES elasticity of substitution; demand share ~ productivity^(sigma-1)",
     )
+    import_substitution_elasticity: float = _p(
+        2.0,
+        "elasticity",
+        "literature: home-import ('macro') elasticities near 1 for half of goods, below the micro ones "
+        "(Feenstra, Luck, Obstfeld & Russ 2018); up to about 4-7 with heterogeneity (Imbs & Mejean 2015)",
+        (1.0, 3.8),
+        (1.0, 20.0),
+        "elasticity of substitution between the sector's domestic goods and imports at home",
+    )
+    home_import_share: float = _p(
+        0.15,
+        "share",
+        "assumption: 85% of Iran's imports are production inputs and over 2,000 consumer items with "
+        "domestic makers are banned (docs/sources.md)",
+        (0.05, 0.3),
+        (0.0, 0.95),
+        "imports' share of home buyers' spending on the sectors' products at month 0",
+    )
+    manufactures_price_elasticity: float = _p(
+        1.0,
+        "elasticity",
+        "assumption: Cobb-Douglas across sectors (fixed spending shares); 0.85 across goods and services "
+        "in final expenditure (Herrendorf, Rogerson & Valentinyi 2013, US)",
+        (0.5, 1.5),
+        (0.0, 10.0),
+        "price elasticity of home buyers' total spending on a sector (domestic and imported)",
+    )
     initial_sme_output_usd: float = _p(
         57e9,
         "USD a year",
@@ -656,7 +683,31 @@ class Parameters:
         "SME suppliers per active large firm at month 0",
     )
     supplier_sales_share: float = _p(
-        0.3, "share", "assumption", (0.1, 0.5), (0.0, 0.9), "share of a linked SME's sales bought by its large buyers"
+        0.3,
+        "share",
+        "assumption; size check: new suppliers of multinationals employ 26% more workers after four "
+        "years (Alfaro-Urena, Manelici & Vasquez 2022, Costa Rica)",
+        (0.1, 0.5),
+        (0.0, 0.9),
+        "share of a linked SME's sales bought by its large buyers",
+    )
+    buyer_sme_purchase_share: float = _p(
+        0.5,
+        "share",
+        "assumption: intermediate inputs are about 60-70% of manufacturing gross output; the part SMEs "
+        "can supply is not measured",
+        (0.3, 0.7),
+        (0.0, 1.0),
+        "most a large buyer buys from its SME suppliers, as a share of its output",
+    )
+    link_import_substitution_share: float = _p(
+        0.5,
+        "share",
+        "assumption: nothing measures where a large buyer's redirected purchases came from; 85% of "
+        "Iran's imports are production inputs (docs/sources.md)",
+        (0.2, 0.85),
+        (0.0, 1.0),
+        "share of what a new supplier sells to its buyer that replaces imports (the rest: other domestic sales)",
     )
     missing_link_utilisation_gap: float = _p(
         0.1,
@@ -924,6 +975,15 @@ class Parameters:
         (0.0, 1.0),
         "cut of the sunk entry cost in a market a trained unit has visited",
     )
+    matchmaking_link_success: float = _p(
+        0.3,
+        "share",
+        "assumption: supplier-development programmes raise suppliers' sales and employment (Chile: "
+        "Arraiz, Henriquez & Stucchi 2013) but no study reports how many brokered introductions last",
+        (0.1, 0.6),
+        (0.0, 1.0),
+        "chance that a brokered supplier-buyer introduction becomes a lasting supply link",
+    )
     clinic_revival_success: float = _p(
         0.5,
         "share",
@@ -1026,6 +1086,11 @@ UNCERTAINTIES = (
     "idling_rate",
     "revival_rate",
     "cluster_spillover_elasticity",
+    "import_substitution_elasticity",
+    "home_import_share",
+    "manufactures_price_elasticity",
+    "buyer_sme_purchase_share",
+    "link_import_substitution_share",
     "learning_by_exporting",
     "consortium_trust",
     "recognition_trust_gain",
@@ -1034,6 +1099,7 @@ UNCERTAINTIES = (
     "collateral_ratio",
     "operating_margin",
     "training_sunk_cost_cut",
+    "matchmaking_link_success",
     "clinic_revival_success",
     "consortium_support_failure_cut",
     "cluster_development_gain",

@@ -557,8 +557,9 @@ class Levers:
         self._charge("technology", len(chosen))
 
     def _match(self, model, month: int, smes: np.ndarray) -> None:
-        """Tie unlinked SMEs to large buyers of their province, picked in proportion to their
-        output (large firms as locomotives); anywhere when the province has none."""
+        """Introduce unlinked SMEs to large buyers of their province, picked in proportion to their
+        output (large firms as locomotives; anywhere when the province has none). Every
+        introduction is paid; a share matchmaking_link_success of them becomes a supply link."""
         firms, n = model.firms, self._affordable("matchmaking", month)
         if n == 0:
             return
@@ -568,7 +569,9 @@ class Levers:
             return
         rng = self.streams.draw("policy", month, LEVER_INDEX["matchmaking"])
         picked = _pick_by_output(firms, buyers, firms.province[chosen], rng.random(len(chosen)))
-        self._charge("matchmaking", model.supply_chain.add_links(firms, chosen, picked))
+        lasting = rng.random(len(chosen)) < self.p.matchmaking_link_success
+        model.supply_chain.add_links(firms, chosen[lasting], picked[lasting])
+        self._charge("matchmaking", len(chosen))
 
     def support_listings(self, model, month: int, active: np.ndarray) -> int:
         """Listing applications prepared and paid for by the lever; returns listings."""

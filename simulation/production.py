@@ -6,6 +6,13 @@
 - Domestic demand of a sector is split among its active units by CES shares
   m_i * phi_i^(sigma-1) (m: customer base). Employment needed to serve that demand is
   revenue / (output per worker), so labour demand ~ m_i * phi_i^(sigma-2).
+- What home buyers spend on the sector's domestic products moves with the domestic price
+  index P (nested CES, `domestic_spending_factor`): they substitute between domestic goods and
+  imports with elasticity eta, and their spending on the sector as a whole follows its
+  composite price with elasticity epsilon. More productive or more numerous domestic units
+  lower P, so they take share from imports as well as from each other.
+- A buyer's purchases redirected to a new SME supplier (supply_chain.py) come out of imports
+  and out of the home market of the supplier's sector.
 - New plants get the customer base that employs their starting workforce; incumbents feel
   that entry through the shares from the next month on.
 - Besides the home market, a unit sells to its large buyers (supply_chain.py) and abroad
@@ -29,6 +36,7 @@ __all__ = [
     "VOLATILITY_OCTAVES",
     "VOLATILITY_REFERENCE_CAPACITY",
     "Market",
+    "domestic_spending_factor",
     "home_demand",
     "produce",
     "rebase_customer_base",
@@ -43,7 +51,8 @@ MIN_HOME_SHARE = 0.1  # at month 0 a unit's home-market demand is at least this 
 
 
 class Market:
-    """Home-market demand by sector at month 0 and the output per worker that turns demand into jobs."""
+    """Home-market demand by sector at month 0, the output per worker that turns demand into jobs,
+    and this month's imports displaced by domestic units (USD a month, the sampled population's)."""
 
     def __init__(self, firms: FirmState, p: Parameters, output_per_worker: np.ndarray, n_sectors: int):
         self.output_per_worker = output_per_worker
@@ -51,7 +60,32 @@ class Market:
         # what active units sell at home at month 0 (exports and sales to large buyers excluded)
         active = np.flatnonzero(firms.status == ACTIVE)
         weights = firms.demand_weight[active] * np.exp((p.demand_elasticity - 1.0) * firms.log_productivity[active])
-        self.base_demand = output_per_worker * np.bincount(firms.sector[active], weights=weights, minlength=n_sectors)
+        self.base_weight = np.bincount(firms.sector[active], weights=weights, minlength=n_sectors)  # W_0
+        self.base_demand = output_per_worker * self.base_weight
+        self.imports_displaced_usd = 0.0
+
+
+def domestic_spending_factor(
+    weight: np.ndarray, base_weight: np.ndarray, p: Parameters
+) -> tuple[np.ndarray, np.ndarray]:
+    """(domestic spending, total spending) on each sector relative to month 0, at the same demand index.
+
+    W = sum of m_i phi_i^(sigma-1) over the active units sets the domestic price index:
+    (P/P_0)^(1-sigma) = W/W_0. Imports' price is fixed; home buyers split their spending between
+    domestic goods and imports with elasticity eta (month-0 import share s_m), so the composite
+    price is C = (s_d (P/P_0)^(1-eta) + s_m)^(1/(1-eta)), s_d = 1 - s_m; their spending on the
+    sector moves as C^(1-epsilon), and the domestic part of it as (P/(P_0 C))^(1-eta). Computed in
+    logs (log1p/expm1), with the Cobb-Douglas limit at eta = 1."""
+    sigma, eta, epsilon = p.demand_elasticity, p.import_substitution_elasticity, p.manufactures_price_elasticity
+    domestic_share = 1.0 - p.home_import_share
+    ratio = np.divide(weight, base_weight, out=np.ones(len(weight)), where=(weight > 0) & (base_weight > 0))
+    log_price = -np.log(ratio) / (sigma - 1.0)
+    if eta == 1.0:
+        log_composite = domestic_share * log_price
+    else:
+        log_composite = np.log1p(domestic_share * np.expm1((1.0 - eta) * log_price)) / (1.0 - eta)
+    log_total = (1.0 - epsilon) * log_composite
+    return np.exp(log_total + (1.0 - eta) * (log_price - log_composite)), np.exp(log_total)
 
 
 def rebase_customer_base(firms: FirmState, rows: np.ndarray, other_labour: np.ndarray) -> None:
@@ -84,10 +118,17 @@ def update_productivity(firms: FirmState, p: Parameters, rng: np.random.Generato
 
 
 def home_demand(
-    firms: FirmState, p: Parameters, market: Market, demand_index: np.ndarray, active: np.ndarray, entrants: np.ndarray
+    firms: FirmState,
+    p: Parameters,
+    market: Market,
+    demand_index: np.ndarray,
+    active: np.ndarray,
+    entrants: np.ndarray,
+    redirected: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labour that each active unit's home-market sales need this month; also returns
-    (phi, phi^(sigma-1)) of the active units for the later phases."""
+    (phi, phi^(sigma-1)) of the active units for the later phases. `redirected`: USD a month
+    of buyers' purchases redirected to new SME suppliers, by sector (supply_chain.py)."""
     sector = firms.sector[active]
     log_phi = firms.log_productivity[active]
     phi = np.exp(log_phi)
@@ -96,7 +137,13 @@ def home_demand(
     # demand: entrants (customer base 0 so far) do not weigh in this month's shares
     weights = firms.demand_weight[active] * share_power
     total = np.bincount(sector, weights=weights, minlength=market.n_sectors)
-    demand = market.base_demand * demand_index
+    domestic, spending = domestic_spending_factor(total, market.base_weight, p)
+    at_base_prices = market.base_demand * demand_index
+    from_home = (1.0 - p.link_import_substitution_share) * redirected
+    demand = np.maximum(at_base_prices * domestic - from_home, 0.0)
+    imports_then = at_base_prices * p.home_import_share / (1.0 - p.home_import_share)
+    imports_now = at_base_prices / (1.0 - p.home_import_share) * spending - at_base_prices * domestic
+    market.imports_displaced_usd = float(np.sum(imports_then - imports_now + redirected - from_home))
     jobs_per_weight = np.divide(
         demand, total * market.output_per_worker, out=np.zeros(market.n_sectors), where=total > 0
     )

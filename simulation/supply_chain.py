@@ -10,11 +10,19 @@ links are drawn inside a province.
 Mechanism
 - A sparse network of links (supplier i, buyer b) from SMEs (< 100 employees) to large
   units. Each link carries a coefficient w_ib: supplier labour per USD of the buyer's
-  monthly output. A supplier's B2B labour demand is sum_b w_ib * output_b, i.e. W @ output
-  with W a sparse (firms x firms) matrix, rows suppliers, columns buyers. Demand follows the
-  buyer's output of the previous month (the model computes it before this month's
+  monthly output. A supplier's B2B labour demand is sum_b c_b w_ib * output_b. Demand follows
+  the buyer's output of the previous month (the model computes it before this month's
   production): it vanishes from the month after the buyer idles and grows as the buyer
   grows, e.g. by exporting (the locomotive).
+- A buyer buys no more from its SME suppliers than buyer_sme_purchase_share of its output:
+  c_b = min(1, share * output_b / purchases_b), where purchases_b = sum_i w_ib output_b
+  * output_i / employees_i values each link's labour at its supplier's sales per worker. A
+  buyer with more suppliers than its purchases allow splits what it buys among them, so a new
+  supplier takes part of the others' sales.
+- Links formed during the run redirect purchases the buyer made elsewhere: a share
+  link_import_substitution_share from imports, the rest from the home market of the
+  supplier's sector (`redirected_sales`, used by production.home_demand). Month-0 links are
+  part of the month-0 equilibrium and redirect nothing.
 - Month 0: each active large unit gets Poisson(supplier_links_per_large_firm) distinct
   active SME suppliers, each from the buyer's province with probability
   link_same_province_share (from anywhere otherwise, or when the province has none).
@@ -47,12 +55,13 @@ Assumptions and choices
   supplier resumes selling if it restarts); they end when either party closes.
 - Coefficients are fixed when a link forms: B2B sales scale with the buyer's output, not
   with the supplier's later size.
+- A link dropped because its supplier closed stops its sales; what the buyer then buys instead
+  is not returned to the home market (baseline and policy runs alike).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from .errors import InputError
 from .parameters import Parameters
@@ -122,17 +131,16 @@ def _apply_utilisation_gap(firms: FirmState, smes: np.ndarray, is_linked: np.nda
 
 
 class SupplyChain:
-    """Buyer-supplier links as COO arrays (supplier, buyer, coefficient), with a lazily rebuilt CSR."""
+    """Buyer-supplier links as parallel arrays (supplier, buyer, coefficient, formed in the run),
+    sorted by (supplier, buyer)."""
 
     def __init__(self, p: Parameters):
         self.p = p
         self.supplier = np.zeros(0, np.int64)
         self.buyer = np.zeros(0, np.int64)
         self.coefficient = np.zeros(0, np.float64)  # supplier labour per USD of buyer output a month
-        self._keys = np.zeros(0, np.int64)  # supplier << 32 | buyer; all four arrays sorted by it
-        self._version = 0  # bumped whenever the links change
-        self._csr: sparse.csr_array | None = None
-        self._csr_key: tuple[int, int] | None = None  # (version, firms.n) the CSR was built for
+        self.in_run = np.zeros(0, bool)  # formed after month 0: redirects the buyer's purchases
+        self._keys = np.zeros(0, np.int64)  # supplier << 32 | buyer; all the arrays sorted by it
 
     # --- construction -------------------------------------------------------------------
 
@@ -151,12 +159,12 @@ class SupplyChain:
             supplier, buyer = key >> _BUYER_BITS, key & ((1 << _BUYER_BITS) - 1)
             buyers_of = np.bincount(supplier, minlength=firms.n)[supplier]
             coefficient = p.supplier_sales_share * firms.employees[supplier] / (buyers_of * firms.output_usd[buyer])
-            chain._append(supplier, buyer, coefficient)
+            chain._append(supplier, buyer, coefficient, in_run=False)
         _apply_utilisation_gap(firms, smes, chain.linked(firms)[smes], p.missing_link_utilisation_gap)
         return chain
 
-    def _append(self, supplier: np.ndarray, buyer: np.ndarray, coefficient: np.ndarray) -> None:
-        """Insert links, keeping them sorted by (supplier, buyer): the CSR is then built without sorting."""
+    def _append(self, supplier: np.ndarray, buyer: np.ndarray, coefficient: np.ndarray, in_run: bool = True) -> None:
+        """Insert links, keeping them sorted by (supplier, buyer) (`has_links` searches the suppliers)."""
         if not len(supplier):
             return
         key = _key(supplier, buyer)
@@ -166,30 +174,43 @@ class SupplyChain:
         self.supplier = np.insert(self.supplier, at, supplier[order])
         self.buyer = np.insert(self.buyer, at, buyer[order])
         self.coefficient = np.insert(self.coefficient, at, coefficient[order])
-        self._version += 1
+        self.in_run = np.insert(self.in_run, at, in_run)
 
     def _keep(self, mask: np.ndarray) -> None:
         self._keys, self.supplier, self.buyer = self._keys[mask], self.supplier[mask], self.buyer[mask]
-        self.coefficient = self.coefficient[mask]
-        self._version += 1
+        self.coefficient, self.in_run = self.coefficient[mask], self.in_run[mask]
 
     # --- demand -------------------------------------------------------------------------
 
-    def matrix(self, firms: FirmState) -> sparse.csr_array:
-        """W, shape (firms.n, firms.n), rows suppliers, columns buyers; rebuilt only when links or firms.n changed."""
-        key = (self._version, firms.n)
-        if self._csr_key != key:
-            indptr = np.zeros(firms.n + 1, np.int32)
-            np.cumsum(np.bincount(self.supplier, minlength=firms.n), out=indptr[1:])
-            self._csr = sparse.csr_array(
-                (self.coefficient, self.buyer.astype(np.int32), indptr), shape=(firms.n, firms.n)
-            )
-            self._csr_key = key
-        return self._csr
+    def link_labour(self, firms: FirmState) -> np.ndarray:
+        """Supplier labour each link needs at the buyers' current output, each buyer's purchases capped."""
+        labour = self.coefficient * firms.output_usd[self.buyer]
+        per_worker = np.divide(
+            firms.output_usd, firms.employees, out=np.zeros(firms.n), where=firms.employees > 0
+        )  # the supplier's sales per worker
+        bought = np.bincount(self.buyer, weights=labour * per_worker[self.supplier], minlength=firms.n)
+        limit = self.p.buyer_sme_purchase_share * firms.output_usd
+        cap = np.divide(limit, bought, out=np.ones(firms.n), where=bought > limit)
+        return labour * cap[self.buyer]
 
     def labour_demand(self, firms: FirmState) -> np.ndarray:
-        """Each unit's B2B labour demand this month, W @ output_usd (idle buyers have output 0)."""
-        return self.matrix(firms) @ firms.output_usd
+        """Each unit's B2B labour demand this month (idle buyers have output 0, so they buy nothing)."""
+        return np.bincount(self.supplier, weights=self.link_labour(firms), minlength=firms.n)
+
+    def redirected_sales(self, firms: FirmState) -> tuple[np.ndarray, np.ndarray]:
+        """(suppliers, USD a month) of the links formed during the run: purchases the buyers made
+        elsewhere before, valued at the supplier's sales per worker (a supplier appears once per link)."""
+        if not self.in_run.any():
+            return np.zeros(0, np.int64), np.zeros(0)
+        labour = self.link_labour(firms)[self.in_run]
+        supplier = self.supplier[self.in_run]
+        per_worker = np.divide(
+            firms.output_usd[supplier],
+            firms.employees[supplier],
+            out=np.zeros(len(supplier)),
+            where=firms.employees[supplier] > 0,
+        )
+        return supplier, labour * per_worker
 
     def linked(self, firms: FirmState) -> np.ndarray:
         """Units with at least one link to a buyer that is not closed."""

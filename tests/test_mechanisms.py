@@ -1,11 +1,14 @@
 """Mechanism tests: each could fail if its submodel were wrong."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from simulation import SMEModel, production
 from simulation.lifecycle import _completion_factor, _idling_factor, _revival_factor, _young_excess
 from simulation.parameters import Parameters
+from simulation.production import domestic_spending_factor
 from simulation.state import ACTIVE, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
 P = Parameters()
@@ -145,6 +148,8 @@ def test_domestic_demand_is_exactly_served_without_frictions():
         "idle_closure_rate": 0.0,
         "supplier_links_per_large_firm": 0.0,
         "link_formation_rate": 0.0,
+        "import_substitution_elasticity": 1.0,  # with a unit price elasticity: fixed domestic spending
+        "manufactures_price_elasticity": 1.0,
     }
     model = SMEModel(rng=12, scale=0.05, **frictionless)
     model.firms.capacity[:] *= 1000.0
@@ -154,6 +159,29 @@ def test_domestic_demand_is_exactly_served_without_frictions():
     output = np.bincount(model.firms.sector, weights=home_sales, minlength=model.market.n_sectors)
     # exact but for units whose demand is below one person: they still employ one (~1e-7 of output)
     np.testing.assert_allclose(output, model.market.base_demand * model.environment.demand_index, rtol=1e-5)
+
+
+def test_cheaper_domestic_goods_take_share_from_imports():
+    """Nested CES: when domestic varieties get cheaper (W up), home buyers spend more on them and
+    less on imports; their total spending moves with the composite price only if epsilon != 1."""
+    base = np.ones(3)
+    weight = np.array([0.8, 1.0, 1.3])  # the domestic price index up, unchanged, down
+    domestic, total = domestic_spending_factor(weight, base, P)
+    s_m = P.home_import_share
+    assert domestic[0] < 1.0 == domestic[1] < domestic[2]
+    np.testing.assert_allclose(total, 1.0)  # epsilon = 1 by default: spending shares fixed
+    imports = (total - (1 - s_m) * domestic) / s_m  # relative to month 0
+    assert imports[0] > 1.0 and imports[2] < 1.0
+    # the elasticity of domestic spending to W at W_0 is s_m (eta - 1) / (sigma - 1)
+    up, _ = domestic_spending_factor(np.array([1.0 + 1e-6]), np.ones(1), P)
+    slope = s_m * (P.import_substitution_elasticity - 1) / (P.demand_elasticity - 1)
+    assert (up[0] - 1) / 1e-6 == pytest.approx(slope, rel=1e-4)
+    # without substitution to imports (eta = 1) and with fixed spending, nothing moves
+    flat = dataclasses.replace(P, import_substitution_elasticity=1.0)
+    np.testing.assert_allclose(domestic_spending_factor(weight, base, flat)[0], 1.0)
+    # inelastic total spending (epsilon < 1): cheaper goods, less spent on the sector as a whole
+    inelastic = dataclasses.replace(P, manufactures_price_elasticity=0.5)
+    assert domestic_spending_factor(weight, base, inelastic)[1][2] < 1.0
 
 
 def test_more_productive_units_get_more_demand():

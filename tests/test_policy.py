@@ -223,12 +223,18 @@ def test_supported_consortia_dissolve_less():
     assert mean_difference({"consortia": {"budget_usd": 20e6}}, "consortia", seeds=(1, 2, 3), months=24) > 0
 
 
-def test_matchmaking_ties_smes_to_large_buyers():
-    base, model = run(months=3), run({"matchmaking": {"budget_usd": 10e6}}, months=3)
-    added = model.levers.beneficiaries["matchmaking"]
-    assert added > 0
-    assert model.supply_chain.n_links - base.supply_chain.n_links == added
-    assert (model.firms.size_class[model.supply_chain.buyer] == LARGE).sum() >= added
+def test_matchmaking_pays_every_introduction_and_ties_a_share_of_them():
+    base, model = run(months=3), run({"matchmaking": {"budget_usd": 100e6}}, months=3)
+    introduced = model.levers.beneficiaries["matchmaking"]
+    added = model.supply_chain.n_links - base.supply_chain.n_links
+    assert introduced > 100 and added > 0
+    assert (
+        model.levers.spent_usd["matchmaking"] == introduced * LEVERS["matchmaking"]["cost_per_beneficiary_usd"].default
+    )
+    share = model.params.matchmaking_link_success
+    assert abs(added / introduced - share) < 4 * np.sqrt(share * (1 - share) / introduced)
+    new = model.supply_chain.in_run
+    assert (model.firms.size_class[model.supply_chain.buyer[new]] == LARGE).all()
 
 
 @pytest.mark.slow

@@ -11,6 +11,9 @@ from simulation.state import ACTIVE, CLOSED, STATUS_NAMES, size_class_of
 COUNT_INDICATORS = ("active_units", "idle_units", "under_construction_units", "closed_units")
 
 
+SIGNED = ("export_share", "active_units_change", "imports_displaced_usd")  # indicators that may be negative
+
+
 def check_state(model, previous_closed: np.ndarray) -> np.ndarray:
     f, ind = model.firms, model.indicators()
     active = f.status == ACTIVE
@@ -29,7 +32,7 @@ def check_state(model, previous_closed: np.ndarray) -> np.ndarray:
     assert (f.status[members] == ACTIVE).all() and f.is_sme[members].all()
     # counts add up to the population, at national scale
     assert sum(ind[name] for name in COUNT_INDICATORS) * model.scale == pytest.approx(f.n, rel=1e-12)
-    assert all(value >= 0 for name, value in ind.items() if name not in ("export_share", "active_units_change"))
+    assert all(value >= 0 for name, value in ind.items() if name not in SIGNED)
     assert ind["units_activated_distinct"] <= ind["units_activated"] * (1 + 1e-12)
     assert ind["units_activated"] == pytest.approx(ind["units_completed"] + ind["units_revived"])
     # closure is for good

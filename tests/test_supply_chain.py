@@ -24,6 +24,11 @@ def network(scale=0.1, seed=1, **overrides):
     return firms, p, SupplyChain.build(firms, p, np.random.default_rng(seed + 100))
 
 
+def uncapped(**overrides):
+    """A network whose buyers may buy any amount from their suppliers: link arithmetic in isolation."""
+    return network(buyer_sme_purchase_share=1e12, **overrides)
+
+
 def active_smes(firms):
     return (firms.status == ACTIVE) & (firms.size_class < LARGE)
 
@@ -50,7 +55,7 @@ def linked_buyer(chain, firms, min_suppliers=2):
 
 
 def test_month_zero_demand_is_the_sales_share_of_linked_smes_employment():
-    firms, p, chain = network()
+    firms, p, chain = uncapped()
     demand = chain.labour_demand(firms)
     linked = chain.linked(firms)
     assert demand.shape == (firms.n,)
@@ -213,7 +218,7 @@ def test_update_drops_links_of_closed_suppliers_and_buyers():
 
 
 def test_update_at_rate_one_links_every_unlinked_active_sme_and_at_zero_none():
-    firms, p, chain = network()
+    firms, p, chain = uncapped()
     unlinked = np.flatnonzero(active_smes(firms) & ~chain.linked(firms))
     n_before = chain.n_links
     formed, dropped = chain.update(
@@ -263,7 +268,7 @@ def test_buyers_without_output_are_not_chosen():
 
 
 def test_add_links_adds_the_share_of_employment_and_refuses_ineligible_pairs():
-    firms, p, chain = network()
+    firms, p, chain = uncapped()
     smes = np.flatnonzero(active_smes(firms))
     large = np.flatnonzero(active_large(firms))
     linked = chain.linked(firms)
@@ -294,14 +299,47 @@ def test_add_links_adds_the_share_of_employment_and_refuses_ineligible_pairs():
         chain.add_links(firms, [s], [other, large[1]])
 
 
-# --- the matrix follows the population ---------------------------------------------------
+# --- what buyers buy -----------------------------------------------------------------------
 
 
-def test_matrix_follows_appended_rows_and_link_changes():
+def purchases(chain, firms):
+    """USD a month each unit buys from its SME suppliers, at their sales per worker."""
+    per_worker = np.divide(firms.output_usd, firms.employees, out=np.zeros(firms.n), where=firms.employees > 0)
+    return np.bincount(chain.buyer, weights=chain.link_labour(firms) * per_worker[chain.supplier], minlength=firms.n)
+
+
+def test_a_buyer_buys_no_more_than_its_share_of_output_and_splits_it_among_suppliers():
     firms, p, chain = network()
-    w = chain.matrix(firms)
-    assert w.shape == (firms.n, firms.n)
-    assert chain.matrix(firms) is w  # cached while nothing changed
+    bought = purchases(chain, firms)
+    limit = p.buyer_sme_purchase_share * firms.output_usd
+    assert (bought <= limit * (1 + 1e-9)).all()
+    capped = np.flatnonzero(np.isclose(bought, limit) & (limit > 0))
+    assert len(capped) > 0  # some month-0 buyers have more suppliers than their purchases allow
+    # a new supplier of a capped buyer takes part of the others' sales; the buyer buys the same
+    buyer = capped[0]
+    others = chain.supplier[chain.buyer == buyer]
+    before = chain.labour_demand(firms)
+    new = np.flatnonzero(active_smes(firms) & ~chain.linked(firms))[0]
+    assert chain.add_links(firms, [new], [buyer]) == 1
+    after = chain.labour_demand(firms)
+    assert after[new] > 0 and (after[others] <= before[others] + 1e-12).all()
+    assert purchases(chain, firms)[buyer] == pytest.approx(limit[buyer])
+
+
+def test_only_links_formed_in_the_run_redirect_purchases():
+    firms, p, chain = uncapped()
+    suppliers, sales = chain.redirected_sales(firms)
+    assert len(suppliers) == 0 and len(sales) == 0  # month-0 links are the month-0 equilibrium
+    new = np.flatnonzero(active_smes(firms) & ~chain.linked(firms))[:3]
+    assert chain.add_links(firms, new, np.flatnonzero(active_large(firms))[:3]) == 3
+    suppliers, sales = chain.redirected_sales(firms)
+    assert sorted(suppliers) == sorted(new)
+    per_worker = firms.output_usd[suppliers] / firms.employees[suppliers]
+    np.testing.assert_allclose(sales, p.supplier_sales_share * firms.employees[suppliers] * per_worker)
+
+
+def test_labour_demand_follows_appended_rows():
+    firms, p, chain = uncapped()
     demand = chain.labour_demand(firms)
     firms.append(
         status=np.full(10, ACTIVE, np.int8),
@@ -310,7 +348,6 @@ def test_matrix_follows_appended_rows_and_link_changes():
         capacity=np.full(10, 700.0),
         output_usd=np.full(10, 1e6),
     )
-    assert chain.matrix(firms).shape == (firms.n, firms.n)
     grown = chain.labour_demand(firms)
     assert grown.shape == (firms.n,)
     assert np.array_equal(grown[: len(demand)], demand) and not grown[len(demand) :].any()
@@ -318,7 +355,6 @@ def test_matrix_follows_appended_rows_and_link_changes():
     s = np.flatnonzero(active_smes(firms) & ~chain.linked(firms))[0]
     assert chain.add_links(firms, [s], [firms.n - 1]) == 1
     assert np.isclose(chain.labour_demand(firms)[s], p.supplier_sales_share * firms.employees[s])
-    assert chain.matrix(firms).nnz == chain.n_links
 
 
 def test_large_buyers_pull_their_suppliers_in_the_model():
