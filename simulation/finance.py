@@ -12,7 +12,10 @@ construction, stays idle, or stays out of the market. Investment may be funded i
 
 Sources, in the order a unit turns to them (cheapest first):
 1. its own cash;
-2. government grants (a monthly budget; none in the baseline);
+2. government grants (a monthly budget; none in the baseline), first come, first served. The
+   grant agency screens for additionality: it offers an applicant only what sukuk and credit
+   would leave unfunded, except for the share `grant_deadweight_share` of applicants it cannot
+   tell apart, who get their whole need (the deadweight, which crowds credit out);
 3. sukuk through the programme, if the unit's province is in it: istisna for completion,
    murabaha for restarts and export entry, ijara for investment (at most the plant not yet
    leased). An issue must be large enough that its fixed cost is at most `sukuk_max_cost_share`
@@ -143,7 +146,7 @@ class Finance:
         self.repaid: defaultdict[str, float] = defaultdict(float)
         self.written_off: defaultdict[str, float] = defaultdict(float)
         self.unmet_rial = 0.0  # finance demand left unmet this month
-        self._arrivals: tuple[int, np.ndarray] | None = None  # this month's order of grant applications
+        self._arrivals: tuple[int, np.ndarray, np.ndarray] | None = None  # this month's grant uniforms
         # cumulative flows in dollars at the month's rate: grants, equity, subsidies
         self.usd: defaultdict[str, float] = defaultdict(float)
         self.issuance_subsidy_share = 0.0  # sukuk lever: share of issuance costs the government pays...
@@ -214,27 +217,50 @@ class Finance:
         """Needs that own cash does not cover: grants, sukuk, credit; returns the share funded."""
         p = self.p
         left = need - own
-        grant = self._queue(left, left > 0, "grant", self._arrival_order(firms, rows), purpose, divisible)
-        left -= grant
         assets = self.collateral(firms, rows)
-        sukuk, issue_costs, subsidy = self._sukuk(firms, rows, left, purpose, assets)
-        left -= sukuk
         room = np.maximum(p.collateral_ratio * assets - firms.bank_debt[rows] - firms.subsidised_debt[rows], 0.0)
-        cover = np.divide(room, left, out=np.full(len(rows), np.inf), where=left > 0)
-        order = np.argsort(-cover, kind="stable")
-        fits = (left <= room) | divisible
-        subsidised = self._queue(np.minimum(left, room), fits & (left > 0), "subsidised", order, purpose, divisible)
-        left_b, room_b = left - subsidised, room - subsidised
-        bank = self._queue(np.minimum(left_b, room_b), fits & (left_b > 0), "bank", order, purpose, divisible)
-        left = left_b - bank
+        grant, deadweight = self._grants(firms, rows, left, room, assets, purpose, divisible)
+        left -= grant
+        sukuk, issue_costs, subsidy, subsidised, bank = self._borrow(
+            firms, rows, left, room, assets, purpose, divisible
+        )
+        left = left - sukuk - subsidised - bank
 
         funded = np.ones(len(rows), bool) if divisible else left <= 1e-9 * np.maximum(need, 1.0)
         share = np.where(
             funded, np.clip(1.0 - np.divide(left, need, out=np.zeros(len(rows)), where=need > 0), 0.0, 1.0), 0.0
         )
         self._commit(firms, rows, funded, own, grant, sukuk, issue_costs, subsidy, subsidised, bank, purpose)
+        self.usd["grants_deadweight"] += grant[funded & deadweight].sum() / self.rate
         self.unmet_rial += float((need * (1.0 - share)).sum())
         return share
+
+    def _borrow(self, firms, rows, left, room, assets, purpose, divisible):
+        """Sukuk, then credit (the subsidised line, then banks) for what is `left`: (sukuk, issue
+        costs the firm bears, costs the subsidy bears, subsidised, bank) per row, rials."""
+        sukuk, issue_costs, subsidy = self._sukuk(firms, rows, left, purpose, assets)
+        left = left - sukuk
+        cover = np.divide(room, left, out=np.full(len(rows), np.inf), where=left > 0)
+        order = np.argsort(-cover, kind="stable")
+        fits = (left <= room) | divisible
+        subsidised = self._queue(np.minimum(left, room), fits & (left > 0), "subsidised", order, purpose, divisible)
+        left_b, room_b = left - subsidised, room - subsidised
+        bank = self._queue(np.minimum(left_b, room_b), fits & (left_b > 0), "bank", order, purpose, divisible)
+        return sukuk, issue_costs, subsidy, subsidised, bank
+
+    def _grants(self, firms, rows, left, room, assets, purpose, divisible) -> tuple[np.ndarray, np.ndarray]:
+        """(grant, deadweight) per row. First come, first served; the agency offers a screened
+        applicant what sukuk and credit would leave unfunded (a trial of `_borrow` that books
+        nothing), and a deadweight applicant its whole need (module docstring)."""
+        deadweight = np.zeros(len(rows), bool)
+        if self.capacity["grant"] <= 0 or "grant" in self.closed:
+            return np.zeros(len(rows)), deadweight
+        arrivals, deadweight = self._grant_applicants(firms, rows)
+        closed = set(self.closed)  # the trial must not close the subsidised line's queue
+        sukuk, _, _, subsidised, bank = self._borrow(firms, rows, left, room, assets, purpose, divisible)
+        self.closed = closed
+        asked = np.where(deadweight, left, np.maximum(left - sukuk - subsidised - bank, 0.0))
+        return self._queue(asked, asked > 0, "grant", arrivals, purpose, divisible), deadweight
 
     def _queue(
         self, amount: np.ndarray, eligible: np.ndarray, source: str, order: np.ndarray, purpose: str, divisible: bool
@@ -266,12 +292,17 @@ class Finance:
                 out[marginal] = amount[marginal]
         return out
 
-    def _arrival_order(self, firms: FirmState, rows: np.ndarray) -> np.ndarray:
-        """Grants go first come, first served: applications arrive in a random order, one uniform
-        per unit and month (the same unit has the same place whatever the policy)."""
+    def _grant_applicants(self, firms: FirmState, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(order, deadweight) of the rows as grant applicants. Grants go first come, first served:
+        applications arrive in a random order; the screening fails to tell a share
+        grant_deadweight_share of applicants from those credit would fund. One uniform each per
+        unit and month (the same unit has the same place and verdict whatever the policy)."""
         if self._arrivals is None or self._arrivals[0] != self.month or len(self._arrivals[1]) < firms.n:
-            self._arrivals = (self.month, self.streams.draw("rationing", self.month).random(firms.n))
-        return np.argsort(self._arrivals[1][rows])
+            arrival = self.streams.draw("rationing", self.month).random(firms.n)
+            screening = self.streams.draw("grant_screening", self.month).random(firms.n)
+            self._arrivals = (self.month, arrival, screening)
+        _, arrival, screening = self._arrivals
+        return np.argsort(arrival[rows]), screening[rows] < self.p.grant_deadweight_share
 
     def _sukuk(self, firms: FirmState, rows: np.ndarray, left: np.ndarray, purpose: str, assets: np.ndarray):
         """Pooled sukuk requests: (amount, issuance cost the firm bears, cost the government's

@@ -67,6 +67,7 @@ EXTRAS = (
     "listed_smes",
     "policy_money_moved_usd",
     "imports_displaced_usd",
+    "grants_deadweight_usd",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -130,6 +131,7 @@ def compute(model) -> dict[str, float]:
         "sukuk_outstanding_usd": fin.outstanding(SUKUK) / fin.rate * k,
         "equity_raised_usd": fin.usd["equity"] * k,
         "grants_paid_usd": fin.usd["grants"] * k,
+        "grants_deadweight_usd": fin.usd["grants_deadweight"] * k,
         "unmet_finance_usd": 12.0 * fin.unmet_rial / fin.rate * k,
         "rial_per_usd": fin.rate,
         "listed_smes": np.count_nonzero(f.listed & f.is_sme) * k,

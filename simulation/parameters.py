@@ -911,6 +911,16 @@ class Parameters:
         (0.0, 1.0),
         "what holders recover from a closed issuer",
     )
+    grant_deadweight_share: float = _p(
+        0.5,
+        "share",
+        "assumption: counterfactual evaluations find grants additional for small firms but not for large "
+        "ones (Criscuolo, Martin, Overman & Van Reenen 2019, UK) and high deadweight in self-assessed "
+        "Irish grant schemes (Lenihan 2004); no estimate for Iran",
+        (0.2, 0.8),
+        (0.0, 1.0),
+        "share of grant applicants paid before credit is tried (deadweight: credit might have funded them)",
+    )
     grant_budget_usd: float = _p(
         0.0,
         "USD a month",
@@ -1096,6 +1106,7 @@ UNCERTAINTIES = (
     "recognition_trust_gain",
     "bank_lending_capacity_usd",
     "sukuk_government_guarantee_share",
+    "grant_deadweight_share",
     "collateral_ratio",
     "operating_margin",
     "training_sunk_cost_cut",

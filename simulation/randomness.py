@@ -37,6 +37,7 @@ PURPOSES = {
     "rationing": 12,  # finance: the order in which grant applications arrive
     "groups_outside_sample": 13,  # consortia: members outside a sampled population (scale < 1)
     "finance_outside_sample": 14,  # sukuk pools: requests outside a sampled population (scale < 1)
+    "grant_screening": 15,  # finance: which grant applicants the screening fails to tell from creditworthy ones
 }
 
 

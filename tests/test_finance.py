@@ -140,6 +140,33 @@ def test_grants_stay_within_their_budget_over_the_months():
     assert fin.usd["grants"] == pytest.approx(1_800_000.0)  # never more than the 2 m budgeted
 
 
+def grant_round(bank_usd: float, deadweight: float) -> tuple[float, float, float, float]:
+    """Eight 300k restarts, a 600k grant budget: (needs funded, bank lending, grants, deadweight grants)."""
+    p = Parameters(
+        grant_budget_usd=600_000.0,
+        bank_lending_capacity_usd=bank_usd,
+        sukuk_programme_capacity_usd=0.0,
+        grant_deadweight_share=deadweight,
+    )
+    firms, fin = _world(8, p)
+    share = fin.fund(firms, np.arange(8), np.full(8, 300_000.0), "revival")
+    return share.sum(), firms.bank_debt.sum() / fin.rate, fin.usd["grants"], fin.usd["grants_deadweight"]
+
+
+def test_screened_grants_fund_what_credit_would_not():
+    # banks can lend 1 m: four needs (the marginal lumpy one included); grants fund two of the rest
+    assert grant_round(1e6, deadweight=0.0) == pytest.approx((6.0, 1.2e6, 600_000.0, 0.0))
+    # banks could fund all eight: a screened agency pays nothing
+    assert grant_round(1e7, deadweight=0.0) == pytest.approx((8.0, 2.4e6, 0.0, 0.0))
+
+
+def test_deadweight_grants_crowd_credit_out():
+    # the first two applicants get grants that banks would have replaced: lending falls one for one
+    assert grant_round(1e7, deadweight=1.0) == pytest.approx((8.0, 1.8e6, 600_000.0, 600_000.0))
+    # where banks are short of capacity the credit they no longer give goes to others
+    assert grant_round(1e6, deadweight=1.0) == pytest.approx((6.0, 1.2e6, 600_000.0, 600_000.0))
+
+
 def test_closed_debtors_are_written_off_after_recovery():
     p = Parameters(sukuk_programme_capacity_usd=0.0)
     firms, fin = _world(1, p)
