@@ -637,7 +637,12 @@ class Parameters:
         "SMEs' trust in consortia without legal recognition",
     )
     recognition_trust_gain: float = _p(
-        0.4, "index 0-1", "assumption", (0.2, 0.6), (0.0, 1.0), "trust added by full legal recognition"
+        0.2,
+        "index 0-1",
+        "assumption: seed 001 expects trust once consortia are recognised in law; no study measures it",
+        (0.0, 0.4),
+        (0.0, 1.0),
+        "trust added by full legal recognition",
     )
     consortium_formation_rate: float = _p(
         0.022,
@@ -981,7 +986,7 @@ class Parameters:
         0.4,
         "share",
         "assumption (information is a large part of entry costs: Das, Roberts & Tybout 2007; trade-fair evaluations)",
-        (0.2, 0.6),
+        (0.1, 0.6),
         (0.0, 1.0),
         "cut of the sunk entry cost in a market a trained unit has visited",
     )
@@ -1001,6 +1006,24 @@ class Parameters:
         (0.25, 0.75),
         (0.0, 1.0),
         "chance that a diagnosed revivable idle unit is ready to restart that month (finance permitting)",
+    )
+    clinic_capacity_per_month: float = _p(
+        450.0,
+        "units a month",
+        "assumption: 900 private consultants and knowledge-based firms were selected as industry clinics "
+        "(ISIPO 2021, docs/sources.md), at about six cases a consultant a year",
+        (150.0, 900.0),
+        (0.0, None),
+        "diagnoses the industry clinics can make in a month, nationally",
+    )
+    clinic_productivity_gain: float = _p(
+        0.1,
+        "log points",
+        "literature: a year of consulting raised Mexican SMEs' TFP by about 0.2 sd and employment by about "
+        "50% five years on (Bruhn, Karlan & Schoar 2018)",
+        (0.0, 0.2),
+        (0.0, 1.0),
+        "rise of an advised active SME's productivity (level and long-run mean)",
     )
     clinic_repeat_months: float = _p(
         12.0, "months", "assumption", (6.0, 24.0), (1.0, None), "months before a clinic sees the same unit again"
@@ -1064,6 +1087,14 @@ class Parameters:
         (0.0, None),
         "rise of an upgraded unit's productivity (level and long-run mean)",
     )
+    technology_lag_months: float = _p(
+        12.0,
+        "months",
+        "assumption: extension services' productivity effects show over several years (Jarmin 1999, US MEP)",
+        (6.0, 24.0),
+        (0.0, 120.0),
+        "months from a technology project's start to its productivity and standards gains",
+    )
     technology_standards_gain: float = _p(
         0.2,
         "standards rank points",
@@ -1112,6 +1143,10 @@ UNCERTAINTIES = (
     "training_sunk_cost_cut",
     "matchmaking_link_success",
     "clinic_revival_success",
+    "clinic_capacity_per_month",
+    "clinic_productivity_gain",
+    "technology_lag_months",
+    "equity_market_capacity_rial",
     "consortium_support_failure_cut",
     "cluster_development_gain",
     "listing_supported_admission_share",

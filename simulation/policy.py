@@ -345,6 +345,9 @@ class Levers:
         self.zones_funded = 0
         self._zones_due: list[tuple[int, int]] = []  # (opening month, province)
         self._order: tuple[int, np.ndarray] | None = None
+        self._clinic_capacity = 0.0  # diagnoses the clinics can still make (accrues monthly, national x scale)
+        self._clinic_slots = 0  # this month's slots left for active units once the idle ones are seen
+        self._upgrades_due: list[tuple[int, np.ndarray]] = []  # (month the gain arrives, units)
 
     @property
     def total_spent_usd(self) -> float:
@@ -503,9 +506,15 @@ class Levers:
 
     def clinics(self, firms: FirmState, month: int, moves) -> None:
         """Diagnose idle units (not seen in the last clinic_repeat_months, not closing or
-        restarting anyway); a revivable one is ready to restart with clinic_revival_success,
-        joining this month's restarts (which still need finance)."""
-        n = self._affordable("clinics", month)
+        restarting anyway), as many as the budget and the clinics' capacity allow; a revivable
+        one is ready to restart with clinic_revival_success, joining this month's restarts
+        (which still need finance). Slots left go to struggling active SMEs (`_consult`)."""
+        self._clinic_slots = 0
+        if self.policy["clinics"]["budget_usd"] <= 0:
+            return
+        # capacity accrues like a budget, so a sampled run keeps its fractional diagnoses
+        self._clinic_capacity = self._clinic_capacity % 1.0 + self.p.clinic_capacity_per_month * self.scale
+        n = min(self._affordable("clinics", month), int(self._clinic_capacity))
         if n == 0:
             return
         idle = np.flatnonzero(firms.status == IDLE)
@@ -517,44 +526,93 @@ class Levers:
         ready = seen[firms.revivable[seen] & (rng.random(len(seen)) < self.p.clinic_revival_success)]
         moves.revived = np.concatenate([moves.revived, ready])
         self._charge("clinics", len(seen))
+        self._clinic_capacity -= len(seen)
+        self._clinic_slots = n - len(seen)
+
+    def _consult(self, firms: FirmState, month: int, smes: np.ndarray) -> None:
+        """The clinics' slots left after the idle units: struggling active SMEs (the lowest capacity
+        use first, not seen in the last clinic_repeat_months) get advice that raises their
+        productivity by clinic_productivity_gain (level and long-run mean)."""
+        n = min(self._clinic_slots, self._affordable("clinics", month))
+        if n <= 0:
+            return
+        smes = smes[month - firms.diagnosed_month[smes].astype(np.int64) >= self.p.clinic_repeat_months]
+        use = firms.employees[smes] / firms.capacity[smes]
+        seen = self._targets("clinics", firms, smes, month, priority=-use)[:n]
+        firms.diagnosed_month[seen] = month
+        firms.log_productivity[seen] += self.p.clinic_productivity_gain
+        firms.log_productivity_mean[seen] += self.p.clinic_productivity_gain
+        self._charge("clinics", len(seen))
+        self._clinic_capacity -= len(seen)
+        self._clinic_slots = 0
 
     def support_firms(self, model, month: int, active: np.ndarray) -> None:
-        """Training, technology upgrades and matchmaking for this month's active SMEs."""
+        """Clinics' advice, training, technology upgrades and matchmaking for this month's active SMEs."""
         firms = model.firms
-        if not any(self._affordable(lever, month) for lever in ("training", "technology", "matchmaking")):
+        self._complete_upgrades(firms, month)
+        if not self._clinic_slots and not any(
+            self._affordable(lever, month) for lever in ("training", "technology", "matchmaking")
+        ):
             return
         smes = active[firms.size_class[active] < LARGE]
+        self._consult(firms, month, smes)
         self._train(model, month, smes)
         self._upgrade_technology(firms, month, smes)
         self._match(model, month, smes)
 
     def _train(self, model, month: int, smes: np.ndarray) -> None:
+        """One course and one trade fair per beneficiary: the fair of the most promising market
+        (access per unit of entry hurdle) among the lever's destinations that the unit neither
+        knows nor serves. The units with the best export prospects go first (foreign appeal x
+        productivity^(sigma-1)); a unit may come back for another market."""
         firms, n = model.firms, self._affordable("training", month)
         if n == 0:
             return
-        # the units with the best export prospects first: foreign appeal x productivity^(sigma-1), in logs
-        eligible = smes[~firms.trained[smes] & (firms.export_markets[smes] == 0)]
+        fairs = self._fair_order(model)
+        unvisited = ~firms.market_knowledge[np.ix_(smes, fairs)] & ~firms.exporting[np.ix_(smes, fairs)]
+        eligible = smes[unvisited.any(axis=1)]
         prospects = (
             np.log(np.maximum(firms.export_scale[eligible], 1e-300))
             + (self.p.demand_elasticity - 1.0) * firms.log_productivity[eligible]
         )
         chosen = self._targets("training", firms, eligible, month, prospects)[:n]
-        names = self.policy["training"]["destinations"] or DESTINATION_NAMES
+        first = np.argmax(unvisited[np.searchsorted(smes, chosen)], axis=1)  # smes are sorted (np.flatnonzero)
+        firms.market_knowledge[chosen, fairs[first]] = True
         firms.trained[chosen] = True
-        firms.market_knowledge[np.ix_(chosen, [DESTINATION_NAMES.index(d) for d in names])] = True
         model.trade.any_trained = model.trade.any_trained or len(chosen) > 0
         self._charge("training", len(chosen))
 
+    def _fair_order(self, model) -> np.ndarray:
+        """The lever's destinations, the most promising first: market access over the entry hurdle
+        (fixed cost plus the sunk cost spread over export_payback_months)."""
+        names = self.policy["training"]["destinations"] or DESTINATION_NAMES
+        listed = np.array([DESTINATION_NAMES.index(d) for d in names])
+        trade = model.trade
+        hurdle = trade.fixed_cost[listed] + trade.sunk_cost[listed] / self.p.export_payback_months
+        promise = model.environment.market_access()[listed] / hurdle
+        return listed[np.argsort(-promise, kind="stable")]
+
     def _upgrade_technology(self, firms: FirmState, month: int, smes: np.ndarray) -> None:
+        """Projects start now; their productivity gain arrives technology_lag_months later
+        (`_complete_upgrades`), the standards gain (certification) with it."""
         n = self._affordable("technology", month)
         if n == 0:
             return
         chosen = self._targets("technology", firms, smes[~firms.upgraded[smes]], month)[:n]
         firms.upgraded[chosen] = True
-        firms.log_productivity[chosen] += self.p.technology_productivity_gain
-        firms.log_productivity_mean[chosen] += self.p.technology_productivity_gain
-        firms.standards[chosen] = np.minimum(firms.standards[chosen] + self.p.technology_standards_gain, 1.0)
+        self._upgrades_due.append((month + round(self.p.technology_lag_months), chosen))
         self._charge("technology", len(chosen))
+
+    def _complete_upgrades(self, firms: FirmState, month: int) -> None:
+        due = [rows for when, rows in self._upgrades_due if when <= month]
+        if not due:
+            return
+        self._upgrades_due = [(when, rows) for when, rows in self._upgrades_due if when > month]
+        rows = np.concatenate(due)
+        rows = rows[firms.status[rows] != CLOSED]
+        firms.log_productivity[rows] += self.p.technology_productivity_gain
+        firms.log_productivity_mean[rows] += self.p.technology_productivity_gain
+        firms.standards[rows] = np.minimum(firms.standards[rows] + self.p.technology_standards_gain, 1.0)
 
     def _match(self, model, month: int, smes: np.ndarray) -> None:
         """Introduce unlinked SMEs to large buyers of their province, picked in proportion to their

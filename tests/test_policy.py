@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from simulation import SMEModel
 from simulation.errors import InputError
 from simulation.finance import PRINCIPAL_KINDS
+from simulation.parameters import Parameters
 from simulation.policy import LEVERS, PAYEES, Policy
 from simulation.state import ACTIVE, CLOSED, IDLE, LARGE, UNDER_CONSTRUCTION
 
@@ -257,13 +258,46 @@ def test_an_issuance_subsidy_places_more_sukuk_where_the_programme_has_room():
     assert np.mean(gains) > 0
 
 
-def test_technology_upgrades_raise_productivity():
-    model, base = run({"technology": {"budget_usd": 50e6}}, months=2), run(months=2)
-    upgraded = model.firms.upgraded
-    assert upgraded.any()
-    gap = model.firms.log_productivity_mean[upgraded] - base.firms.log_productivity_mean[upgraded]
-    # the gain, give or take the cluster spillovers that the upgrades themselves shift a little
-    assert gap == pytest.approx(np.full(upgraded.sum(), model.params.technology_productivity_gain), abs=1e-3)
+def test_technology_gains_arrive_after_the_projects_lag():
+    lever, lag = {"technology": {"budget_usd": 50e6}}, {"technology_lag_months": 3.0}
+    started = np.flatnonzero(run(lever, months=1, **lag).firms.upgraded)  # the projects of month 1
+    assert started.any()
+
+    def gap(months: int) -> np.ndarray:
+        model, base = run(lever, months=months, **lag), run(months=months, **lag)
+        return model.firms.log_productivity_mean[started] - base.firms.log_productivity_mean[started]
+
+    # give or take the cluster spillovers that the upgrades themselves shift a little
+    assert np.abs(gap(3)).max() < 1e-3  # still under way
+    gain = Parameters().technology_productivity_gain
+    assert gap(4) == pytest.approx(np.full(len(started), gain), abs=1e-3)  # month 1 + 3
+
+
+def test_clinics_see_no_more_than_their_capacity_and_advise_active_smes_with_slots_left():
+    budget = {"clinics": {"budget_usd": 1e10}}  # money is not the limit
+    model = run(budget, months=3, clinic_capacity_per_month=200.0)
+    assert model.levers.beneficiaries["clinics"] == pytest.approx(3 * 200 * SMALL, abs=1)
+    # with more capacity than idle units, the slots left go to active SMEs, whose productivity rises
+    advised = run(budget, months=1, clinic_capacity_per_month=1e5)
+    was_active = np.flatnonzero(run(months=0).firms.status == ACTIVE)  # not the idle units that restarted
+    advised_rows = was_active[advised.firms.diagnosed_month[was_active] == 1]
+    assert len(advised_rows) > 0
+    base = run(months=1)
+    gap = advised.firms.log_productivity_mean[advised_rows] - base.firms.log_productivity_mean[advised_rows]
+    # give or take the cluster spillovers that so many advised units shift
+    gain = Parameters().clinic_productivity_gain
+    assert np.median(gap) == pytest.approx(gain, abs=1e-3) and np.abs(gap - gain).max() < 0.3 * gain
+
+
+def test_training_buys_one_fair_a_beneficiary_in_the_most_promising_market_first():
+    model = run({"training": {"budget_usd": 20e6}}, months=2)
+    f = model.firms
+    trained, trips = np.flatnonzero(f.trained), model.levers.beneficiaries["training"]
+    assert 0 < len(trained) <= trips
+    known = f.market_knowledge[trained].sum(axis=1)
+    assert known.min() >= 1 and known.sum() == trips  # one new market a fair; the best prospects came back
+    order = model.levers._fair_order(model)
+    assert (f.market_knowledge[trained][:, order[0]] | f.exporting[trained][:, order[0]]).mean() > 0.5
 
 
 def test_park_upgrades_raise_the_worst_parks_first_at_a_cost_per_unit_hosted():
