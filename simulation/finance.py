@@ -26,7 +26,7 @@ Sources, in the order a unit turns to them (cheapest first):
    quantity, not price (the loan-rate cap is below inflation): a unit may owe at most
    `collateral_ratio` times its fixed assets, and lenders serve applicants in order of
    collateral cover (room / request, safest first) until the month's capacity is used.
-Capacity offered to a lumpy need that cannot be fully funded stays unused that month.
+A source's marginal request, the first that does not fit, follows the queue rule (`_queue`).
 
 Each month active units earn `operating_margin` of their sales in cash, pay interest and
 principal (declining balance; banks monthly, sukuk quarterly), and pay out cash above
@@ -267,12 +267,14 @@ class Finance:
     ) -> np.ndarray:
         """Serve eligible amounts in `order` while the source's capacity lasts (this month's and what
         earlier months left, start_month). The first request that does not fit (the marginal one)
-        gets what is left if it is divisible. A lumpy one ends the queue: a lender (banks, the
-        sukuk programme) serves it and lends that much less later; a government budget (grants,
-        the subsidised line) keeps what is left for it and the others next month (later needs of
-        this month get nothing from it either), so spending never exceeds the budget. So over the
-        months a source funds its capacity whenever demand exceeds it, however lumpy the requests
-        and however much demand swings from month to month in a sampled population (ODD 7.12)."""
+        gets what is left if it is divisible. A lumpy one ends the queue: a lender (banks, the sukuk
+        programme) serves it and lends that much less later; a government budget (grants, the
+        subsidised line) commits to it with probability (what is left) / (its amount), and then
+        owes the excess to the next months' budget, or else keeps what is left for them (later
+        needs of this month get nothing from it either). So over the months a source funds its
+        capacity whenever demand exceeds it, a budget in expectation exactly, however lumpy the
+        requests and however much demand swings from month to month in a sampled population
+        (ODD 7.12)."""
         out = np.zeros(len(amount))
         if source in self.closed:
             return out
@@ -287,10 +289,20 @@ class Finance:
             if divisible:
                 out[marginal] = left
             elif source in BUDGETS:
+                # commit to it with probability left / amount: in expectation the budget is spent
+                # exactly, however large a plant is against a sampled population's budget
+                if self._commitment_draw(source, purpose) * amount[marginal] < left:
+                    out[marginal] = amount[marginal]
                 self.closed.add(source)
             else:
                 out[marginal] = amount[marginal]
         return out
+
+    def _commitment_draw(self, source: str, purpose: str) -> float:
+        """The uniform that decides whether a budget commits to its marginal request this month
+        (one per source and need: the same whatever the policy)."""
+        keys = (BUDGETS.index(source), NEEDS.index(purpose))
+        return float(self.streams.draw("budget_commitment", self.month, *keys).random())
 
     def _grant_applicants(self, firms: FirmState, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(order, deadweight) of the rows as grant applicants. Grants go first come, first served:

@@ -563,8 +563,9 @@ class Levers:
     def _train(self, model, month: int, smes: np.ndarray) -> None:
         """One course and one trade fair per beneficiary: the fair of the most promising market
         (access per unit of entry hurdle) among the lever's destinations that the unit neither
-        knows nor serves. The units with the best export prospects go first (foreign appeal x
-        productivity^(sigma-1)); a unit may come back for another market."""
+        knows nor serves. Units that export nowhere go first (agencies aimed at new exporters
+        earn more, ODD 7.13), then exporters; within each the best export prospects (foreign
+        appeal x productivity^(sigma-1)). A unit may come back for another market."""
         firms, n = model.firms, self._affordable("training", month)
         if n == 0:
             return
@@ -575,7 +576,10 @@ class Levers:
             np.log(np.maximum(firms.export_scale[eligible], 1e-300))
             + (self.p.demand_elasticity - 1.0) * firms.log_productivity[eligible]
         )
-        chosen = self._targets("training", firms, eligible, month, prospects)[:n]
+        new = firms.export_markets[eligible] == 0  # the agency's aim: new exporters first
+        chosen = np.concatenate(
+            [self._targets("training", firms, eligible[w], month, prospects[w]) for w in (new, ~new)]
+        )[:n]
         first = np.argmax(unvisited[np.searchsorted(smes, chosen)], axis=1)  # smes are sorted (np.flatnonzero)
         firms.market_knowledge[chosen, fairs[first]] = True
         firms.trained[chosen] = True

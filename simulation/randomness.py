@@ -38,6 +38,7 @@ PURPOSES = {
     "groups_outside_sample": 13,  # consortia: members outside a sampled population (scale < 1)
     "finance_outside_sample": 14,  # sukuk pools: requests outside a sampled population (scale < 1)
     "grant_screening": 15,  # finance: which grant applicants the screening fails to tell from creditworthy ones
+    "budget_commitment": 16,  # finance: whether a government budget commits to its marginal lumpy request
 }
 
 

@@ -46,7 +46,7 @@ def test_stock_flow_consistency(seed, months, sukuk, grants, subsidised, bank):
 # --- a tiny world for funding tests ---------------------------------------------------------
 
 
-def _world(n, p=P, **columns):
+def _world(n, p=P, seed=1, **columns):
     firms = FirmState(n)
     defaults = {
         "status": np.full(n, ACTIVE, np.int8),
@@ -58,7 +58,7 @@ def _world(n, p=P, **columns):
     }
     firms.append(**{**defaults, **columns})
     environment = Environment(p, Streams(1), 10)
-    finance = Finance(firms, p, 1.0, environment, Streams(1))
+    finance = Finance(firms, p, 1.0, environment, Streams(seed))
     finance.start_month(environment, month=1)  # month 0 funds nothing
     return firms, finance
 
@@ -127,17 +127,28 @@ def test_unfunded_lumpy_needs_take_nothing():
 
 
 def test_grants_stay_within_their_budget_over_the_months():
-    """1 m a month serves three 300k needs; the 100k left is kept, so the next month's 1.1 m
-    serves three more and keeps 200k."""
+    """1 m a month serves three 300k needs and commits to the marginal fourth with odds 100k / 300k.
+    What it keeps, or owes, carries into the next month's 1 m."""
     p = Parameters(grant_budget_usd=1e6, bank_lending_capacity_usd=0.0, sukuk_programme_capacity_usd=0.0)
     firms, fin = _world(8, p)
     share = fin.fund(firms, np.arange(8), np.full(8, 300_000.0), "revival")
-    assert share.sum() == 3.0 and fin.usd["grants"] == pytest.approx(900_000.0)
+    committed = fin._commitment_draw("grant", "revival") < 1 / 3
+    assert share.sum() == 3.0 + committed and fin.usd["grants"] == pytest.approx(900_000.0 + 300_000.0 * committed)
     fin.start_month(Environment(p, Streams(1), 10), month=2)
-    assert fin.capacity["grant"] == pytest.approx(1.1e6 * fin.rate)
-    unfunded = np.flatnonzero(share == 0)
-    assert fin.fund(firms, unfunded, np.full(5, 300_000.0), "revival").sum() == 3.0
-    assert fin.usd["grants"] == pytest.approx(1_800_000.0)  # never more than the 2 m budgeted
+    assert fin.capacity["grant"] / fin.rate == pytest.approx(2e6 - fin.usd["grants"])
+
+
+def test_a_budget_spends_what_it_has_in_expectation():
+    """Needs of 300k against 100k a month: the budget commits to one with odds (what it has) /
+    300k, so over many worlds it spends what it has accrued, not less (nor the 300k it lacks)."""
+    p = Parameters(grant_budget_usd=1e5, bank_lending_capacity_usd=0.0, sukuk_programme_capacity_usd=0.0)
+    spent = []
+    for seed in range(400):
+        firms, fin = _world(4, p, seed=seed)
+        fin.fund(firms, np.arange(4), np.full(4, 300_000.0), "revival")
+        spent.append(fin.usd["grants"])
+    assert np.mean(spent) == pytest.approx(1e5, rel=0.15)
+    assert set(spent) == {0.0, 300_000.0}
 
 
 def grant_round(bank_usd: float, deadweight: float) -> tuple[float, float, float, float]:
