@@ -14,7 +14,7 @@ from scipy.stats import qmc
 from experiments.analysis.compare import compare, format_compare, format_run_counts
 from experiments.analysis.drivers import format_goal_drivers, goal_drivers
 from experiments.analysis.runs_table import ALL_GOALS
-from experiments.analysis.sensitivity import replication_noise, sensitivity
+from experiments.analysis.sensitivity import paired_effects, replication_noise, sensitivity
 from experiments.analysis.statistics import wilson_interval
 from experiments.cli.analysis import compare_command, sensitivity_command
 from experiments.errors import BadInput
@@ -289,6 +289,24 @@ def test_sobol_leaves_out_keys_with_a_failed_run_and_needs_a_sobol_design():
         sensitivity(runs, ["uncertainties.nothing"], "exports_usd")
     with pytest.raises(InputError, match="no AB block"):
         sensitivity(runs.assign(extra=1.0), ["extra"], "exports_usd")
+
+
+def test_paired_effects_say_which_factors_decide_what_a_policy_changes():
+    """The plan adds 3 x1 to the Ishigami world: its level depends most on x2, its effect only on x1."""
+    base, _ = saltelli_runs(ishigami, [X1, X2, X3], 256)
+    plan, _ = saltelli_runs(lambda x: ishigami(x) + 3 * x[0], [X1, X2, X3], 256, policy="plan")
+    effects = paired_effects(pd.concat([base, plan]), "baseline", ["exports_usd"])
+    assert set(effects["policy"]) == {"plan - baseline"} and len(effects) == len(plan)
+    result = sensitivity(effects, [X1, X2, X3], "exports_usd", n_bootstrap=20).set_index("factor")
+    np.testing.assert_allclose(result["first_order"], [1.0, 0.0, 0.0], atol=1e-6)
+    level = sensitivity(plan, [X1, X2, X3], "exports_usd", n_bootstrap=20).set_index("factor")
+    assert (level.loc[[X2, X3], "total_order"] > 0.05).all()  # the world varies with all three
+    # a missing baseline run leaves its effect out; two baseline runs at one point are refused
+    gone = base.drop(base.index[(base["design_block"] == "A") & (base["sample"] == 3)])
+    effects = paired_effects(pd.concat([gone, plan]), "baseline", ["exports_usd"])
+    assert effects["exports_usd"].isna().sum() == 1
+    with pytest.raises(InputError, match="more than one run"):
+        paired_effects(pd.concat([base, base, plan]), "baseline", ["exports_usd"])
 
 
 def test_replication_noise_share_on_a_constructed_case():

@@ -16,7 +16,16 @@ from experiments.formatting import format_percent, format_table, format_with_int
 from simulation.errors import InputError
 from simulation.indicators import INDICATORS
 
-__all__ = ["SENSITIVITY_COLUMNS", "format_sensitivity", "replication_noise", "sensitivity", "sobol_design"]
+__all__ = [
+    "SENSITIVITY_COLUMNS",
+    "format_sensitivity",
+    "paired_effects",
+    "replication_noise",
+    "sensitivity",
+    "sobol_design",
+]
+
+DESIGN_KEY = ["design_block", "sample", "replicate"]  # a run's place in the design: the same world across policies
 
 
 def replication_noise(runs: pd.DataFrame, outcome: str) -> float:
@@ -40,6 +49,26 @@ def replication_noise(runs: pd.DataFrame, outcome: str) -> float:
         return math.nan
     deviations = (y - groups.transform("mean"))[sizes > 1]
     return float((deviations**2).sum() / within_df / total)
+
+
+def paired_effects(runs: pd.DataFrame, baseline: str, outcomes: Sequence[str]) -> pd.DataFrame:
+    """Each other policy's runs with `outcomes` replaced by their paired effect: the difference
+    from the baseline's run at the same design point and replicate (the same factor values and
+    seed), under the policy name "POLICY - BASELINE". A Sobol analysis of these says which
+    factors decide what a policy changes, not what the world does anyway. Outcomes are NaN
+    where the baseline's run is missing or failed (the analysis leaves them out)."""
+    keyed = with_key(runs)
+    outcomes = list(outcomes)
+    base = ok_runs(keyed)
+    base = base[base["policy"] == baseline].set_index(DESIGN_KEY)[outcomes]
+    if base.index.has_duplicates:
+        raise InputError("design", f"the baseline {baseline!r} has more than one run at a design point")
+    parts = []
+    for policy in sorted(set(keyed["policy"]) - {baseline}):
+        own = keyed[keyed["policy"] == policy].set_index(DESIGN_KEY)
+        own = own.assign(**{name: own[name] - base[name].reindex(own.index) for name in outcomes})
+        parts.append(own.assign(policy=f"{policy} - {baseline}").reset_index())
+    return pd.concat(parts, ignore_index=True) if parts else keyed.iloc[:0]
 
 
 def _saltelli(weights: np.ndarray, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import pandas as pd
 from experiments.analysis.compare import compare, format_compare
 from experiments.analysis.drivers import format_goal_drivers, goal_drivers
 from experiments.analysis.runs_table import with_key
-from experiments.analysis.sensitivity import format_sensitivity, replication_noise, sensitivity
+from experiments.analysis.sensitivity import format_sensitivity, paired_effects, replication_noise, sensitivity
 from experiments.analysis.sweep_data import default_baseline, read_series_at, sweep_factors, sweep_goals
 from experiments.errors import FlagError, InputFileError, from_file, unknown_name
 from experiments.files import write_csv_atomically
@@ -142,9 +142,10 @@ def sensitivity_command(
     out: Path | str | None = None,
 ) -> int:
     """`smesim sensitivity DIR [--outcome NAME] [--bootstrap N]`: Sobol indices of the outcome
-    (default: each goal's indicator) when the sweep's design is Sobol, the share of replication
-    noise, and which factors decide each goal; writes sensitivity.csv (Sobol designs) and
-    goal_drivers.csv to `out` (default: DIR)."""
+    (default: each goal's indicator) when the sweep's design is Sobol, for each policy's level
+    and for each policy's paired effect against the baseline ("POLICY - baseline"), the share
+    of replication noise, and which factors decide each goal; writes sensitivity.csv (Sobol
+    designs) and goal_drivers.csv to `out` (default: DIR)."""
     sweep_dir = Path(sweep_dir)
     runs = read_runs(sweep_dir, require=True)
     manifest = read_manifest(sweep_dir) or {}
@@ -163,8 +164,10 @@ def sensitivity_command(
     blocks = with_key(runs)["design_block"]
     try:
         if blocks.isin(["A", "B"]).any():
+            baseline = default_baseline(runs, manifest)
+            analysed = pd.concat([runs, paired_effects(runs, baseline, outcomes)], ignore_index=True)
             frames["sensitivity"] = pd.concat(
-                [sensitivity(runs, factors, name, n_bootstrap, confidence, seed) for name in outcomes],
+                [sensitivity(analysed, factors, name, n_bootstrap, confidence, seed) for name in outcomes],
                 ignore_index=True,
             )
             print(format_sensitivity(frames["sensitivity"], confidence))
