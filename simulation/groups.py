@@ -33,6 +33,7 @@ of members is `scale` times the real one. At scale 1 `outside` is always 0.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import brentq
 
 from .geography import PROVINCE_NAMES, SECTOR_NAMES, Parks
 from .parameters import Parameters
@@ -157,8 +158,10 @@ class Consortia:
     ) -> int:
         """Found one consortium in each given cluster (a loop over the few new consortia, not firms).
         Its real size is drawn as at full scale, at most the cluster's free eligible SMEs (real: the
-        sample's divided by `scale`); in a sampled population each member is in the sample with
-        probability `scale`, the others are counted in `outside`."""
+        sample's divided by `scale`). The founders are the free SMEs whose foreign appeal plus
+        Gumbel noise is highest (so each is drawn in proportion to its export potential, without
+        replacement): at full scale the top `real`; in a sampled population those above the
+        national threshold (`_founders_in_sample`), the rest counted in `outside`."""
         free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
         forming = np.zeros(N_CLUSTERS, bool)
         forming[clusters] = True
@@ -170,7 +173,7 @@ class Consortia:
         )
         key = appeal + rng.gumbel(size=len(free))
         order = np.lexsort((-key, firms.cluster_id[free]))  # by cluster, best first
-        free, free_cluster = free[order], firms.cluster_id[free[order]]
+        free, free_cluster, key, appeal = free[order], firms.cluster_id[free[order]], key[order], appeal[order]
         starts = np.searchsorted(free_cluster, clusters, "left")
         stops = np.searchsorted(free_cluster, clusters, "right")
         sizes = int(np.ceil(p.consortium_min_members)) + rng.poisson(
@@ -183,7 +186,7 @@ class Consortia:
             if hi - lo < p.consortium_min_members * scale:
                 continue
             real = min(size, int((hi - lo) / scale))
-            in_sample = real if scale == 1.0 else min(int(outside.binomial(real, scale)), hi - lo)
+            in_sample = real if scale == 1.0 else _founders_in_sample(key[lo:hi], appeal[lo:hi], real, scale)
             members = free[lo : lo + in_sample]
             taken[cluster] += len(members)
             firms.consortium_id[members] = len(self.cluster)
@@ -345,3 +348,26 @@ class Consortia:
 def _eligible(firms: FirmState) -> np.ndarray:
     """Consortia are for active SMEs."""
     return (firms.status == ACTIVE) & firms.is_sme
+
+
+def _founders_in_sample(keys: np.ndarray, appeal: np.ndarray, real: int, scale: float) -> int:
+    """How many of a sampled cluster's free SMEs, sorted by `keys` (appeal plus Gumbel noise,
+    best first), are among the real consortium's `real` founders: a unit is if its key is above
+    the threshold t at which the real cluster's top `real` would lie. A unit of appeal a has a
+    key above t with probability 1 - exp(-exp(a - t)); t is where these, summed over the real
+    cluster, are `real`: the unit itself plus the others of the sample, each standing for
+    1 / scale (left out, a unit's own key does not raise the bar it is judged by). The
+    founders' export potential is then that of the real ones; taking the sample's best
+    Binomial(real, scale) instead gives founders a fifth to a quarter weaker at scale 0.1."""
+    n = len(keys)
+    if real >= (n - 1) / scale + 1:
+        return n
+
+    def surplus(t: float, i: int) -> float:
+        others = -np.expm1(-np.exp(np.delete(appeal, i) - t)).sum()
+        return float(others / scale - np.expm1(-np.exp(appeal[i] - t)) - real)
+
+    low, high = float(appeal.min()) - 10.0, float(appeal.max()) + 60.0
+    candidates = min(n, int(np.ceil(3 * real * scale)) + 5)  # further down the order none pass
+    passed = sum(int(keys[i] > brentq(surplus, low, high, args=(i,))) for i in range(candidates))
+    return min(passed, real)

@@ -5,7 +5,7 @@ import pytest
 
 from simulation import SMEModel
 from simulation.geography import Parks
-from simulation.groups import N_CLUSTERS, Clusters, Consortia, cluster_name, cluster_of, improve_infrastructure
+from simulation.groups import N_CLUSTERS, Clusters, Consortia, _founders_in_sample, cluster_name, cluster_of, improve_infrastructure
 from simulation.parameters import Parameters
 from simulation.state import ACTIVE, CLOSED, FirmState
 
@@ -115,3 +115,22 @@ def test_members_are_active_smes_after_a_run(small_run):
     ids = np.unique(f.consortium_id[members])
     assert small_run.consortia.active[ids].all()
     assert (small_run.consortia.size[ids] >= P.consortium_min_members).all()  # in the sample and outside it
+
+
+def test_a_sampled_cluster_founds_consortia_with_the_real_founders_potential():
+    """A cluster of 300 SMEs founds a consortium of 8, the best by appeal plus Gumbel noise. In
+    10% samples the founders' export potential, divided by the scale, is the real founders';
+    the sample's best Binomial(8, 0.1) (the old rule) fall a fifth short."""
+    rng = np.random.default_rng(0)
+    real, sampled_rule, best_k = [], [], []
+    for _ in range(1500):
+        appeal = rng.normal(0.0, 1.5, 300)
+        key = appeal + rng.gumbel(size=300)
+        real.append(np.exp(appeal[np.argsort(-key)[:8]]).sum())
+        sampled = np.flatnonzero(rng.random(300) < 0.1)
+        sampled = sampled[np.argsort(-key[sampled])]
+        n = _founders_in_sample(key[sampled], appeal[sampled], 8, 0.1)
+        sampled_rule.append(np.exp(appeal[sampled[:n]]).sum() / 0.1)
+        best_k.append(np.exp(appeal[sampled[: rng.binomial(8, 0.1)]]).sum() / 0.1)
+    assert np.mean(sampled_rule) == pytest.approx(np.mean(real), rel=0.1)
+    assert np.mean(best_k) < 0.85 * np.mean(real)
