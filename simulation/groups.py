@@ -39,7 +39,16 @@ from .geography import PROVINCE_NAMES, SECTOR_NAMES, Parks
 from .parameters import Parameters
 from .state import ACTIVE, NO_GROUP, FirmState
 
-__all__ = ["N_CLUSTERS", "N_PROVINCES", "Clusters", "Consortia", "cluster_name", "cluster_of", "improve_infrastructure"]
+__all__ = [
+    "N_CLUSTERS",
+    "N_PROVINCES",
+    "Clusters",
+    "Consortia",
+    "cluster_name",
+    "cluster_of",
+    "founders_in_sample",
+    "improve_infrastructure",
+]
 
 N_PROVINCES = len(PROVINCE_NAMES)
 N_CLUSTERS = len(SECTOR_NAMES) * N_PROVINCES
@@ -161,7 +170,7 @@ class Consortia:
         sample's divided by `scale`). The founders are the free SMEs whose foreign appeal plus
         Gumbel noise is highest (so each is drawn in proportion to its export potential, without
         replacement): at full scale the top `real`; in a sampled population those above the
-        national threshold (`_founders_in_sample`), the rest counted in `outside`."""
+        national threshold (`founders_in_sample`), the rest counted in `outside`."""
         free = np.flatnonzero(eligible & (firms.consortium_id == NO_GROUP))
         forming = np.zeros(N_CLUSTERS, bool)
         forming[clusters] = True
@@ -186,7 +195,7 @@ class Consortia:
             if hi - lo < p.consortium_min_members * scale:
                 continue
             real = min(size, int((hi - lo) / scale))
-            in_sample = real if scale == 1.0 else _founders_in_sample(key[lo:hi], appeal[lo:hi], real, scale)
+            in_sample = real if scale == 1.0 else founders_in_sample(key[lo:hi], appeal[lo:hi], real, scale)
             members = free[lo : lo + in_sample]
             taken[cluster] += len(members)
             firms.consortium_id[members] = len(self.cluster)
@@ -350,7 +359,7 @@ def _eligible(firms: FirmState) -> np.ndarray:
     return (firms.status == ACTIVE) & firms.is_sme
 
 
-def _founders_in_sample(keys: np.ndarray, appeal: np.ndarray, real: int, scale: float) -> int:
+def founders_in_sample(keys: np.ndarray, appeal: np.ndarray, real: int, scale: float) -> int:
     """How many of a sampled cluster's free SMEs, sorted by `keys` (appeal plus Gumbel noise,
     best first), are among the real consortium's `real` founders: a unit is if its key is above
     the threshold t at which the real cluster's top `real` would lie. A unit of appeal a has a

@@ -5,7 +5,8 @@ A policy is a set of lever settings (`Policy`), validated here so that the model
 input whoever builds it (a scenario file, a sweep, a notebook). `LEVERS` describes every
 setting: default, kind, allowed values, unit, meaning and source. Budgets are USD a year;
 a month may spend what the budget has accrued so far (budget x months / 12) and not yet
-spent, so spending never exceeds the budget. At scale < 1 budgets shrink with the sample
+spent, so spending never exceeds the budget (grants: but for one lumpy need committed ahead
+of the money, finance._queue). At scale < 1 budgets shrink with the sample
 and spending is reported at national scale. What a lever buys costs in proportion to what it
 serves: a park upgrade per unit located in the park, a cluster project per active unit in the
 cluster, consortium support per member. Clusters, parks and consortia are not sampled (all 310

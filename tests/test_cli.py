@@ -251,6 +251,9 @@ def test_usage_errors_exit_2(capsys):
     assert run_cli("run", "baseline", "--months", "many") == 2
     assert run_cli("frobnicate") == 2
     assert "invalid int value" in capsys.readouterr().err
+    # flags are never abbreviated: sensitivity has no --out, and --out is not --outcome
+    assert run_cli("sensitivity", "results", "--out", "x") == 2
+    assert "unrecognized arguments: --out x" in capsys.readouterr().err
 
 
 def test_unexpected_failure_exits_1_with_traceback(tmp_path, capsys, monkeypatch):

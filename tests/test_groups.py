@@ -5,7 +5,15 @@ import pytest
 
 from simulation import SMEModel
 from simulation.geography import Parks
-from simulation.groups import N_CLUSTERS, Clusters, Consortia, _founders_in_sample, cluster_name, cluster_of, improve_infrastructure
+from simulation.groups import (
+    N_CLUSTERS,
+    Clusters,
+    Consortia,
+    cluster_name,
+    cluster_of,
+    founders_in_sample,
+    improve_infrastructure,
+)
 from simulation.parameters import Parameters
 from simulation.state import ACTIVE, CLOSED, FirmState
 
@@ -129,7 +137,7 @@ def test_a_sampled_cluster_founds_consortia_with_the_real_founders_potential():
         real.append(np.exp(appeal[np.argsort(-key)[:8]]).sum())
         sampled = np.flatnonzero(rng.random(300) < 0.1)
         sampled = sampled[np.argsort(-key[sampled])]
-        n = _founders_in_sample(key[sampled], appeal[sampled], 8, 0.1)
+        n = founders_in_sample(key[sampled], appeal[sampled], 8, 0.1)
         sampled_rule.append(np.exp(appeal[sampled[:n]]).sum() / 0.1)
         best_k.append(np.exp(appeal[sampled[: rng.binomial(8, 0.1)]]).sum() / 0.1)
     assert np.mean(sampled_rule) == pytest.approx(np.mean(real), rel=0.1)

@@ -29,7 +29,11 @@ GROUPS = (run, sweep, analysis, report, dashboard)
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """A usage error is one line on stderr and exit code 2, like every other bad input."""
+    """A usage error is one line on stderr and exit code 2, like every other bad input. Flags
+    are never abbreviated: `--out` must not quietly mean `--outcome`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
