@@ -4,7 +4,10 @@ Counts and sums over the (possibly sampled) population are divided by `scale`, s
 scale 0.1 reports national figures. Flows are annualised (x 12) where the contract says
 "a year". Employment, output and exports are zero for units that are not active (an
 invariant of the state), so their sums need no status mask. `exports_usd` counts SMEs'
-exports (direct or through a consortium); `all_exports_usd` adds the large units'.
+exports (direct or through a consortium); `all_exports_usd` adds the large units'. The
+cohort indicators follow the units that were SMEs when first seen operating (month 0, or their
+first start), graduates included, so that an SME growing large does not take its exports and
+jobs out of the SME figures.
 Finance stocks (nominal rials) are shown in dollars at this month's free-market rate;
 `unmet_finance_usd` is this month's unfunded needs, annualised.
 """
@@ -68,6 +71,8 @@ EXTRAS = (
     "policy_money_moved_usd",
     "imports_displaced_usd",
     "grants_deadweight_usd",
+    "cohort_exports_usd",
+    "cohort_employment",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -121,6 +126,8 @@ def compute(model) -> dict[str, float]:
         "all_exports_usd": 12.0 * f.exports_usd.sum() * k,
         "consortium_members": np.count_nonzero(member) * k,
         "consortium_exports_usd": 12.0 * f.exports_usd[member].sum() * k,
+        "cohort_exports_usd": 12.0 * f.exports_usd[f.sme_cohort].sum() * k,
+        "cohort_employment": f.employees[f.sme_cohort].sum() * k,
         "export_entries": c["export_entries"] * k,
         "export_exits": c["export_exits"] * k,
         "export_sunk_costs_usd": c["export_sunk_costs_usd"] * k,

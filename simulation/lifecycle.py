@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import InputError
 from .parameters import Parameters
-from .state import ACTIVE, CLOSED, IDLE, UNDER_CONSTRUCTION, FirmState, size_class_of
+from .state import ACTIVE, CLOSED, IDLE, LARGE, UNDER_CONSTRUCTION, FirmState, size_class_of
 
 __all__ = ["MAX_TABULATED_AGE", "Hazards", "Transitions", "applications", "apply_transitions", "draw_transitions"]
 
@@ -146,6 +146,7 @@ def apply_transitions(firms: FirmState, p: Parameters, t: Transitions, month: in
     changed = np.concatenate([starting, t.idled, t.closed])
     firms.status_since[changed] = month
     firms.first_started[t.completed] = month  # a restart does not make a unit young again
+    firms.sme_cohort[t.completed] = firms.size_class[t.completed] < LARGE
     firms.activated[starting] = True
 
 

@@ -18,7 +18,7 @@ from .errors import InputError
 from .geography import PARK_INFRA_BETA, PROVINCE_WEIGHTS, SECTOR_OUTPUT_PER_WORKER, SECTOR_SHARES, Parks
 from .groups import cluster_of
 from .parameters import Parameters
-from .state import ACTIVE, IDLE, LARGE_FROM, UNDER_CONSTRUCTION, FirmState, size_class_of
+from .state import ACTIVE, IDLE, LARGE, LARGE_FROM, UNDER_CONSTRUCTION, FirmState, size_class_of
 
 __all__ = [
     "MIN_UNITS",
@@ -168,6 +168,7 @@ def build_population(p: Parameters, scale: float, rng: np.random.Generator, spar
     firms.append(
         status=status,
         size_class=size_class_of(sizes),
+        sme_cohort=size_class_of(sizes) < LARGE,
         employees=np.where(active, sizes, 0.0),
         capacity=sizes / util,
         log_productivity=log_phi,

@@ -65,6 +65,7 @@ COLUMNS = {
     "status_since": (np.int32, 0),  # month the current status began (units operating at month 0: founding month)
     "first_started": (np.int32, 0),  # month the unit first operated (founding month for units operating at month 0)
     "activated": (np.bool_, False),  # completed or revived during the run (counted once however often)
+    "sme_cohort": (np.bool_, False),  # an SME when first seen operating (month 0, or its first start)
     "standards": (np.float64, 0.0),  # product-standards level, uniform 0-1 across units (trade)
     "export_appeal": (np.float64, 1.0),  # foreign buyers' taste for the firm's products, log-normal (trade)
     "export_scale": (np.float64, 0.0),  # foreign customer potential: home customer base at start x appeal (trade)
@@ -131,6 +132,7 @@ class FirmState:
     status_since: np.ndarray
     first_started: np.ndarray
     activated: np.ndarray
+    sme_cohort: np.ndarray
     standards: np.ndarray
     export_appeal: np.ndarray
     export_scale: np.ndarray

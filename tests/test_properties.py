@@ -71,3 +71,21 @@ def test_invariants_over_seeds_and_scales(seed, scale, months):
 )
 def test_invariants_at_extreme_parameters(seed, **params):
     run_checked(SMEModel(rng=seed, scale=0.005, **params), 12)
+
+
+def test_graduates_stay_in_the_sme_cohort():
+    """The cohort indicators follow the units that were SMEs when first seen operating: at month 0
+    they are the SME figures; later an SME that grows large keeps its jobs in them."""
+    model = SMEModel(rng=2, scale=0.05)
+    start = model.indicators()
+    assert start["cohort_exports_usd"] == pytest.approx(start["exports_usd"])
+    assert start["cohort_employment"] == pytest.approx(start["sme_employment"])
+    cohort = model.firms.sme_cohort.copy()
+    model.run(36)
+    f, ind = model.firms, model.indicators()
+    assert f.sme_cohort[: len(cohort)][cohort].all()  # kept for life
+    graduates = f.sme_cohort & ~f.is_sme
+    joined_large = ~f.sme_cohort & f.is_sme  # started large, now SMEs
+    assert np.count_nonzero(graduates & (f.employees > 0)) > 0
+    moved = (f.employees[graduates].sum() - f.employees[joined_large].sum()) / model.scale
+    assert ind["cohort_employment"] == pytest.approx(ind["sme_employment"] + moved)
