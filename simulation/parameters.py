@@ -484,6 +484,15 @@ class Parameters:
         (0.0, 1.0),
         "share of a destination's sunk cost paid by a firm that already exports elsewhere",
     )
+    export_cost_multiplier: float = _p(
+        1.0,
+        "multiplier",
+        "assumption (1: the costs calibrated at month 0)",
+        (0.5, 1.5),
+        (0.0, 10.0),
+        "multiplier on every destination's fixed and sunk export costs after month 0 (below 1: trade facilitation, "
+        "cheaper logistics; above 1: costlier); month 0 is calibrated at 1",
+    )
     learning_by_exporting: float = _p(
         0.04,
         "log points",
@@ -1133,6 +1142,7 @@ UNCERTAINTIES = (
     "buyer_sme_purchase_share",
     "link_import_substitution_share",
     "learning_by_exporting",
+    "export_cost_multiplier",
     "consortium_trust",
     "recognition_trust_gain",
     "bank_lending_capacity_usd",

@@ -98,8 +98,9 @@ class Trade:
         self.output_per_worker = output_per_worker
         self.revenue_scale = revenue_scale  # k
         self.cost_multiplier = cost_multiplier  # c
-        self.fixed_cost = cost_multiplier * destinations.FIXED_COST_USD
-        self.sunk_cost = cost_multiplier * destinations.SUNK_COST_USD
+        # from month 1 on: the month-0 calibration (Trade.calibrate) does not use these
+        self.fixed_cost = cost_multiplier * p.export_cost_multiplier * destinations.FIXED_COST_USD
+        self.sunk_cost = cost_multiplier * p.export_cost_multiplier * destinations.SUNK_COST_USD
         self.rows = np.zeros(0, np.int64)  # units evaluated this month
         self.revenue = np.zeros((0, destinations.N_DESTINATIONS))  # their export sales wanted, USD a month
         self.flows = {"export_entries": 0, "export_exits": 0, "export_sunk_costs_usd": 0.0}

@@ -1,4 +1,4 @@
-"""The commands that run the model: `smesim run`, `scenarios`, `validate` and `demo`."""
+"""The commands that run the model: `smesim run`, `scenarios`, `validate`, `explain` and `demo`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from experiments.analysis.goal_caps import (
+    RELAXATIONS_FILE,
+    format_goal_caps,
+    goal_cap_runs,
+    goal_caps,
+    load_relaxations,
+)
 from experiments.analysis.lever_effects import format_lever_effects, lever_effects, lever_policies
 from experiments.analysis.scale_check import format_scale_check, scale_check
 from experiments.analysis.validation import DEFAULT_SEED, MIN_MONTHS, format_report, stylised_facts
@@ -28,6 +35,13 @@ VALIDATE_DESCRIPTION = (
 CHECK_POLICIES, CHECK_SCALES, CHECK_SEEDS, CHECK_MONTHS = "ministry_plan", "0.05,0.1,0.3", 12, 48  # --scale-check
 FACTS_MONTHS = 72
 LEVERS_SCALE, LEVERS_SEEDS, LEVERS_MONTHS = 0.1, 6, 48  # --levers
+EXPLAIN_SCENARIO, EXPLAIN_SCALE, EXPLAIN_SEEDS, EXPLAIN_MONTHS = "ministry_plan", 0.1, 4, 48
+EXPLAIN_DESCRIPTION = (
+    "What caps each goal: the scenario (default ministry_plan) beside the baseline, then with each "
+    "constraint relaxed in turn (foreign demand, the exchange rate, sanctions, export costs, finance, "
+    "capacity, readiness of projects; experiments/inputs/relaxations.toml) and with all of them, on "
+    "paired seeds: how far each goal's indicator gets and which relaxation closes most of the gap."
+)
 FLAGS = {  # the flags of each part of validate, besides --months and --out
     "the stylised facts": ("seed", "scale"),
     "--scale-check": ("policies", "scales", "seeds", "reference_scale", "workers"),
@@ -134,6 +148,36 @@ def add_commands(commands) -> None:
         "(docs/guide-scenarios.md, 'Lever effects')",
     )
     validate.set_defaults(handler=lambda args, argv: _validate(args))
+
+    explain = commands.add_parser(
+        "explain", help="what caps each goal: relax each constraint in turn", description=EXPLAIN_DESCRIPTION
+    )
+    explain.add_argument(
+        "scenario",
+        nargs="?",
+        default=EXPLAIN_SCENARIO,
+        metavar="SCENARIO",
+        help=f"a scenario file, or a shipped scenario's name (default {EXPLAIN_SCENARIO})",
+    )
+    explain.add_argument(
+        "--relaxations",
+        type=Path,
+        metavar="FILE",
+        default=RELAXATIONS_FILE,
+        help="the relaxations (default experiments/inputs/relaxations.toml)",
+    )
+    explain.add_argument("--scale", type=float, metavar="S", default=EXPLAIN_SCALE, help=f"default {EXPLAIN_SCALE}")
+    explain.add_argument(
+        "--seeds", type=int, metavar="N", default=EXPLAIN_SEEDS, help=f"paired seeds, >= 2 (default {EXPLAIN_SEEDS})"
+    )
+    explain.add_argument(
+        "--months", type=int, metavar="M", default=EXPLAIN_MONTHS, help=f"horizon (default {EXPLAIN_MONTHS})"
+    )
+    explain.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes (default: one per core; 0: in this process)"
+    )
+    explain.add_argument("--out", type=Path, metavar="DIR", help="directory for goal_caps.csv")
+    explain.set_defaults(handler=lambda args, argv: _explain(args))
 
     demo = commands.add_parser(
         "demo",
@@ -258,6 +302,29 @@ def _scale_check(args: argparse.Namespace) -> int:
     print(format_scale_check(frame))
     if args.out is not None:
         path = args.out / "scale_check.csv"
+        write_csv_atomically(frame, path, index=False)
+        print(f"\nwritten to {path}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise FlagError("--out", f"must be a directory, got the file {args.out}")
+    relaxations = load_relaxations(args.relaxations)  # a bad file: InputFileError naming it
+    started = time.perf_counter()
+    try:
+        runs = goal_cap_runs(args.scenario, relaxations, args.scale, args.seeds, args.months, args.workers)
+    except InputError as error:  # the arguments by name (scale, seeds, months, policies: the scenario)
+        raise FlagError("SCENARIO" if error.key == "policies" else _flag(error.key), error.message) from None
+    frame = goal_caps(runs)
+    scenario = runs.attrs["scenario"]
+    print(
+        f"What caps the goals: {scenario} and {len(relaxations)} relaxations, scale {args.scale:g}, "
+        f"{args.seeds} paired seeds, {args.months} months ({time.perf_counter() - started:.1f} s)\n"
+    )
+    print(format_goal_caps(frame, scenario))
+    if args.out is not None:
+        path = args.out / "goal_caps.csv"
         write_csv_atomically(frame, path, index=False)
         print(f"\nwritten to {path}")
     return 0
