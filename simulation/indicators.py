@@ -73,6 +73,8 @@ EXTRAS = (
     "grants_deadweight_usd",
     "cohort_exports_usd",
     "cohort_employment",
+    "indirect_exports_usd",
+    "total_exports_usd",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -93,6 +95,8 @@ def compute(model) -> dict[str, float]:
     exporting = f.exports_usd > 0
     sme_exporting = exporting & f.is_sme
     exports = 12.0 * f.exports_usd[sme_exporting].sum() * k
+    # sales to intermediaries at their foreign value (they keep the margin); SMEs only use them
+    indirect = 12.0 * f.indirect_sales_usd.sum() * k / (1.0 - model.params.intermediary_margin)
     member = f.consortium_id >= 0
     values = {
         "active_units": by_status[ACTIVE],
@@ -127,6 +131,8 @@ def compute(model) -> dict[str, float]:
         "consortium_members": np.count_nonzero(member) * k,
         "consortium_exports_usd": 12.0 * f.exports_usd[member].sum() * k,
         "cohort_exports_usd": 12.0 * f.exports_usd[f.sme_cohort].sum() * k,
+        "indirect_exports_usd": indirect,
+        "total_exports_usd": exports + indirect,
         "cohort_employment": f.employees[f.sme_cohort].sum() * k,
         "export_entries": c["export_entries"] * k,
         "export_exits": c["export_exits"] * k,

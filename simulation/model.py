@@ -28,6 +28,7 @@ from .errors import InputError
 from .finance import Finance
 from .geography import PROVINCE_NAMES, SECTOR_NAMES
 from .groups import Clusters, Consortia
+from .intermediaries import Intermediaries
 from .parameters import make_parameters
 from .policy import PARAMETERS_SET_BY_LEVERS, Levers, Policy
 from .population import add_construction_projects, build_population
@@ -156,13 +157,19 @@ class SMEModel(mesa.Model):
             firms, p, self.scale, self.streams.draw("groups"), self.streams.draw("groups_outside_sample")
         )
         buyer_labour = self.supply_chain.labour_demand(firms)
+        access = self.environment.market_access()
         self.trade, export_labour = Trade.calibrate(
-            firms, p, output_per_worker, self.scale, self.environment.market_access(), self.consortia, buyer_labour
+            firms, p, output_per_worker, self.scale, access, self.consortia, buyer_labour
         )
         active = np.flatnonzero(firms.status == ACTIVE)
-        production.rebase_customer_base(firms, active, buyer_labour[active] + export_labour[active])
-        self.market = production.Market(firms, p, output_per_worker, len(SECTOR_NAMES))
         firms.exports_usd[active] = firms.output_usd[active] * export_labour[active] / firms.employees[active]
+        self.intermediaries, indirect_labour = Intermediaries.calibrate(
+            firms, p, self.trade, access, self.consortia, buyer_labour + export_labour
+        )
+        foreign = export_labour + indirect_labour
+        production.rebase_customer_base(firms, active, buyer_labour[active] + foreign[active])
+        self.market = production.Market(firms, p, output_per_worker, len(SECTOR_NAMES))
+        firms.indirect_sales_usd[active] = firms.output_usd[active] * indirect_labour[active] / firms.employees[active]
 
     @property
     def month(self) -> int:
@@ -298,9 +305,12 @@ class SMEModel(mesa.Model):
         export_labour, interested = self.trade.step(
             firms, month, active, share_power, self.consortia, self.environment, self.finance
         )
+        indirect_labour = self.intermediaries.step(
+            firms, self.trade, active, share_power, self.consortia, self.environment.market_access()
+        )
         buyer_labour = self.supply_chain.labour_demand(firms)[active]
         added_capacity, graduations = production.produce(
-            firms, p, self.market, active, phi, home_labour, buyer_labour, export_labour, self.finance
+            firms, p, self.market, active, phi, home_labour, buyer_labour, export_labour, self.finance, indirect_labour
         )
         self.finance.operate(firms, active)
         listings = self.finance.list_firms(firms, active, month, self.streams.draw("finance", month))

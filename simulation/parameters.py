@@ -493,6 +493,25 @@ class Parameters:
         "multiplier on every destination's fixed and sunk export costs after month 0 (below 1: trade facilitation, "
         "cheaper logistics; above 1: costlier); month 0 is calibrated at 1",
     )
+    initial_indirect_export_ratio: float = _p(
+        1.0,
+        "ratio",
+        "context: ISIPO estimated park SMEs' exports at about USD 6 bn, 2 bn of them under their own customs "
+        "declarations (a ratio of 2, about the most the model's SMEs can sell: 1.9-2.1 at full scale); "
+        "intermediaries ship about 20% of China's exports (Ahn, Khandelwal & Wei 2011)",
+        (0.25, 1.5),
+        (0.0, 10.0),
+        "SMEs' exports through intermediaries at month 0, at their foreign value, over their direct exports "
+        "(calibrates the clients' share of an intermediary's fixed cost)",
+    )
+    intermediary_margin: float = _p(
+        0.15,
+        "share",
+        "assumption (trading companies' commission; no Iranian figure)",
+        (0.05, 0.3),
+        (0.0, 0.95),
+        "share of the foreign value of indirect exports the intermediary keeps",
+    )
     learning_by_exporting: float = _p(
         0.04,
         "log points",
@@ -1143,6 +1162,8 @@ UNCERTAINTIES = (
     "link_import_substitution_share",
     "learning_by_exporting",
     "export_cost_multiplier",
+    "initial_indirect_export_ratio",
+    "intermediary_margin",
     "consortium_trust",
     "recognition_trust_gain",
     "bank_lending_capacity_usd",

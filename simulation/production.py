@@ -161,13 +161,15 @@ def produce(
     buyer_labour: np.ndarray,
     export_labour: np.ndarray,
     finance=None,
+    indirect_labour: np.ndarray | float = 0.0,
 ) -> tuple[float, int]:
     """Employment, investment and output of the active units; returns (capacity added, graduations).
 
-    Labour demand is home sales + sales to large buyers + exports. When capacity binds, every
-    market gets the same share of what can be made; exports are output times the export share.
-    Investment is built as far as `finance` (finance.Finance) funds it."""
-    labour_demand = home_labour + buyer_labour + export_labour
+    Labour demand is home sales + sales to large buyers + exports + sales to intermediaries for
+    export. When capacity binds, every market gets the same share of what can be made; exports
+    and indirect sales are output times their shares. Investment is built as far as `finance`
+    (finance.Finance) funds it."""
+    labour_demand = home_labour + buyer_labour + export_labour + indirect_labour
     employees = _adjust_employment(firms.employees[active], firms.capacity[active], labour_demand, p)
     capacity, growth = _invest(firms.capacity[active], employees, labour_demand, p)
     if finance is not None:
@@ -186,6 +188,10 @@ def produce(
     firms.exports_usd[:] = 0.0
     firms.exports_usd[active] = output * np.divide(
         export_labour, labour_demand, out=np.zeros(len(active)), where=labour_demand > 0
+    )
+    firms.indirect_sales_usd[:] = 0.0
+    firms.indirect_sales_usd[active] = output * np.divide(
+        indirect_labour, labour_demand, out=np.zeros(len(active)), where=labour_demand > 0
     )
     return added, _update_size_class(firms, active, employees)
 

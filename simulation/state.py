@@ -54,6 +54,7 @@ COLUMNS = {
     "demand_weight": (np.float64, 0.0),  # customer base: CES demand shifter
     "output_usd": (np.float64, 0.0),  # this month
     "exports_usd": (np.float64, 0.0),  # this month; set by the trade mechanism
+    "indirect_sales_usd": (np.float64, 0.0),  # this month's sales to intermediaries for export (intermediaries.py)
     "sector": (np.int16, 0),
     "province": (np.int16, 0),
     "park_id": (np.int32, NO_GROUP),
@@ -121,6 +122,7 @@ class FirmState:
     demand_weight: np.ndarray
     output_usd: np.ndarray
     exports_usd: np.ndarray
+    indirect_sales_usd: np.ndarray
     sector: np.ndarray
     province: np.ndarray
     park_id: np.ndarray

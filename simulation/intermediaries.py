@@ -1,0 +1,140 @@
+"""Indirect exports: SMEs that sell abroad through trading companies (intermediaries).
+
+A unit that does not serve destination d itself may sell there through an intermediary, which
+bears the market's sunk cost, spreads its fixed cost over its clients and keeps a margin of the
+sales (Ahn, Khandelwal & Wei 2011: firms choose the mode by productivity; Bernard, Grazzi &
+Tomasi 2015: the most productive export directly, less productive ones through wholesalers).
+Through an intermediary in d a unit earns (1 - mu) R_id and pays s c f_d a month, so it sells
+there when
+
+    (1 - mu) R_id / sigma >= s c f_d,
+
+where R_id is its foreign sales potential there (trade.py: the same potential, appeal, match,
+market access and standards as direct exports), c f_d the direct fixed cost, mu =
+`intermediary_margin` and s the client's share of the fixed cost. s is calibrated at month 0 so
+that the SMEs' indirect exports, at their foreign value R_id, are `initial_indirect_export_ratio`
+times their direct exports (ISIPO's estimate for park SMEs, about USD 6 bn of which 2 bn under
+their own customs declarations, is a ratio of 2; that is about all the model's SMEs could sell,
+every one in every market it may serve, so the default is 1; a ratio beyond what they can sell
+is refused, except in a sample with fewer than MIN_EXPORTERS_TO_CALIBRATE direct exporters,
+where indirect exports fall short). There is no sunk cost for the unit, so it moves between
+indirect markets month by month (intermediaries adjust on the extensive margin, Bernard et al.),
+and a unit serving d directly does not also sell there through an intermediary. Only SMEs use
+intermediaries. The unit's sales to intermediaries employ its workers like any other sales.
+
+Only units that could pay somewhere are evaluated (a bound from the best destination).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import destinations
+from .errors import InputError
+from .parameters import Parameters
+from .production import MIN_HOME_SHARE
+from .state import ACTIVE, FirmState
+from .trade import MIN_EXPORTERS_TO_CALIBRATE
+
+__all__ = ["Intermediaries"]
+
+
+class Intermediaries:
+    """The calibrated cost share and this month's indirect sales."""
+
+    def __init__(self, p: Parameters, cost_share: float):
+        self.p = p
+        self.cost_share = cost_share  # s: a client's share of the intermediary's fixed cost of a market
+
+    @classmethod
+    def calibrate(
+        cls, firms: FirmState, p: Parameters, trade, access: np.ndarray, consortia, other_labour: np.ndarray
+    ) -> tuple[Intermediaries, np.ndarray]:
+        """Solve s from the month-0 target; returns the Intermediaries and every row's labour for
+        indirect sales at month 0. `other_labour`: labour of direct exports and sales to large
+        buyers (indirect sales use at most what they and a minimal home market leave)."""
+        active = np.flatnonzero((firms.status == ACTIVE) & firms.is_sme)
+        revenue, per_worker = _revenue(firms, p, trade, active, access, consortia)
+        target = p.initial_indirect_export_ratio * firms.exports_usd[active].sum()
+        room = np.maximum((1.0 - MIN_HOME_SHARE) * firms.employees[active] - other_labour[active], 0.0) * per_worker
+        # s at which each (unit, destination) pays: sold wherever s <= its own
+        pays_at = (1.0 - p.intermediary_margin) * revenue / (p.demand_elasticity * trade.fixed_cost[None, :])
+        cap = room / (1.0 - p.intermediary_margin)  # the room in foreign value
+        most = float(np.minimum(revenue.sum(axis=1), cap).sum())
+        exporters = int(np.count_nonzero(firms.exports_usd[active] > 0))
+        if target > most * (1 + 1e-9) and exporters >= MIN_EXPORTERS_TO_CALIBRATE:
+            ratio = p.initial_indirect_export_ratio
+            raise InputError(
+                "initial_indirect_export_ratio",
+                f"{ratio:g} is more than the SMEs can sell through intermediaries at month 0: every SME "
+                f"in every market it may serve sells {most / target * ratio:.2f} times their direct exports",
+            )
+        cost_share = _solve_cost_share(revenue, pays_at, cap, target)
+        unit = cls(p, cost_share)
+        labour = np.zeros(firms.n)
+        sales = np.minimum(((revenue * (pays_at >= cost_share)).sum(axis=1)) * (1.0 - p.intermediary_margin), room)
+        labour[active] = sales / np.where(per_worker > 0, per_worker, 1.0)
+        return unit, labour
+
+    def step(
+        self, firms: FirmState, trade, active: np.ndarray, share_power: np.ndarray, consortia, access
+    ) -> np.ndarray:
+        """Labour for this month's indirect sales of each active unit (its order in `active`)."""
+        p = self.p
+        labour = np.zeros(len(active))
+        if not np.isfinite(self.cost_share):
+            return labour
+        smes = np.flatnonzero(firms.is_sme[active])
+        _, appeal = consortia.terms(firms, p, active[smes])
+        potential = trade.potential(firms, active[smes], share_power[smes], appeal) * firms.export_match[active[smes]]
+        hurdle = self.cost_share * p.demand_elasticity * trade.fixed_cost / (1.0 - p.intermediary_margin)
+        with np.errstate(divide="ignore"):
+            bound = float(np.min(np.where(access > 0, hurdle / np.where(access > 0, access, 1.0), np.inf)))
+        pick = smes[potential >= bound]
+        if len(pick) == 0:
+            return labour
+        rows = active[pick]
+        revenue = potential[potential >= bound, None] * access[None, :]
+        eligible = consortia.standards(firms, rows)[:, None] >= destinations.STANDARDS[None, :]
+        sold = eligible & ~firms.exporting[rows] & (revenue >= hurdle[None, :])
+        sales = (1.0 - p.intermediary_margin) * (revenue * sold).sum(axis=1)
+        per_worker = trade.output_per_worker[firms.sector[rows]] * np.exp(firms.log_productivity[rows])
+        labour[pick] = sales / per_worker
+        return labour
+
+
+def _revenue(firms, p, trade, active, access, consortia) -> tuple[np.ndarray, np.ndarray]:
+    """Foreign sales potential by destination where the unit may sell (standards) and does not
+    serve the market itself (units x destinations, USD a month), and sales per worker."""
+    share_power = np.exp((p.demand_elasticity - 1.0) * firms.log_productivity[active])
+    _, appeal = consortia.terms(firms, p, active)
+    potential = trade.potential(firms, active, share_power, appeal) * firms.export_match[active]
+    eligible = consortia.standards(firms, active)[:, None] >= destinations.STANDARDS[None, :]
+    revenue = potential[:, None] * access[None, :] * (eligible & ~firms.exporting[active])
+    per_worker = trade.output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active])
+    return revenue, per_worker
+
+
+def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray, target: float) -> float:
+    """s such that sum_i min(sum_d revenue_id [pays_at_id >= s], room_i) = target (bisection in
+    logs on a function that falls with s); inf when there is no target (nobody sells indirectly)."""
+    if target <= 0 or not (revenue > 0).any():
+        return np.inf
+
+    def sold(s: float) -> float:
+        return float(np.minimum((revenue * (pays_at >= s)).sum(axis=1), room).sum())
+
+    if sold(0.0) <= target:  # even free intermediation cannot make the target: everyone sells
+        return 0.0
+    # without the room caps the answer is a quantile: the pairs that pay at the highest s first
+    flat_pays, flat_revenue = pays_at.ravel(), revenue.ravel()
+    order = np.argsort(-flat_pays)
+    reached = int(np.searchsorted(np.cumsum(flat_revenue[order]), target))
+    uncapped = float(flat_pays[order[min(reached, len(order) - 1)]])
+    if sold(uncapped) >= target:
+        return uncapped
+    low, high = np.log(max(float(pays_at[pays_at > 0].min()), 1e-300)), np.log(uncapped)  # the caps bind: lower s
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if sold(np.exp(middle)) > target else (low, middle)
+    return float(np.exp(low))
