@@ -275,3 +275,15 @@ def test_cli_writes_csv(tmp_path):
     assert list(frame.columns) == list(v.COLUMNS)
     assert set(frame.fact) == FACTS
     assert sorted(p.name for p in out.iterdir()) == ["stylised_facts.csv"]  # no temporary file left
+
+
+def test_each_statistic_with_a_range_gets_a_verdict(small_facts):
+    for row in small_facts.itertuples(index=False):
+        if row.statistic not in v.RANGES or math.isnan(row.model):
+            assert row.verdict == v.NO_RANGE and math.isnan(row.range_low)
+            continue
+        low, high = v.RANGES[row.statistic]
+        assert (row.range_low, row.range_high) == (low, high)
+        assert row.verdict == (v.IN_RANGE if low <= row.model <= high else v.OUT_OF_RANGE)
+    assert set(v.RANGES) <= set(small_facts["statistic"])  # no range for a statistic that does not exist
+    assert "in range" in v.format_report(small_facts)

@@ -43,7 +43,41 @@ COHORT_MONTHS = 12  # the survival cohort completes in months 1..12
 TAIL_XMIN = 100.0  # employees: large units (state.LARGE_FROM)
 SIZE_BINS = 10
 MIN_BIN_OBS = 30
-COLUMNS = ("fact", "statistic", "model", "literature", "literature_text", "source", "note")
+COLUMNS = (
+    "fact",
+    "statistic",
+    "model",
+    "literature",
+    "literature_text",
+    "range_low",
+    "range_high",
+    "verdict",
+    "source",
+    "note",
+)
+IN_RANGE, OUT_OF_RANGE, NO_RANGE = "in", "out", "no range"
+# The range of each statistic that the literature supports (docs/ODD.md 10.2 says why each):
+# (low, high), inf for an open side. A statistic without an entry is shown without a verdict.
+RANGES: dict[str, tuple[float, float]] = {
+    "Pareto tail exponent of employment (>= 100 employees)": (0.9, 1.3),
+    "excess kurtosis of annual growth": (1.5, 6.0),
+    "mean log-likelihood, Laplace minus normal": (0.0, math.inf),
+    "beta in sd(growth) ~ size^-beta": (0.15, 0.25),
+    "share active 24 months after starting": (0.6, 0.75),
+    "share active 48 months after starting": (0.4, 0.55),
+    "share active at month 36 (cohort window + 24)": (0.6, 0.75),
+    "share active at month 60 (cohort window + 48)": (0.4, 0.55),
+    "exporters / active SMEs": (0.01, 0.05),
+    "log employment, within sector": (0.7, 1.5),
+    "log productivity, within sector": (0.1, 0.3),
+    "log output per worker, within sector": (0.1, 0.3),
+    "P(exporter in y+1 | exporter in y)": (0.8, 0.95),
+    "difference (effect of exporting last year)": (0.4, 0.6),
+    "share of exports shipped by the top 1% of exporters": (0.4, 0.85),
+    "share of exports shipped by the top 10% of exporters": (0.75, 0.97),
+    "share of year-y exporters that did not export in y-1": (0.3, 0.55),
+    "share of new exporters of y-1 no longer exporting in y": (0.5, 0.8),
+}
 
 AXTELL = "Axtell (2001), Science 293"
 GROWTH_SHAPE = "Stanley et al. (1996), Nature 379; Bottazzi & Secchi (2006), RAND J. Econ. 37"
@@ -341,7 +375,17 @@ def facts_from(c: Collector) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["model"] = frame["model"].astype(float)
     frame["literature"] = frame["literature"].astype(float)
+    bounds = [RANGES.get(statistic, (math.nan, math.nan)) for statistic in frame["statistic"]]
+    frame["range_low"] = [low for low, _ in bounds]
+    frame["range_high"] = [high for _, high in bounds]
+    frame["verdict"] = [_verdict(m, low, high) for m, (low, high) in zip(frame["model"], bounds, strict=True)]
     return frame
+
+
+def _verdict(model: float, low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(model):
+        return NO_RANGE
+    return IN_RANGE if low <= model <= high else OUT_OF_RANGE
 
 
 def _row(fact, statistic, model, literature, literature_text, source, note="") -> dict:
@@ -351,6 +395,9 @@ def _row(fact, statistic, model, literature, literature_text, source, note="") -
         "model": float(model),
         "literature": float(literature),
         "literature_text": literature_text,
+        "range_low": math.nan,
+        "range_high": math.nan,
+        "verdict": NO_RANGE,
         "source": source,
         "note": note[:1].upper() + note[1:],
     }
@@ -671,9 +718,17 @@ def _fmt(value) -> str:
     return f"{value:.3f}"
 
 
+def _range_text(low: float, high: float) -> str:
+    if math.isnan(low):
+        return ""
+    if math.isinf(high):
+        return f"> {_fmt(low)}"
+    return f"{_fmt(low)} to {_fmt(high)}"
+
+
 def format_report(df: pd.DataFrame) -> str:
     """An aligned plain-text table (model beside literature); sources and notes follow, numbered."""
-    header = ("fact", "statistic", "model", "literature", "ref")
+    header = ("fact", "statistic", "model", "literature", "range", "in range", "ref")
     rows, notes = [], []
     for record in df.itertuples(index=False):
         text = ". ".join(str(part) for part in (record.source, record.note) if isinstance(part, str) and part)
@@ -685,6 +740,8 @@ def format_report(df: pd.DataFrame) -> str:
                 str(record.statistic),
                 _fmt(record.model),
                 str(record.literature_text),
+                _range_text(record.range_low, record.range_high),
+                str(record.verdict),
                 f"[{notes.index(text) + 1}]",
             )
         )
