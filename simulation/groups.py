@@ -369,12 +369,16 @@ def founders_in_sample(keys: np.ndarray, appeal: np.ndarray, real: int, scale: f
     founders' export potential is then that of the real ones; taking the sample's best
     Binomial(real, scale) instead gives founders a fifth to a quarter weaker at scale 0.1."""
     n = len(keys)
-    if real >= (n - 1) / scale + 1:
+    if real >= n / scale:
         return n
+    if n == 1:  # no other unit to stand for the cluster: it stands for itself, founding with odds real x scale
+        return int(keys[0] > appeal[0] - np.log(-np.log1p(-real * scale)))
+
+    weight = (n / scale - 1.0) / max(n - 1, 1)  # the others stand for the rest of the real cluster
 
     def surplus(t: float, i: int) -> float:
         others = -np.expm1(-np.exp(np.delete(appeal, i) - t)).sum()
-        return float(others / scale - np.expm1(-np.exp(appeal[i] - t)) - real)
+        return float(others * weight - np.expm1(-np.exp(appeal[i] - t)) - real)
 
     low, high = float(appeal.min()) - 10.0, float(appeal.max()) + 60.0
     candidates = min(n, int(np.ceil(3 * real * scale)) + 5)  # further down the order none pass
