@@ -378,3 +378,51 @@ def test_the_store_cleans_orphans_only(tmp_path):
     removed = store.clean()
     assert [p.name for p in removed] == ["part-b.parquet"]
     assert (store.series_dir / "part-a.parquet").exists()
+
+
+SOBOL_SPEC = """
+description = "Sobol under the baseline: one factor that matters, one that cannot"
+seed = 5
+months = 3
+scale = 0.02
+replications = 2
+[design]
+kind = "sobol"
+samples = 8
+[policies.baseline]
+[factors."uncertainties.inflation_rate"]
+low = 0.2
+high = 0.6
+[factors."uncertainties.training_sunk_cost_cut"]
+low = 0.1
+high = 0.6
+"""
+
+
+def test_the_rows_of_a_sobol_sample_share_a_seed_so_a_factor_that_cannot_matter_gets_zero(tmp_path, capsys):
+    """Training's cut of sunk costs changes nothing without a training budget: A_j and AB:1_j
+    are bit-identical runs, so its total index is exactly 0, while inflation's is not."""
+    from experiments.analysis.sensitivity import sensitivity
+
+    out = tmp_path / "sobol"
+    sweep_here(write_spec(tmp_path, SOBOL_SPEC, "sobol"), out)
+    runs = read_runs(out)
+    assert runs.groupby(["sample", "replicate"])["seed"].nunique().eq(1).all()  # A, B and AB:i share it
+    assert runs.groupby("replicate")["seed"].nunique().eq(8).all()
+    table = sensitivity(
+        runs, ["uncertainties.inflation_rate", "uncertainties.training_sunk_cost_cut"], "employment", n_bootstrap=50
+    ).set_index("factor")
+    cannot = table.loc["uncertainties.training_sunk_cost_cut"]
+    assert cannot["total_order"] == 0.0 and cannot["total_order_low"] <= 0.0 <= cannot["total_order_high"]
+    assert table.loc["uncertainties.inflation_rate", "total_order_low"] > 0
+
+
+def test_a_sobol_store_seeded_by_the_old_rule_is_not_resumed(tmp_path, capsys):
+    spec = write_spec(tmp_path, SOBOL_SPEC.replace("samples = 8", "samples = 2"), "sobol")
+    out = tmp_path / "old"
+    sweep_here(spec, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["seeds"] = "an older rule"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BadInput, match="seeded by another rule"):
+        sweep_here(spec, out)

@@ -19,10 +19,15 @@ replicates. A run's
   parameters, shocks: their canonical JSON's sha256), the policy's complete lever settings
   (likewise), the factor values, the replicate, months and scale;
 - seed is `numpy.random.SeedSequence(entropy)`, where `entropy` is the first 128 bits (an
-  integer) of the sha256 of the canonical JSON of {root seed, the values of the factors that
-  are not lever settings, replicate}. It does not depend on the policy nor on lever factors:
-  policies are compared on common random numbers (paired runs). Stored as decimal text in
-  the `seed` column: `run_model(..., seed=SeedSequence(int(seed)))` replays a run.
+  integer) of the sha256 of the canonical JSON of {root seed, the run's world, replicate}.
+  The world is the values of the factors that are not lever settings (factorial and Latin
+  hypercube designs), and for a Sobol design its sample, {"sobol_sample": j}: A_j, B_j and
+  every AB:i_j share one seed, so that the estimators' differences f(A) - f(AB:i) compare the
+  factor's values on common random numbers instead of measuring seed noise (a factor that
+  changes nothing gets an index of exactly 0). The seed does not depend on the policy nor on
+  lever factors: policies are compared on common random numbers (paired runs). Stored as
+  decimal text in the `seed` column: `run_model(..., seed=SeedSequence(int(seed)))` replays a
+  run.
 
 Neither depends on the order, chunking, worker, retry or shard a run happens to get.
 """
@@ -140,7 +145,11 @@ class RunPlan:
         world_keys = [f.key for f in spec.factors if not f.is_lever]
         runs: list[Run] = []
         for point in design_points(spec):
-            world = {key: point.values[key] for key in world_keys}
+            world = (
+                {"sobol_sample": point.sample}
+                if spec.design == "sobol"
+                else {key: point.values[key] for key in world_keys}
+            )
             for name in spec.policies:
                 for replicate in range(spec.replications):
                     inputs = {
@@ -172,7 +181,7 @@ class RunPlan:
 
 
 def seed_entropy(root_seed: int, world: dict, replicate: int) -> int:
-    """128 bits from the root seed, the non-lever factor values and the replicate."""
+    """128 bits from the root seed, the run's world (module docstring) and the replicate."""
     text = canonical_json({"root_seed": root_seed, "world": world, "replicate": replicate})
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:16], "big")
 

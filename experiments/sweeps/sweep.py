@@ -50,6 +50,18 @@ SEEDS_DOC = (
     "numpy.random.SeedSequence(entropy), entropy = first 128 bits of sha256(canonical JSON of {root_seed, "
     "the non-lever factor values, replicate}); the seed column holds it in decimal"
 )
+SOBOL_SEEDS_DOC = (
+    "numpy.random.SeedSequence(entropy), entropy = first 128 bits of sha256(canonical JSON of {root_seed, "
+    "{sobol_sample: the sample}, replicate}): the rows A, B and AB:i of a sample share a seed; the seed "
+    "column holds it in decimal"
+)
+
+
+def seeds_doc(spec: SweepSpec) -> str:
+    """How the spec's runs get their seeds (recorded in the manifest; a resume needs the same rule)."""
+    return SOBOL_SEEDS_DOC if spec.design == "sobol" else SEEDS_DOC
+
+
 RUN_IDS_DOC = (
     "first 16 hex of sha256(canonical JSON of {root_seed, base model inputs' hash, policy settings' hash, "
     "factor values, replicate, months, scale})"
@@ -122,7 +134,7 @@ def _new_manifest(spec: SweepSpec, shard: Shard | None, runs: list[Run], plan: R
         "fingerprint": spec.fingerprint,
         "spec": spec.resolved(),
         "root_seed": spec.seed,
-        "seeds": SEEDS_DOC,
+        "seeds": seeds_doc(spec),
         "run_ids": RUN_IDS_DOC,
         "shard": None if shard is None else str(shard),
         "runs_total": len(runs),
@@ -158,6 +170,13 @@ def _check_resumable(store: Store, spec: SweepSpec, shard: Shard | None, resume:
             f"holds results of a different spec ({manifest.get('spec_file')}, fingerprint "
             f"{str(manifest.get('fingerprint'))[:12]}); {spec.file} is now {spec.fingerprint[:12]}. "
             "Not resuming: use another --out, or --no-resume to delete those results and start over",
+        )
+    if manifest.get("seeds") != seeds_doc(spec):
+        raise InputFileError(
+            str(store.directory),
+            None,
+            "holds runs seeded by another rule (an earlier version of smesim gave the rows of a Sobol "
+            "sample different seeds); not resuming: use another --out, or --no-resume to start over",
         )
     if manifest.get("shard") != (None if shard is None else str(shard)):
         raise FlagError(
@@ -269,6 +288,13 @@ def _run_chunks(
                 file=sys.stderr,
                 flush=True,
             )
+            if spec.design == "sobol" and spec.replications == 1:
+                print(
+                    f"{spec.name}: note: one replication per Sobol point, so smesim sensitivity cannot say how "
+                    "much of each index is run-to-run noise; set replications >= 2 to measure it",
+                    file=sys.stderr,
+                    flush=True,
+                )
         with SweepProgress(spec.name, total, total - len(todo), enabled=progress) as bar:
             for result in running.results(planner.next_chunk):
                 store.write_chunk(result.name, result.runs, result.series)
