@@ -1,5 +1,8 @@
 """The adapter: flat parameters in, indicators out, equal to running the model directly."""
 
+import math
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,9 +66,16 @@ def test_simulate_gives_every_month_and_ends_where_run_model_does():
     assert frame.iloc[-1].drop("month").to_dict() == pytest.approx(last)
 
 
-def test_a_whole_float_is_accepted_for_an_integer_parameter():
-    as_float = run_model({"constants.parks": 900.0}, outcomes=["active_units"], **SMALL)
-    assert as_float == run_model({"constants.parks": 900}, outcomes=["active_units"], **SMALL)
+def test_a_sampler_float_is_rounded_for_an_integer_parameter_or_lever_setting():
+    """Samplers (SALib, EMA Workbench, scipy.stats.qmc) draw floats: the nearest whole number, halves up."""
+    whole = run_model({"constants.parks": 900}, outcomes=["active_units"], **SMALL)
+    for value in (900.0, 899.6, 900.4, np.float64(899.5)):
+        assert run_model({"constants.parks": value}, outcomes=["active_units"], **SMALL) == whole
+    provinces = {"levers.sukuk.capacity_usd": 5e6, "levers.sukuk.provinces": 29}
+    sampled = {**provinces, "levers.sukuk.provinces": 28.6}
+    assert run_model(sampled, outcomes=["units_activated"], **SMALL) == run_model(
+        provinces, outcomes=["units_activated"], **SMALL
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +90,6 @@ def test_a_whole_float_is_accepted_for_an_integer_parameter():
         ({"constants.inflation_rate": 0.4}, "constants.inflation_rate", "is an uncertainty"),
         ({"inflation_rate": 9.0}, "inflation_rate", "[-0.5, 5.0]"),
         ({"inflation_rate": "high"}, "inflation_rate", "must be a number"),
-        ({"constants.parks": 900.5}, "constants.parks", "whole number"),
         ({"sukuk_programme_capacity_usd": 1e6}, "sukuk_programme_capacity_usd", "levers.sukuk.capacity_usd"),
         ({"inflation_rate": 0.4, "uncertainties.inflation_rate": 0.5}, "uncertainties.inflation_rate", "give it once"),
         ({"constants.initial_smes": 99_999}, "constants.initial_smes", "population counts"),
@@ -128,3 +137,32 @@ def test_parse_key_tells_levers_from_parameters():
 def test_simulate_frame_is_a_plain_dataframe():
     frame = simulate(outcomes=("exports_usd",), **SMALL)
     assert isinstance(frame, pd.DataFrame) and list(frame.columns) == ["month", "exports_usd"]
+
+
+def test_a_refused_run_is_a_missing_value_for_a_study_in_a_real_process_pool():
+    """EMA Workbench's multiprocessing evaluator hung on one refused run; with on_error="nan" a
+    pool of real processes maps every sample, the refused one (an idling rate below the young
+    units' excess hazard) as NaN with its reason as a warning."""
+    import multiprocessing
+    from functools import partial
+
+    samples = [{"idling_rate": 0.0045}, {"idling_rate": 0.001}, {"inflation_rate": 0.5}]
+    study = partial(_one_run, months=2)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.map(study, samples, chunksize=1)
+    assert math.isnan(results[1]["exports_usd"]) and math.isnan(results[1]["units_activated"])
+    assert all(math.isfinite(v) for i in (0, 2) for v in results[i].values())
+    with pytest.warns(RuntimeWarning, match="idling_rate"):
+        assert math.isnan(run_model({"idling_rate": 0.001}, on_error="nan", **SMALL)["exports_usd"])
+    with pytest.raises(InputError, match="on_error"):
+        run_model({}, on_error="ignore", **SMALL)
+    with pytest.raises(InputError, match="outcomes"):
+        run_model({}, on_error="nan", outcomes=["exports"], **SMALL)
+
+
+def _one_run(sample: dict, months: int) -> dict[str, float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return run_model(
+            sample, on_error="nan", outcomes=["exports_usd", "units_activated"], seed=1, months=months, scale=0.02
+        )

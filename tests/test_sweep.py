@@ -426,3 +426,10 @@ def test_a_sobol_store_seeded_by_the_old_rule_is_not_resumed(tmp_path, capsys):
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(BadInput, match="seeded by another rule"):
         sweep_here(spec, out)
+
+
+def test_read_series_refuses_months_the_sweep_did_not_record(reference):
+    _, out = reference
+    assert set(read_series(out, months=[1, 3])["month"]) == {1, 3}
+    with pytest.raises(BadInput, match=r"months: \[12, 24\] are not in the series: it holds months 0 to 3"):
+        read_series(out, months=[12, 24])

@@ -12,6 +12,7 @@ arguments of `run_model`. Every value is checked as in scenario files (InputErro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -108,18 +109,21 @@ def _parameter_name(key: str, name: str, section: str | None) -> str:
 
 
 def plain_value(flat: FlatKey, value):
-    """numpy scalars as Python ones, and a whole float as an int where the parameter is an
-    integer (samplers such as SALib produce floats)."""
+    """numpy scalars as Python ones, and a float rounded to the nearest whole number (halves up)
+    where the parameter or lever setting is an integer: samplers such as SALib, EMA Workbench's
+    and scipy's draw floats (a factor over 0..29 gives 28.6, which means 29)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if (
-        flat.parameter is not None
-        and isinstance(value, float)
-        and value.is_integer()
-        and isinstance(parameter_metadata()[flat.parameter]["default"], int)
-    ):
-        value = int(value)
+    if isinstance(value, float) and math.isfinite(value) and _is_integer(flat):
+        value = math.floor(value + 0.5)
     return value
+
+
+def _is_integer(flat: FlatKey) -> bool:
+    if flat.is_lever:
+        assert flat.lever is not None and flat.setting is not None
+        return LEVERS[flat.lever][flat.setting].kind == "integer"
+    return flat.parameter is not None and isinstance(parameter_metadata()[flat.parameter]["default"], int)
 
 
 # --- inputs -----------------------------------------------------------------------------

@@ -54,6 +54,8 @@ Each call builds and runs one model; for many runs on many cores use `smesim swe
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -64,7 +66,9 @@ from experiments.inputs.scenario import Scenario
 from simulation import CONTRACT, INDICATORS, SMEModel
 from simulation.errors import InputError
 
-__all__ = ["monthly_frame", "run_model", "simulate"]
+__all__ = ["ON_ERROR", "monthly_frame", "run_model", "simulate"]
+
+ON_ERROR = ("raise", "nan")  # run_model's answers to a refused or failed run
 
 
 def _prepared(parameters, keywords, seed, months, scale, base, outcomes) -> tuple[ModelInputs, tuple[str, ...]]:
@@ -93,16 +97,30 @@ def run_model(
     scale: float = 1.0,
     base: Scenario | str | None = None,
     outcomes: Sequence[str] = CONTRACT,
+    on_error: str = "raise",
     **keyword_parameters,
 ) -> dict[str, float]:
     """Run the model once and return `outcomes` (indicator names) at month `months`.
 
     `parameters` and `keyword_parameters` are flat keys (module doc) with their values; `seed`
     an integer >= 0 or a `numpy.random.SeedSequence`; `scale` in (0, 1]; `base` the scenario
-    giving the defaults. Raises `simulation.errors.InputError` (a ValueError) naming the bad key."""
-    inputs, outcomes = _prepared(parameters, keyword_parameters, seed, months, scale, base, outcomes)
-    indicators = _stepped(inputs, seed, months, scale).current_indicators()
-    return {name: float(indicators[name]) for name in outcomes}
+    giving the defaults. Raises `simulation.errors.InputError` (a ValueError) naming the bad key.
+    With `on_error="nan"` (for studies: EMA Workbench, a SALib loop, a process pool) a run the
+    model refuses or that fails returns NaN for every outcome instead, the reason issued as a
+    RuntimeWarning, so that one bad sample never aborts or hangs a study; bad `outcomes` or
+    `on_error` still raise."""
+    if on_error not in ON_ERROR:
+        raise InputError("on_error", f"must be one of {', '.join(map(repr, ON_ERROR))}, got {on_error!r}")
+    names = check_outcomes(outcomes)
+    try:
+        inputs, names = _prepared(parameters, keyword_parameters, seed, months, scale, base, outcomes)
+        indicators = _stepped(inputs, seed, months, scale).current_indicators()
+    except Exception as error:  # for a study any failure is a missing value, with its reason
+        if on_error == "raise":
+            raise
+        warnings.warn(f"run_model: this run's outcomes are NaN: {error}", RuntimeWarning, stacklevel=2)
+        return dict.fromkeys(names, math.nan)
+    return {name: float(indicators[name]) for name in names}
 
 
 def simulate(

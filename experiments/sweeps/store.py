@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -198,15 +199,26 @@ def read_series(
     months: Sequence[int] | None = None,
     run_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The series table (run_id, month, indicators), optionally only some columns, months or runs."""
+    """The series table (run_id, month, indicators), optionally only some columns, months or runs.
+    Months the sweep did not record (beyond its horizon) are refused, naming the months it has:
+    an empty frame would look like missing results."""
     parts = _visible_parts(Path(directory) / SERIES_DIR)
     if not parts:
         return SERIES_SCHEMA.empty_table().to_pandas()
+    dataset = ds.dataset(parts, format="parquet")
     condition = None
     if months is not None:
-        condition = ds.field("month").isin([int(m) for m in months])
+        wanted = sorted({int(m) for m in months})
+        recorded = dataset.to_table(columns=["month"]).column("month")
+        low, high = pc.min(recorded).as_py(), pc.max(recorded).as_py()
+        outside = [m for m in wanted if not low <= m <= high]
+        if outside:
+            raise InputFileError(
+                str(directory), "months", f"{outside} are not in the series: it holds months {low} to {high}"
+            )
+        condition = ds.field("month").isin(wanted)
     if run_ids is not None:
         by_run = ds.field("run_id").isin(list(run_ids))
         condition = by_run if condition is None else condition & by_run
     columns = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
-    return ds.dataset(parts, format="parquet").to_table(columns=columns, filter=condition).to_pandas()
+    return dataset.to_table(columns=columns, filter=condition).to_pandas()
