@@ -57,8 +57,10 @@ class Intermediaries:
         revenue, per_worker = _revenue(firms, p, trade, active, access, consortia)
         target = p.initial_indirect_export_ratio * firms.exports_usd[active].sum()
         room = np.maximum((1.0 - MIN_HOME_SHARE) * firms.employees[active] - other_labour[active], 0.0) * per_worker
-        # s at which each (unit, destination) pays: sold wherever s <= its own
-        pays_at = (1.0 - p.intermediary_margin) * revenue / (p.demand_elasticity * trade.fixed_cost[None, :])
+        # s at which each (unit, destination) pays: sold wherever s <= its own (at the month-0
+        # costs: export_cost_multiplier acts from month 1, here as in Trade)
+        fixed = trade.cost_multiplier * destinations.FIXED_COST_USD
+        pays_at = (1.0 - p.intermediary_margin) * revenue / (p.demand_elasticity * fixed[None, :])
         cap = room / (1.0 - p.intermediary_margin)  # the room in foreign value
         most = float(np.minimum(revenue.sum(axis=1), cap).sum())
         exporters = int(np.count_nonzero(firms.exports_usd[active] > 0))
