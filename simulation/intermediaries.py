@@ -118,8 +118,9 @@ def _revenue(firms, p, trade, active, access, consortia) -> tuple[np.ndarray, np
 
 
 def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray, target: float) -> float:
-    """s such that sum_i min(sum_d revenue_id [pays_at_id >= s], room_i) = target (bisection in
-    logs on a function that falls with s); inf when there is no target (nobody sells indirectly)."""
+    """The largest s at which sum_i min(sum_d revenue_id [pays_at_id >= s], room_i) reaches
+    `target` (a pair's s_id: the function falls with s in steps); inf when there is no target
+    (nobody sells indirectly), 0 when even s = 0 falls short."""
     if target <= 0 or not (revenue > 0).any():
         return np.inf
 
@@ -128,15 +129,14 @@ def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray
 
     if sold(0.0) <= target:  # even free intermediation cannot make the target: everyone sells
         return 0.0
-    # without the room caps the answer is a quantile: the pairs that pay at the highest s first
-    flat_pays, flat_revenue = pays_at.ravel(), revenue.ravel()
+    # without the room caps the answer is a quantile: the pairs that pay at the highest s first;
+    # the caps only lower it, so search the sorted pairs from there (one pair's precision)
+    flat_pays = pays_at.ravel()
     order = np.argsort(-flat_pays)
-    reached = int(np.searchsorted(np.cumsum(flat_revenue[order]), target))
-    uncapped = float(flat_pays[order[min(reached, len(order) - 1)]])
-    if sold(uncapped) >= target:
-        return uncapped
-    low, high = np.log(max(float(pays_at[pays_at > 0].min()), 1e-300)), np.log(uncapped)  # the caps bind: lower s
-    for _ in range(60):
-        middle = 0.5 * (low + high)
-        low, high = (middle, high) if sold(np.exp(middle)) > target else (low, middle)
-    return float(np.exp(low))
+    ranked = flat_pays[order]
+    low = min(int(np.searchsorted(np.cumsum(revenue.ravel()[order]), target)), len(order) - 1)
+    high = len(order) - 1  # sold(ranked[high]) = sold(0) > target
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if sold(float(ranked[middle])) >= target else (middle + 1, high)
+    return float(ranked[low])
