@@ -15,9 +15,10 @@ market access and standards as direct exports), c f_d the direct fixed cost, mu 
 that the SMEs' indirect exports, at their foreign value R_id, are `initial_indirect_export_ratio`
 times their direct exports (ISIPO's estimate for park SMEs, about USD 6 bn of which 2 bn under
 their own customs declarations, is a ratio of 2; that is about all the model's SMEs could sell,
-every one in every market it may serve, so the default is 1; a ratio beyond what they can sell
-is refused, except in a sample with fewer than MIN_EXPORTERS_TO_CALIBRATE direct exporters,
-where indirect exports fall short). There is no sunk cost for the unit, so it moves between
+every one in every market it may serve, so the default is 1; where a ratio is beyond what they
+can sell with the parameters given, every SME sells everywhere it may and indirect exports fall
+short, with a RuntimeWarning saying how far, unless the sample has fewer than
+MIN_EXPORTERS_TO_CALIBRATE direct exporters). There is no sunk cost for the unit, so it moves between
 indirect markets month by month (intermediaries adjust on the extensive margin, Bernard et al.),
 and a unit serving d directly does not also sell there through an intermediary. Only SMEs use
 intermediaries. The unit's sales to intermediaries employ its workers like any other sales.
@@ -27,10 +28,11 @@ Only units that could pay somewhere are evaluated (a bound from the best destina
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import destinations
-from .errors import InputError
 from .parameters import Parameters
 from .production import MIN_HOME_SHARE
 from .state import ACTIVE, FirmState
@@ -66,10 +68,12 @@ class Intermediaries:
         exporters = int(np.count_nonzero(firms.exports_usd[active] > 0))
         if target > most * (1 + 1e-9) and exporters >= MIN_EXPORTERS_TO_CALIBRATE:
             ratio = p.initial_indirect_export_ratio
-            raise InputError(
-                "initial_indirect_export_ratio",
-                f"{ratio:g} is more than the SMEs can sell through intermediaries at month 0: every SME "
-                f"in every market it may serve sells {most / target * ratio:.2f} times their direct exports",
+            warnings.warn(
+                f"initial_indirect_export_ratio: {ratio:g} is more than the SMEs can sell through intermediaries "
+                f"at month 0 with these parameters; every SME sells in every market it may serve, "
+                f"{most / target * ratio:.2f} times their direct exports",
+                RuntimeWarning,
+                stacklevel=2,
             )
         cost_share = _solve_cost_share(revenue, pays_at, cap, target)
         unit = cls(p, cost_share)

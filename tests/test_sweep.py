@@ -399,6 +399,7 @@ high = 0.6
 """
 
 
+@pytest.mark.slow
 def test_the_rows_of_a_sobol_sample_share_a_seed_so_a_factor_that_cannot_matter_gets_zero(tmp_path, capsys):
     """Training's cut of sunk costs changes nothing without a training budget: A_j and AB:1_j
     are bit-identical runs, so its total index is exactly 0, while inflation's is not."""
