@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "canonical_json",
     "find_toml",
     "read_json",
+    "read_toml",
     "read_toml_text",
     "sha256_of",
     "sha256_text",
@@ -100,6 +102,14 @@ def read_toml_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputFileError(str(path), None, f"cannot read the file: {error}") from None
+
+
+def read_toml(path: Path) -> dict:
+    """The file's TOML tables, or an InputFileError naming it (unreadable, or not valid TOML)."""
+    try:
+        return tomllib.loads(read_toml_text(path))
+    except tomllib.TOMLDecodeError as error:
+        raise InputFileError(str(path), None, f"not valid TOML: {error}") from None
 
 
 def read_json(path: Path, what: str) -> object:

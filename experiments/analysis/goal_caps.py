@@ -18,7 +18,6 @@ depend on the number of workers.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,7 +29,7 @@ import pandas as pd
 from experiments.analysis.scale_check import Task, check_scale, paired_scenarios, run_indicators, run_tasks
 from experiments.analysis.statistics import mean_interval
 from experiments.errors import InputFileError, from_file
-from experiments.files import read_toml_text
+from experiments.files import read_toml
 from experiments.formatting import format_change, format_table, format_value, format_with_interval
 from experiments.inputs import checks
 from experiments.inputs.goals import Goal, load_goals
@@ -110,10 +109,7 @@ def load_relaxations(path: str | Path = RELAXATIONS_FILE) -> list[Relaxation]:
     """The relaxations in file order; InputFileError naming the file and the key."""
     path = Path(path)
     file = str(path)
-    try:
-        data = tomllib.loads(read_toml_text(path))
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(file, None, f"not valid TOML: {error}") from None
+    data = read_toml(path)
     try:
         relaxations = [_relaxation(name, checks.table(name, t, "a relaxation")) for name, t in data.items()]
     except InputError as error:

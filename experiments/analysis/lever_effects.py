@@ -31,7 +31,6 @@ depend on the number of workers.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -49,8 +48,8 @@ from experiments.analysis.scale_check import (
     run_tasks,
 )
 from experiments.analysis.statistics import check_confidence, mean_interval
-from experiments.errors import InputFileError, from_file
-from experiments.files import read_toml_text
+from experiments.errors import from_file
+from experiments.files import read_toml
 from experiments.formatting import format_change, format_table, format_value, format_with_interval
 from experiments.inputs import checks
 from experiments.inputs.scenario import MAX_REPLICATIONS, Scenario, shipped_scenarios
@@ -171,10 +170,7 @@ def load_evidence(path: str | Path = EVIDENCE_FILE) -> dict[str, Evidence]:
     """The published figures by lever; InputFileError naming the file and the key."""
     path = Path(path)
     file = str(path)
-    try:
-        data = tomllib.loads(read_toml_text(path))
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(file, None, f"not valid TOML: {error}") from None
+    data = read_toml(path)
     evidence = {}
     try:
         for lever, table in data.items():

@@ -224,6 +224,13 @@ def _demo(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _write_table(frame, out: Path | None, name: str) -> None:
+    """DIR/name from --out DIR, if given, and say where."""
+    if out is not None:
+        write_csv_atomically(frame, out / name, index=False)
+        print(f"\nwritten to {out / name}")
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -260,10 +267,7 @@ def _stylised_facts(args: argparse.Namespace) -> int:
         f"({time.perf_counter() - started:.1f} s)\n"
     )
     print(format_report(frame))
-    if args.out is not None:
-        path = args.out / "stylised_facts.csv"
-        write_csv_atomically(frame, path, index=False)
-        print(f"\nwritten to {path}")
+    _write_table(frame, args.out, "stylised_facts.csv")
     return 0
 
 
@@ -300,10 +304,7 @@ def _scale_check(args: argparse.Namespace) -> int:
         f"against {reference:g}, {seeds} paired seeds, {months} months ({time.perf_counter() - started:.1f} s)\n"
     )
     print(format_scale_check(frame))
-    if args.out is not None:
-        path = args.out / "scale_check.csv"
-        write_csv_atomically(frame, path, index=False)
-        print(f"\nwritten to {path}")
+    _write_table(frame, args.out, "scale_check.csv")
     return 0
 
 
@@ -323,10 +324,7 @@ def _explain(args: argparse.Namespace) -> int:
         f"{args.seeds} paired seeds, {args.months} months ({time.perf_counter() - started:.1f} s)\n"
     )
     print(format_goal_caps(frame, scenario))
-    if args.out is not None:
-        path = args.out / "goal_caps.csv"
-        write_csv_atomically(frame, path, index=False)
-        print(f"\nwritten to {path}")
+    _write_table(frame, args.out, "goal_caps.csv")
     return 0
 
 
@@ -345,8 +343,5 @@ def _lever_effects(args: argparse.Namespace) -> int:
         f"{months} months ({time.perf_counter() - started:.1f} s)\n"
     )
     print(format_lever_effects(frame))
-    if args.out is not None:
-        path = args.out / "lever_effects.csv"
-        write_csv_atomically(frame, path, index=False)
-        print(f"\nwritten to {path}")
+    _write_table(frame, args.out, "lever_effects.csv")
     return 0
