@@ -62,6 +62,52 @@ def test_changed_package_version_is_named_as_a_reason(runs, tmp_path, capsys):
     assert "column employment" in out and "numpy: 0.0.1 in the manifest" in out
 
 
+def edit_manifest(runs, tmp_path, edit):
+    """A copy of the stored baseline run whose manifest `edit(manifest)` changed."""
+    run = tmp_path / "baseline"
+    shutil.copytree(runs / "baseline", run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    edit(manifest)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    return run
+
+
+def test_edited_recorded_inputs_are_reported_different_naming_the_key(runs, tmp_path, capsys):
+    def budget(manifest):
+        manifest["scenario"]["validated"]["levers"]["clinics"]["budget_usd"] = 9e9
+
+    assert cli.main(["replay", str(edit_manifest(runs, tmp_path, budget))]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERENT" in out
+    assert (
+        "manifest scenario.validated.levers.clinics.budget_usd: 9e+09 recorded, 0 from the stored scenario text" in out
+    )
+    assert "column " not in out  # the indicators themselves are reproduced
+
+
+def test_edited_goal_records_are_reported_different(runs, tmp_path, capsys):
+    def goals(manifest):
+        manifest["goals"][0].update(month=4, values=[40000.0, 40000.0], met=[True, True])
+
+    assert cli.main(["replay", str(edit_manifest(runs, tmp_path, goals))]) == 1
+    out = capsys.readouterr().out
+    assert "manifest goals[0].month: 4 recorded, 48 re-run" in out
+    assert "manifest goals[0].met: [true, true] recorded, [] re-run" in out
+
+
+@pytest.mark.parametrize("how", ["text_edited", "hash_removed"])
+def test_scenario_text_not_matching_its_hash_exits_2_naming_the_key(runs, tmp_path, capsys, how):
+    def tamper(manifest):
+        if how == "hash_removed":
+            del manifest["scenario"]["sha256"]
+        else:
+            manifest["scenario"]["text"] += "\n[levers.clinics]\nbudget_usd = 9e9\n"
+
+    assert cli.main(["replay", str(edit_manifest(runs, tmp_path, tamper))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "manifest.json: scenario.sha256:" in err[0]
+
+
 @pytest.mark.parametrize("make", ["missing", "empty", "no_manifest", "bad_manifest"])
 def test_bad_input_exits_2_with_one_line(runs, tmp_path, capsys, make):
     target = tmp_path / "dir"

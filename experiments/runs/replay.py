@@ -3,6 +3,8 @@
 - A run directory: the scenario text stored in the manifest is validated again, run with the
   manifest's seed, replications, months and scale into a temporary directory, and its
   indicators are compared with the stored indicators.parquet value by value (NaN equals NaN).
+  The manifest's own records are checked too: `scenario.validated` against the inputs parsed
+  again from the stored text (`rundir.inputs_of`), `goals` and `model_seeds` against the re-run's.
 - A comparison directory (one holding several run directories): each run is replayed.
 
 Sweep directories are replayed by `experiments.sweeps.replay`, with the comparison of frames
@@ -12,8 +14,10 @@ difference, and the package versions or git commit that differ from the manifest
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +29,7 @@ from experiments.runs.provenance import git_state, package_versions
 from experiments.runs.rundir import (
     INDICATORS_FILE,
     MANIFEST_FILE,
+    inputs_of,
     read_indicators,
     read_run_manifest,
     run_directories,
@@ -32,7 +37,21 @@ from experiments.runs.rundir import (
 )
 from experiments.runs.runner import run_scenario
 
-__all__ = ["ColumnDifference", "ReplayResult", "compare_frames", "environment_differences", "replay_run", "replay_runs"]
+__all__ = [
+    "ABSENT",
+    "ColumnDifference",
+    "ReplayResult",
+    "compare_frames",
+    "environment_differences",
+    "indicators_changed",
+    "replay_run",
+    "replay_runs",
+    "value_differences",
+    "value_text",
+]
+
+ABSENT = object()  # a key one side of value_differences lacks
+RE_RUN_RECORDS = ("goals", "model_seeds")  # what the manifest records of the results besides their file
 
 
 @dataclass
@@ -134,6 +153,59 @@ def compare_frames(
     return differences, problems
 
 
+def value_differences(recorded, derived, key: str) -> list[tuple[str, object, object]]:
+    """(dotted key, recorded, derived) wherever two JSON-like values differ: tables key by key,
+    lists of one length item by item; numbers by value (NaN equals NaN)."""
+    if isinstance(recorded, Mapping) and isinstance(derived, Mapping):
+        keys = [*derived, *(k for k in recorded if k not in derived)]
+        return [
+            d for k in keys for d in value_differences(recorded.get(k, ABSENT), derived.get(k, ABSENT), f"{key}.{k}")
+        ]
+    if isinstance(recorded, list | tuple) and isinstance(derived, list | tuple) and len(recorded) == len(derived):
+        return [
+            d
+            for i, pair in enumerate(zip(recorded, derived, strict=True))
+            for d in value_differences(*pair, f"{key}[{i}]")
+        ]
+    same = recorded == derived or (_is_nan(recorded) and _is_nan(derived))
+    return [] if same else [(key, recorded, derived)]
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def value_text(value, limit: int = 80) -> str:
+    """A value of value_differences for a message: floats to 6 digits, others as JSON (cut at `limit`)."""
+    if value is ABSENT:
+        return "absent"
+    text = f"{value:.6g}" if isinstance(value, float) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _difference_text(key: str, recorded, derived, derived_from: str) -> str:
+    """E.g. `scenario.validated.levers.clinics.budget_usd: 9e+09 recorded, 1e+08 from the stored scenario text`."""
+    return f"{key}: {value_text(recorded)} recorded, {value_text(derived)} {derived_from}"
+
+
+def indicators_changed(directory: Path, manifest: dict) -> bool:
+    """Whether indicators.parquet no longer has the sha256 the manifest records for it."""
+    expected = ((manifest.get("files") or {}).get(INDICATORS_FILE) or {}).get("sha256")
+    return bool(expected) and sha256_of(Path(directory) / INDICATORS_FILE) != expected
+
+
+def _record_problems(manifest: dict, source: str, fresh_manifest: dict) -> list[str]:
+    """The manifest's records that the stored text (inputs) or the re-run (goals, seeds) gives otherwise."""
+    validated = manifest["scenario"].get("validated", ABSENT)
+    found = [
+        ("from the stored scenario text", d)
+        for d in value_differences(validated, inputs_of(manifest, source), "scenario.validated")
+    ]
+    for name in RE_RUN_RECORDS:
+        found += [("re-run", d) for d in value_differences(manifest.get(name, ABSENT), fresh_manifest[name], name)]
+    return [f"manifest {_difference_text(*d, derived_from)}" for derived_from, d in found]
+
+
 def replay_run(directory: Path) -> ReplayResult:
     directory = Path(directory)
     manifest = read_run_manifest(directory)
@@ -142,10 +214,11 @@ def replay_run(directory: Path) -> ReplayResult:
     stored = read_indicators(directory)
     with tempfile.TemporaryDirectory(prefix="smesim-replay-") as tmp:
         fresh = run_scenario(scenario, Path(tmp), command=["smesim", "replay", str(directory)], progress=False).frame
+        fresh_manifest = read_run_manifest(Path(tmp))  # as JSON, like the stored one
     differences, problems = compare_frames(stored, fresh.reset_index(drop=True))
-    expected = ((manifest.get("files") or {}).get(INDICATORS_FILE) or {}).get("sha256")
-    if expected and sha256_of(directory / INDICATORS_FILE) != expected:
+    if indicators_changed(directory, manifest):
         problems.append(f"{INDICATORS_FILE} does not match the sha256 in the manifest: it was changed after the run")
+    problems += _record_problems(manifest, source, fresh_manifest)
     identical = not differences and not problems
     return ReplayResult(
         directory,

@@ -34,6 +34,7 @@ __all__ = [
     "INDICATORS_FILE",
     "MANIFEST_FILE",
     "SCHEMA",
+    "inputs_of",
     "is_run_directory",
     "monthly_frame",
     "read_indicators",
@@ -174,19 +175,37 @@ def read_indicators(directory: Path) -> pd.DataFrame:
         raise InputFileError(str(path), None, f"cannot read the indicators: {error}") from None
 
 
-def scenario_of(manifest: dict, source: str) -> Scenario:
-    """The scenario as it was run: the stored text with the manifest's run settings."""
+def _stored_scenario(manifest: dict, source: str) -> Scenario:
+    """The scenario file as it was, parsed again from the manifest's stored text (checked
+    against its stored sha256), without the manifest's run settings."""
     stored = manifest["scenario"]
     text = stored.get("text")
     if not isinstance(text, str):
         raise InputFileError(source, "scenario.text", "missing: the manifest holds no scenario text")
-    if stored.get("sha256") and hashlib.sha256(text.encode("utf-8")).hexdigest() != stored["sha256"]:
+    if not isinstance(stored.get("sha256"), str):
+        raise InputFileError(source, "scenario.sha256", "missing: the stored scenario text cannot be checked")
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != stored["sha256"]:
         raise InputFileError(
             source, "scenario.sha256", "does not match the stored scenario text: the manifest was edited"
         )
-    scenario = parse_scenario(text, stored.get("file") or source, stored.get("name") or "scenario")
+    return parse_scenario(text, stored.get("file") or source, stored.get("name") or "scenario")
+
+
+def _run_settings(manifest: dict, source: str) -> dict:
     settings = {key: manifest.get(key) for key in ("seed", "months", "scale", "replications")}
     missing = [key for key, value in settings.items() if value is None]
     if missing:
         raise InputFileError(source, missing[0], "missing from the manifest")
-    return scenario.with_overrides(**settings)
+    return settings
+
+
+def scenario_of(manifest: dict, source: str) -> Scenario:
+    """The scenario as it was run: the stored text with the manifest's run settings."""
+    return _stored_scenario(manifest, source).with_overrides(**_run_settings(manifest, source))
+
+
+def inputs_of(manifest: dict, source: str) -> dict:
+    """What `scenario.validated` holds when nobody edited it, re-derived from the stored text and
+    the manifest's run settings (not checked against the horizon again, as the dashboard writes
+    runs shorter than their shocks' months)."""
+    return {**_stored_scenario(manifest, source).to_dict(), **_run_settings(manifest, source)}
