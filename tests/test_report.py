@@ -1,9 +1,12 @@
 """smesim report: one self-contained HTML file with every figure embedded, in English and Persian,
 for a run, a comparison directory and a sweep directory."""
 
+import json
 import re
+import shutil
 
 import matplotlib.image
+import pandas as pd
 import pytest
 
 from experiments import cli
@@ -112,6 +115,59 @@ def test_sweep_report_uses_the_analysis(sweep):
     assert_png_sizes(pngs)
     assert_self_contained(text)
     assert "sweep quick" in text and "clinics" in text and "Comparison at month 3" in text
+
+
+def edited_copy(source, target, edit, file="manifest.json"):
+    """A copy of the directory `source` at `target` whose JSON `file` `edit(data)` changed."""
+    shutil.copytree(source, target)
+    data = json.loads((target / file).read_text())
+    edit(data)
+    (target / file).write_text(json.dumps(data))
+    return target
+
+
+def inputs_section(text: str) -> str:
+    return text[text.index("<h2>Inputs</h2>") : text.index("<h2>Provenance</h2>")]
+
+
+def test_run_report_takes_inputs_and_goals_from_the_stored_text_and_warns(comparison, tmp_path):
+    def edit(manifest):
+        manifest["scenario"]["validated"]["levers"]["clinics"]["budget_usd"] = 9e9
+        manifest["scenario"]["validated"]["goals"]["exports"]["at_least"] = 1.0
+
+    text = report(edited_copy(comparison / "ministry_plan", tmp_path / "plan", edit))
+    inputs = inputs_section(text)
+    assert "clinics.budget_usd = 20000000.0" in inputs and "9000000000" not in inputs
+    assert "Export USD 17 bn a year" in text and "≥ 1 " not in text
+    warning = text[text.index('<ul class="warnings">') : text.index('<ul class="summary">')]
+    assert "Warning: the inputs recorded in <code>" + str(tmp_path / "plan" / "manifest.json") in warning
+    assert "at 2 key(s)" in warning
+    assert "<code>scenario.validated.levers.clinics.budget_usd</code>: <code>9e+09</code> recorded" in warning
+    assert "<code>scenario.validated.goals.exports.at_least</code>: <code>1</code> recorded" in warning
+
+
+def test_run_report_warns_when_the_indicators_were_changed(comparison, tmp_path):
+    run = tmp_path / "baseline"
+    shutil.copytree(comparison / "baseline", run)
+    frame = pd.read_parquet(run / "indicators.parquet")
+    frame.loc[frame["month"] == 4, "exports_usd"] *= 2
+    frame.to_parquet(run / "indicators.parquet", index=False)
+    text = report(run)
+    assert "Warning: <code>" + str(run / "indicators.parquet") + "</code> does not have the sha256" in text
+    assert '<ul class="warnings">' not in report(comparison / "baseline", out=tmp_path / "clean.html")
+
+
+def test_sweep_report_takes_the_spec_from_the_stored_spec_text_and_warns(sweep, tmp_path):
+    def edit(manifest):
+        manifest["spec"]["policies"]["clinics"]["clinics"]["budget_usd"] = 9e9
+        manifest["spec"]["scale"] = 1.0
+
+    text = report(edited_copy(sweep, tmp_path / "quick", edit))
+    inputs = inputs_section(text)
+    assert "policies.clinics.clinics.budget_usd</td><td><code>20000000.0</code>" in inputs
+    assert "9000000000" not in inputs and "at 2% of the real population" in text
+    assert "<code>spec.policies.clinics.clinics.budget_usd</code>: <code>9e+09</code> recorded" in text
+    assert "<code>spec.scale</code>: <code>1</code> recorded, <code>0.02</code> from the text" in text
 
 
 SOBOL_SPEC = """

@@ -1,5 +1,10 @@
 """The data of a report: a run, a comparison or a sweep read and summarised (goals, paired
-differences, Sobol indices, inputs and provenance)."""
+differences, Sobol indices, inputs and provenance).
+
+The inputs and goals are re-derived from the text stored in each manifest (a run's scenario
+text, a sweep's spec text), not read from the manifest's editable copies of them
+(`scenario.validated`, `spec`); where those copies differ, or indicators.parquet no longer has
+its recorded sha256, `warnings` says so."""
 
 from __future__ import annotations
 
@@ -17,7 +22,17 @@ from experiments.analysis.statistics import mean_interval, wilson_interval
 from experiments.analysis.sweep_data import default_baseline, read_series_at, sweep_factors, sweep_goals
 from experiments.errors import InputFileError, from_file
 from experiments.inputs.goals import Goal, load_goals, merge
-from experiments.runs.rundir import MANIFEST_FILE, is_run_directory, read_indicators, read_run_manifest, run_directories
+from experiments.runs.replay import ABSENT, indicators_changed, value_differences
+from experiments.runs.rundir import (
+    INDICATORS_FILE,
+    MANIFEST_FILE,
+    inputs_of,
+    is_run_directory,
+    read_indicators,
+    read_run_manifest,
+    run_directories,
+)
+from experiments.sweeps.replay import _sweep_spec
 from experiments.sweeps.store import RUNS_DIR, SERIES_DIR, read_manifest, read_runs
 from simulation.errors import InputError
 from simulation.policy import Policy
@@ -43,6 +58,8 @@ class ReportData:
     sensitivity: pd.DataFrame | None = None
     inputs: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
     provenance: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    # (kind, fields): "inputs_differ" / "spec_differs" (file, differences), "results_changed" (file)
+    warnings: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -62,21 +79,35 @@ def load(directory: Path) -> ReportData:
     return _load_runs(directory)
 
 
-def _goals_of(manifest: dict, source: str) -> dict[str, Goal]:
-    table = ((manifest.get("scenario") or {}).get("validated") or {}).get("goals")
+def _goals_of(inputs: dict, source: str) -> dict[str, Goal]:
+    table = inputs.get("goals")
     try:
         return merge(table) if table else load_goals()
     except InputError as error:
-        raise from_file(source, error, "scenario.validated.goals") from None
+        raise from_file(source, error, "scenario.text: goals") from None
+
+
+def _run_warnings(run: Path, manifest: dict, inputs: dict) -> list[tuple[str, dict]]:
+    """What in a run directory disagrees with its manifest's stored text and file hash."""
+    found = []
+    recorded = manifest["scenario"].get("validated", ABSENT)
+    differences = value_differences(recorded, inputs, "scenario.validated")
+    if differences:
+        found.append(("inputs_differ", {"file": str(run / MANIFEST_FILE), "differences": differences}))
+    if indicators_changed(run, manifest):
+        found.append(("results_changed", {"file": str(run / INDICATORS_FILE)}))
+    return found
 
 
 def _load_runs(directory: Path) -> ReportData:
     runs = run_directories(directory)
     kind = "run" if is_run_directory(directory) else "comparison"
-    frames, manifests = {}, {}
+    frames, manifests, inputs = {}, {}, {}
     for run in runs:
         manifests[run.name] = read_run_manifest(run)
+        inputs[run.name] = inputs_of(manifests[run.name], str(run / MANIFEST_FILE))
         frames[run.name] = read_indicators(run)
+    warnings = [found for run in runs for found in _run_warnings(run, manifests[run.name], inputs[run.name])]
     groups = list(frames)
     if kind == "run":
         groups = [manifests[runs[0].name]["scenario"].get("name") or runs[0].name]
@@ -84,9 +115,10 @@ def _load_runs(directory: Path) -> ReportData:
         manifests = {groups[0]: manifests[runs[0].name]}
     series = pd.concat([f.assign(group=g, member=f["replication"]) for g, f in frames.items()], ignore_index=True)
     reference = groups[0]
-    goals = _goals_of(manifests[reference], str(runs[0] / MANIFEST_FILE))
+    goals = _goals_of(inputs[runs[0].name], str(runs[0] / MANIFEST_FILE))
     horizon = int(series["month"].max())
     data = ReportData(kind, directory, groups, series, goals, horizon, float(manifests[reference].get("scale", 1.0)))
+    data.warnings = warnings
 
     for goal in goals.values():
         month = goal.month_for(horizon)
@@ -113,7 +145,9 @@ def _load_runs(directory: Path) -> ReportData:
                 {"group": g, "indicator": indicator, "pairs": n, "difference": mean, "ci_low": low, "ci_high": high}
             )
     for g, run in zip(groups, runs, strict=True):
-        data.inputs.append((g, _scenario_inputs(manifests[g] if kind == "run" else manifests[run.name])))
+        data.inputs.append(
+            (g, _scenario_inputs(manifests[g] if kind == "run" else manifests[run.name], inputs[run.name]))
+        )
         data.provenance.append((g, _run_provenance(manifests[g] if kind == "run" else manifests[run.name], run)))
     return data
 
@@ -143,7 +177,7 @@ def goal_indicators(goals: dict[str, Goal]) -> list[str]:
 
 def _load_sweep(directory: Path) -> ReportData:
     runs = read_runs(directory, require=True)
-    manifest = read_manifest(directory) or {}
+    manifest, warnings = _sweep_manifest(directory)
     source = str(directory / MANIFEST_FILE)
     goals = sweep_goals(manifest, source)
     baseline = default_baseline(runs, manifest)
@@ -160,6 +194,7 @@ def _load_sweep(directory: Path) -> ReportData:
     horizon = int(series["month"].max())
     spec = manifest.get("spec") or {}
     data = ReportData("sweep", directory, groups, series, goals, horizon, float(spec.get("scale", 1.0)))
+    data.warnings = warnings
     try:
         result = compare(
             runs,
@@ -212,8 +247,18 @@ def _load_sweep(directory: Path) -> ReportData:
     return data
 
 
-def _scenario_inputs(manifest: dict) -> list[tuple[str, str]]:
-    validated = (manifest.get("scenario") or {}).get("validated") or {}
+def _sweep_manifest(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
+    """The sweep's manifest with its `spec` re-derived from the stored spec text, and a warning
+    when the recorded `spec` differs from that."""
+    manifest = read_manifest(directory) or {}
+    resolved = _sweep_spec(directory, manifest).resolved()
+    differences = value_differences(manifest.get("spec", ABSENT), resolved, "spec")
+    warnings = [("spec_differs", {"file": str(directory / MANIFEST_FILE), "differences": differences})]
+    return {**manifest, "spec": resolved}, warnings if differences else []
+
+
+def _scenario_inputs(manifest: dict, validated: dict) -> list[tuple[str, str]]:
+    """The run settings (manifest) and the inputs (`validated`: as re-derived by rundir.inputs_of)."""
     rows = [
         (
             "settings",

@@ -31,10 +31,12 @@ from experiments.formatting import DIGITS, persian_digits
 from experiments.report.data import CONFIDENCE, QUANTILE_BAND_ABOVE, ReportData, goal_indicators, load
 from experiments.report.figures import PIXELS, fig_comparison, fig_goals, fig_sensitivity, fig_trajectories, save_figure
 from experiments.report.words import Words
+from experiments.runs.replay import value_text
 
 __all__ = ["REPORT_DIR", "REPORT_FILE", "build_report"]
 
 REPORT_DIR, REPORT_FILE = "report", "report.html"
+KEYS_SHOWN = 5  # differing keys named in a warning
 
 
 STYLE = """
@@ -48,6 +50,7 @@ figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; color: #444; }
 code { font-size: 0.85em; direction: ltr; unicode-bidi: embed; word-break: break-all; }
 .summary li { margin-bottom: 0.4em; }
+.warnings li { margin-bottom: 0.4em; color: #a00000; }
 """
 
 
@@ -59,6 +62,29 @@ def _table(header: list[str], rows: list[list[str]], raw: bool = False) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c if raw else _e(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _code(text) -> str:
+    return f"<code>{_e(text)}</code>"
+
+
+def _warning(w: Words, kind: str, fields: dict) -> str:
+    """One warning of data.warnings as HTML: file names, keys and values as code (no Persian digits)."""
+    differences = fields.get("differences", [])
+    keys = "; ".join(
+        _e(w.t["recorded_vs"]).format(key=_code(key), recorded=_code(value_text(a)), derived=_code(value_text(b)))
+        for key, a, b in differences[:KEYS_SHOWN]
+    )
+    if len(differences) > KEYS_SHOWN:
+        keys += " " + _e(w("more_keys", n=len(differences)))
+    return _e(w.t[kind]).format(file=_code(fields["file"]), n=len(differences), keys=keys)
+
+
+def _warnings(data: ReportData, w: Words) -> str:
+    if not data.warnings:
+        return ""
+    items = "".join(f"<li>{_warning(w, kind, fields)}</li>" for kind, fields in data.warnings)
+    return f'<ul class="warnings">{items}</ul>'
 
 
 def _summary(data: ReportData, w: Words) -> list[str]:
@@ -328,6 +354,7 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
 <body>
 <h1>{_e(title)}</h1>
 <h2>{_e(w("summary"))}</h2>
+{_warnings(data, w)}
 <ul class="summary">{"".join(f"<li>{_e(item)}</li>" for item in _summary(data, w))}</ul>
 <h2>{_e(w("goal_table"))}</h2>
 {_goal_table(data, w)}

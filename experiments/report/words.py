@@ -24,6 +24,23 @@ TEXT = {
         "title_comparison": "Simulation report: {names} compared with {reference}",
         "title_sweep": "Simulation report: sweep {name}",
         "summary": "Summary",
+        "inputs_differ": (
+            "Warning: the inputs recorded in {file} differ from the scenario text stored in it, at {n} "
+            "key(s): {keys}. The inputs and goals in this report are those of the stored text; the "
+            "recorded ones cannot be checked (smesim replay re-runs the text and says whether it "
+            "gives these results)."
+        ),
+        "spec_differs": (
+            "Warning: the resolved specification recorded in {file} differs from the spec text stored "
+            "in it (with the scenario files that text names, as they are now), at {n} key(s): {keys}. "
+            "The inputs and goals in this report are those of the stored text."
+        ),
+        "results_changed": (
+            "Warning: {file} does not have the sha256 its manifest records: the results were changed "
+            "after the run (smesim replay says which values)."
+        ),
+        "recorded_vs": "{key}: {recorded} recorded, {derived} from the text",
+        "more_keys": "... ({n} in all)",
         "caveat": (
             "These are results of a simulation model, not forecasts. {members} {member_word} per "
             "{group_word} at {scale:.0%} of the real population, over {months} months. The bands and "
@@ -123,6 +140,22 @@ TEXT = {
         "title_comparison": "گزارش شبیه‌سازی: مقایسهٔ {names} با {reference}",
         "title_sweep": "گزارش شبیه‌سازی: مجموعه اجرای {name}",
         "summary": "خلاصه",
+        "inputs_differ": (
+            "هشدار: ورودی‌های ثبت‌شده در {file} در {n} کلید با متن سناریوی ذخیره‌شده در همان فایل فرق "
+            "دارند: {keys}. ورودی‌ها و هدف‌های این گزارش از متن ذخیره‌شده‌اند؛ ورودی‌های ثبت‌شده را "
+            "نمی‌توان سنجید (smesim replay متن را دوباره اجرا می‌کند و می‌گوید که آیا همین نتایج را می‌دهد)."
+        ),
+        "spec_differs": (
+            "هشدار: مشخصات مجموعه اجرای ثبت‌شده در {file} در {n} کلید با متن مشخصاتِ ذخیره‌شده در همان "
+            "فایل (با فایل‌های سناریویی که آن متن نام می‌برد، چنان‌که اکنون هستند) فرق دارد: {keys}. "
+            "ورودی‌ها و هدف‌های این گزارش از متن ذخیره‌شده‌اند."
+        ),
+        "results_changed": (
+            "هشدار: sha256 فایل {file} با آنچه manifest آن ثبت کرده نمی‌خواند: نتایج پس از اجرا تغییر "
+            "کرده‌اند (smesim replay می‌گوید کدام مقدارها)."
+        ),
+        "recorded_vs": "{key}: ثبت‌شده {recorded}، از متن {derived}",
+        "more_keys": "... ({n} در کل)",
         "caveat": (
             "این‌ها نتایج یک مدل شبیه‌سازی است، نه پیش‌بینی. {members} {member_word} برای هر {group_word}، "
             "با {scale:.0%} جمعیت واقعی، در {months} ماه. نوارها و بازه‌ها نشان می‌دهند نتایج میان "
