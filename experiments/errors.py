@@ -8,16 +8,33 @@ adds where the value came from:
 - `FlagError(flag, message)`: a command-line flag or argument (``--months``, ``SCENARIO``).
 
 Both are `BadInput`, which the command line turns into one line on stderr and exit code 2.
+Whatever a message echoes from the input, that line stays short and plain: `shown` escapes
+control characters (an escape sequence is not sent to the terminal) and cuts an over-long
+origin or message (a value of a megabyte), saying how many characters were cut.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 from simulation.errors import InputError
 
-__all__ = ["BadInput", "FlagError", "InputFileError", "from_file", "from_flag", "unknown_name"]
+__all__ = ["BadInput", "FlagError", "InputFileError", "from_file", "from_flag", "shown", "unknown_name"]
+
+MAX_WHERE = 200  # characters of a BadInput's origin (file and key) shown
+MAX_MESSAGE = 760  # characters of its message: with the origin, one line under about 1,000 characters
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
+
+
+def shown(text: str, limit: int) -> str:
+    """`text` on one line with its control characters escaped (``\\x1b``, ``\\n``) and at most
+    `limit` characters of it: an over-long text keeps its start and says how many were cut."""
+    text = CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} characters cut)"
 
 
 class BadInput(ValueError):
@@ -25,6 +42,7 @@ class BadInput(ValueError):
     says what is wrong and what is allowed."""
 
     def __init__(self, where: str, message: str):
+        where, message = shown(where, MAX_WHERE), shown(message, MAX_MESSAGE)
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.message = message

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.errors import InputFileError
+from experiments.errors import CONTROL, InputFileError
 
 __all__ = [
     "MANIFEST_FILE",
@@ -29,6 +29,8 @@ __all__ = [
     "atomic_path",
     "canonical_json",
     "find_toml",
+    "is_file",
+    "parse_toml",
     "read_json",
     "read_toml",
     "read_toml_text",
@@ -85,10 +87,20 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_file(path: Path) -> bool:
+    """Whether `path` is a file; False for a name the system cannot even look up (too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def find_toml(source: str | Path, shipped: dict[str, Path], what: str) -> Path:
     """`source` itself if it is a file, else the shipped file of that name (`what`: "scenario", "sweep spec")."""
     path = Path(source)
-    if path.is_file():
+    if CONTROL.search(str(source)):  # its name is printed: no escape sequences for the terminal
+        raise InputFileError(str(source), None, f"a {what} file's name must not hold control characters")
+    if is_file(path):
         return path
     name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(source)
     if name in shipped:
@@ -97,19 +109,28 @@ def find_toml(source: str | Path, shipped: dict[str, Path], what: str) -> Path:
 
 
 def read_toml_text(path: Path) -> str:
-    """The file's text, or an InputFileError naming it."""
+    """The file's text as it is on disk (no newline translation: a CRLF file's text hashes like
+    its bytes), or an InputFileError naming it."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputFileError(str(path), None, f"cannot read the file: {error}") from None
 
 
+def parse_toml(text: str, file: str) -> dict:
+    """The tables of a TOML text, or an InputFileError naming `file` (not valid TOML, or nested
+    too deeply for the parser)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputFileError(file, None, f"not valid TOML: {error}") from None
+    except RecursionError:
+        raise InputFileError(file, None, "not valid TOML: nested too deeply") from None
+
+
 def read_toml(path: Path) -> dict:
     """The file's TOML tables, or an InputFileError naming it (unreadable, or not valid TOML)."""
-    try:
-        return tomllib.loads(read_toml_text(path))
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(str(path), None, f"not valid TOML: {error}") from None
+    return parse_toml(read_toml_text(path), str(path))
 
 
 def read_json(path: Path, what: str) -> object:
@@ -118,6 +139,8 @@ def read_json(path: Path, what: str) -> object:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputFileError(str(path), None, f"cannot read {what}: {error}") from None
+    except RecursionError:
+        raise InputFileError(str(path), None, f"cannot read {what}: nested too deeply") from None
 
 
 def canonical_json(data) -> str:

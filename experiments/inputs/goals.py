@@ -17,12 +17,12 @@ label. A goal is met when the indicator at its month satisfies every bound (NaN 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from experiments.errors import InputFileError, from_file, unknown_name
+from experiments.errors import from_file, unknown_name
+from experiments.files import read_toml
 from experiments.formatting import format_value
 from experiments.inputs import checks
 from simulation.errors import InputError
@@ -130,10 +130,7 @@ def within_horizon(table, base: Mapping[str, Goal], months: int, what: str, orig
 
 def load_goals(path: Path = DEFAULT_GOALS_FILE) -> dict[str, Goal]:
     """The goals of a goals file, or an InputFileError naming the file and key."""
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise InputFileError(str(path), None, f"cannot read the goals: {error}") from None
+    table = read_toml(path)
     try:
         return merge(table)
     except InputError as error:

@@ -33,8 +33,6 @@ and independent of how many replications there are.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +40,8 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from experiments.errors import FlagError, InputFileError, from_file, unknown_name
-from experiments.files import find_toml, read_toml_text
+from experiments.errors import FlagError, from_file, unknown_name
+from experiments.files import find_toml, parse_toml, read_toml_text, sha256_text
 from experiments.inputs import checks
 from experiments.inputs.goals import Goal, load_goals, within_horizon
 from simulation.environment import Shock
@@ -327,15 +325,12 @@ def shock_to_dict(shock: Shock) -> dict:
 
 def parse_scenario(text: str, file: str, name: str) -> Scenario:
     """Validate a scenario's TOML text; InputFileError (naming `file`) on the first problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(file, None, f"not valid TOML: {error}") from None
+    data = parse_toml(text, file)
     try:
         content = _content(data)
     except InputError as error:
         raise from_file(file, error) from None
-    return Scenario(name=name, file=file, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), **content)
+    return Scenario(name=name, file=file, text=text, sha256=sha256_text(text), **content)
 
 
 def _content(data: dict) -> dict:

@@ -44,13 +44,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments.errors import BadInput, InputFileError, from_file
-from experiments.files import canonical_json, find_toml, read_toml_text, sha256_text
+from experiments.errors import BadInput, from_file
+from experiments.files import canonical_json, find_toml, is_file, parse_toml, read_toml_text, sha256_text
 from experiments.inputs import checks
 from experiments.inputs.goals import Goal, within_horizon
 from experiments.inputs.keys import FlatKey, ModelInputs, check_run_settings, model_inputs, parse_key, plain_value
@@ -192,7 +191,7 @@ def _scenario(key: str, source, spec_dir: Path) -> Scenario:
         raise InputError(key, f"must be a shipped scenario's name or a scenario file's path, got {source!r}")
     local = spec_dir / source
     try:
-        return load_scenario(local if local.is_file() else source)
+        return load_scenario(local if is_file(local) else source)
     except BadInput as error:
         raise InputError(key, str(error)) from None
 
@@ -438,10 +437,7 @@ def _check_factors_against_policies(
 
 def parse_sweep_spec(text: str, file: str, name: str) -> SweepSpec:
     """Validate a sweep spec's TOML text; InputFileError naming `file` on the first problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(file, None, f"not valid TOML: {error}") from None
+    data = parse_toml(text, file)
     try:
         content = _content(data, Path(file).parent)
     except InputError as error:
