@@ -24,11 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import destinations
-from .errors import InputError
+from .errors import InputError, is_finite_number
 from .parameters import Parameters
 from .randomness import Streams
 
-__all__ = ["SHOCK_KINDS", "Environment", "Shock"]
+__all__ = ["MAX_SHOCK_MONTHS", "SHOCK_KINDS", "Environment", "Shock"]
+
+MAX_SHOCK_MONTHS = 1200  # a shock's month and a sanctions shock's length: a century, far beyond any horizon
 
 
 class Environment:
@@ -125,13 +127,13 @@ class Environment:
 
 SHOCK_KINDS = {
     "sanctions": {
-        "month": "first month it bites (>= 1)",
+        "month": f"first month it bites, a whole number in [1, {MAX_SHOCK_MONTHS}]",
         "destination": f"one of {list(destinations.NAMES)}",
-        "months": "how long it lasts (>= 1)",
+        "months": f"how long it lasts, a whole number of months in [1, {MAX_SHOCK_MONTHS}]",
         "cut": "share of market access lost, in [0, 1] (optional)",
     },
     "exchange_rate": {
-        "month": "the month the rial falls (>= 1)",
+        "month": f"the month the rial falls, a whole number in [1, {MAX_SHOCK_MONTHS}]",
         "depreciation": "real rise of rials per dollar at once, in (-0.9, 10]: 0.5 = +50%",
     },
 }
@@ -166,8 +168,8 @@ class Shock:
 
         def number(key, lo, hi, whole=False, open_lo=False):
             v = spec[key]
-            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
-            ok = ok and (v > lo if open_lo else v >= lo) and (hi is None or v <= hi) and (not whole or v == int(v))
+            ok = is_finite_number(v) and (v > lo if open_lo else v >= lo) and v <= hi
+            ok = ok and (not whole or v == int(v))
             if not ok:
                 raise InputError(key, f"{allowed[key]}; got {v!r}")
             return int(v) if whole else float(v)
@@ -177,13 +179,15 @@ class Shock:
                 raise InputError("destination", f"must be {allowed['destination']}, got {spec['destination']!r}")
             return cls(
                 kind,
-                number("month", 1, None, whole=True),
+                number("month", 1, MAX_SHOCK_MONTHS, whole=True),
                 spec["destination"],
-                number("months", 1, None, whole=True),
+                number("months", 1, MAX_SHOCK_MONTHS, whole=True),
                 number("cut", 0.0, 1.0) if "cut" in spec else None,
             )
         return cls(
-            kind, number("month", 1, None, whole=True), depreciation=number("depreciation", -0.9, 10.0, open_lo=True)
+            kind,
+            number("month", 1, MAX_SHOCK_MONTHS, whole=True),
+            depreciation=number("depreciation", -0.9, 10.0, open_lo=True),
         )
 
     def apply(self, environment: Environment) -> None:

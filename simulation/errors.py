@@ -3,7 +3,21 @@ which file and which key is wrong and what is allowed."""
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+import math
+from typing import TypeGuard
+
+__all__ = ["InputError", "is_finite_number"]
+
+
+def is_finite_number(value: object) -> TypeGuard[int | float]:
+    """An int or float (not a bool) that is finite; an int too large for a float is not (so
+    that 10**400 is refused, not an OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 class InputError(ValueError):

@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 from dataclasses import dataclass, field
 
-from .errors import InputError
+from .errors import InputError, is_finite_number
 
 __all__ = [
     "COUNTS_THAT_NEST",
+    "MAX_UNITS",
     "UNCERTAINTIES",
     "Parameters",
     "make_parameters",
     "parameter_metadata",
     "parameter_names",
 ]
+
+# What the model can hold: it allocates one row per unit (and per project), so the counts it
+# is given are bounded (the real ones are under a tenth of these).
+MAX_UNITS = 1_000_000  # units of the population (and parks), at full scale
+MAX_APPLICATIONS_PER_MONTH = 100_000.0  # new projects a month
+MAX_ZONE_UNITS = 1_000.0  # units licensed in one new rural zone
 
 
 def _p(value, unit: str, source: str, plausible: tuple[float, float], allowed=(0.0, None), doc: str = ""):
@@ -37,21 +43,34 @@ def _p(value, unit: str, source: str, plausible: tuple[float, float], allowed=(0
 
 @dataclass(frozen=True)
 class Parameters:
+    @property
+    def initial_active_smes(self) -> float:
+        """Active SMEs at month 0, at full scale: those in parks and the active share of those outside."""
+        outside = self.initial_smes - self.initial_smes_in_parks
+        return self.initial_active_smes_in_parks + self.active_share_outside_parks * outside
+
     # --- initial population (seed facts) -----------------------------------------------
     initial_industrial_units: int = _p(
-        85_000, "units", "seed 002", (80_000, 90_000), (1, None), "operating industrial units (active or idle)"
+        85_000, "units", "seed 002", (80_000, 90_000), (1, MAX_UNITS), "operating industrial units (active or idle)"
     )
     initial_smes: int = _p(
-        77_000, "units", "seed 001", (70_000, 80_000), (0, None), "SMEs among the industrial units (< 100 employees)"
+        77_000,
+        "units",
+        "seed 001",
+        (70_000, 80_000),
+        (0, MAX_UNITS),
+        "SMEs among the industrial units (< 100 employees)",
     )
     initial_smes_in_parks: int = _p(
-        43_000, "units", "seed 001", (40_000, 46_000), (0, None), "SMEs licensed inside industrial parks"
+        43_000, "units", "seed 001", (40_000, 46_000), (0, MAX_UNITS), "SMEs licensed inside industrial parks"
     )
-    initial_active_smes_in_parks: int = _p(34_000, "units", "seed 001", (32_000, 36_000), (0, None), "of those, active")
+    initial_active_smes_in_parks: int = _p(
+        34_000, "units", "seed 001", (32_000, 36_000), (0, MAX_UNITS), "of those, active"
+    )
     initial_under_construction: int = _p(
-        50_000, "units", "seed 002", (45_000, 55_000), (0, None), "units licensed and under construction"
+        50_000, "units", "seed 002", (45_000, 55_000), (0, MAX_UNITS), "units licensed and under construction"
     )
-    parks: int = _p(966, "parks", "seed 002", (900, 1_000), (1, None), "approved industrial parks and zones")
+    parks: int = _p(966, "parks", "seed 002", (900, 1_000), (1, MAX_UNITS), "approved industrial parks and zones")
     active_share_outside_parks: float = _p(
         0.79,
         "share",
@@ -292,7 +311,7 @@ class Parameters:
         "units/month",
         "seed 002: 16,000 in 10 months",
         (1_000.0, 2_000.0),
-        (0.0, None),
+        (0.0, MAX_APPLICATIONS_PER_MONTH),
         "new applications, each a unit entering construction",
     )
     completion_rate: float = _p(
@@ -978,7 +997,7 @@ class Parameters:
         "units a year",
         "seed 003: 250 SMEs filed to list",
         (100.0, 500.0),
-        (0.0, None),
+        (0.0, float(MAX_UNITS)),
         "eligible units applying to list on the SME market",
     )
     listing_admission_share: float = _p(
@@ -1096,7 +1115,7 @@ class Parameters:
         "units",
         "assumption (5-20 ha at about one unit per hectare: seed 002)",
         (5.0, 20.0),
-        (0.0, None),
+        (0.0, MAX_ZONE_UNITS),
         "units licensed in a new rural zone when it opens",
     )
     rural_zone_infrastructure: float = _p(
@@ -1205,7 +1224,7 @@ def make_parameters(**overrides) -> Parameters:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(unknown[0], f"unknown model parameter{hint}; docs/ODD.md, section 8, lists them")
     for name, value in overrides.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not is_finite_number(value):
             raise InputError(name, f"must be a finite number, got {value!r}")
         lo, hi = fields[name].metadata["allowed"]
         if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -1228,3 +1247,20 @@ def _check_consistency(p: Parameters) -> None:
                 COUNTS_THAT_NEST[i],
                 f"population counts must satisfy {' <= '.join(COUNTS_THAT_NEST)}, got {', '.join(map(str, counts))}",
             )
+    _check_within_active_smes(p)
+
+
+def _check_within_active_smes(p: Parameters) -> None:
+    """Month-0 exporters and consortia are drawn among the active SMEs (full-scale counts)."""
+    active = p.initial_active_smes
+    described = "the active SMEs at month 0: initial_active_smes_in_parks + active_share_outside_parks x SMEs outside"
+    if p.initial_exporters > active:
+        raise InputError(
+            "initial_exporters", f"must be at most {active:,.0f} ({described}), got {p.initial_exporters!r}"
+        )
+    if p.initial_consortia * p.consortium_min_members > active:
+        raise InputError(
+            "initial_consortia",
+            f"must be at most {active / p.consortium_min_members:,.0f} ({described}, over consortium_min_members), "
+            f"got {p.initial_consortia!r}",
+        )

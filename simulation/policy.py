@@ -24,7 +24,6 @@ Targeting picks the beneficiaries among the eligible units:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .destinations import NAMES as DESTINATION_NAMES
-from .errors import InputError
+from .errors import InputError, is_finite_number
 from .geography import PROVINCE_NAMES, PROVINCE_WEIGHTS
 from .groups import N_CLUSTERS, N_PROVINCES, cluster_name, improve_infrastructure
 from .population import add_construction_projects
@@ -201,7 +200,7 @@ def _check(key: str, setting: Setting, value: object) -> SettingValue:
     if setting.kind in ("number", "integer"):
         lo, hi = setting.allowed
         span = f"[{lo}, {hi if hi is not None else 'inf'})" if hi is None else f"[{lo}, {hi}]"
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not is_finite_number(value):
             raise InputError(
                 key,
                 f"must be a {'whole ' if setting.kind == 'integer' else ''}number in {span} ({setting.unit}), got "

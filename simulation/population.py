@@ -52,9 +52,7 @@ def size_distribution(p: Parameters) -> tuple[float, float]:
     Phi(z - sigma) = s a_L / (s a_L + (1 - s) a_S).
     """
     z = ndtri(p.initial_smes / p.initial_industrial_units)
-    active_sme = (
-        p.initial_active_smes_in_parks + p.active_share_outside_parks * (p.initial_smes - p.initial_smes_in_parks)
-    ) / p.initial_smes
+    active_sme = p.initial_active_smes / p.initial_smes
     s, a_large = p.initial_sme_employment_share, p.active_share_large
     sigma = z - ndtri(s * a_large / (s * a_large + (1 - s) * active_sme))
     if sigma <= 0:

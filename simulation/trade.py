@@ -151,7 +151,9 @@ class Trade:
 
         needed = rho_needed(p.initial_export_band_position, potential)
         sme = firms.is_sme[active]
-        rho = _order_statistic(needed.min(axis=1)[sme], p.initial_exporters * scale)
+        sme_needed = needed.min(axis=1)[sme]
+        _check_exporters(sme_needed, p.initial_exporters, scale)
+        rho = _order_statistic(sme_needed, p.initial_exporters * scale)
         serving = needed <= rho
         # units that would enter on what they believe have tried before month 0 and know better
         informed = serving.any(axis=1) | (rho_needed(1.0, believed) <= rho).any(axis=1)
@@ -349,6 +351,18 @@ def _revenue_scale(wanted: np.ndarray, room: np.ndarray, target: float) -> float
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if np.minimum(mid * wanted, room).sum() < target else (lo, mid)
     return 0.5 * (lo + hi)
+
+
+def _check_exporters(needed: np.ndarray, exporters: float, scale: float) -> None:
+    """`exporters` x `scale` SMEs must be able to export (a finite rho `needed`: they meet some
+    destination's standards); else an InputError naming the most there can be at this scale."""
+    able = int(np.isfinite(needed).sum())
+    if round(exporters * scale) > able:
+        raise InputError(
+            "initial_exporters",
+            f"at most {able / scale:,.0f} SMEs can export at month 0 at scale {scale:g} (the active SMEs that "
+            f"meet a destination's standards), got {exporters!r}",
+        )
 
 
 def _order_statistic(values: np.ndarray, target: float) -> float:

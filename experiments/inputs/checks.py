@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 
-from experiments.errors import unknown_name
-from simulation.errors import InputError
+from experiments.errors import CONTROL, unknown_name
+from simulation.errors import InputError, is_finite_number
 
-__all__ = ["MAX_INTEGER", "NAME", "finite", "name", "number", "one_line", "table", "unknown_keys", "whole"]
+__all__ = ["MAX_INTEGER", "MAX_TEXT", "NAME", "finite", "name", "number", "one_line", "table", "unknown_keys", "whole"]
 
 MAX_INTEGER = 2**63 - 1  # a 64-bit integer, like TOML's and the Parquet seed column
+MAX_TEXT = 1_000  # characters of a one-line text (a description, a label): it is printed
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
@@ -22,7 +22,7 @@ def _span(lo, hi) -> str:
 
 def finite(key: str, value) -> int | float:
     """A finite number, as given (so that messages quote it as written)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise InputError(key, f"must be a finite number, got {value!r}")
     return value
 
@@ -49,8 +49,7 @@ def number(
     """A finite number in [lo, hi] (None: unbounded), whole if `integer`; `what` replaces the
     message's description of the allowed values."""
     described = what or (f"a {'whole ' if integer else ''}number in {_span(lo, hi)}" + (f" ({unit})" if unit else ""))
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
+    if not is_finite_number(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
         raise InputError(key, f"must be {described}, got {value!r}")
     if integer:
         if not float(value).is_integer():
@@ -60,9 +59,18 @@ def number(
 
 
 def one_line(key: str, value, what: str) -> str:
-    """A non-empty one-line text (stripped); `what` says what it is for."""
+    """A non-empty one-line text (stripped) of at most MAX_TEXT characters, without control
+    characters (no tab, no escape sequence for the terminal it is printed on); `what` says what
+    it is for."""
     if not isinstance(value, str) or not value.strip() or "\n" in value.strip():
         raise InputError(key, f"must be a one-line text {what}, got {value!r}")
+    if len(value.strip()) > MAX_TEXT:
+        raise InputError(
+            key, f"must be a one-line text {what} of at most {MAX_TEXT:,} characters, got {len(value.strip()):,}"
+        )
+    control = CONTROL.search(value.strip())
+    if control:
+        raise InputError(key, f"must be plain text {what}, without control characters; it holds {control.group()!r}")
     return value.strip()
 
 
