@@ -62,6 +62,8 @@ __all__ = [
     "BOOTSTRAP_SEED",
     "COLUMNS",
     "DEFAULT_INDICATORS",
+    "MAX_SCALES",
+    "MAX_WORKERS",
     "N_BOOTSTRAP",
     "TOLERANCE",
     "VERDICTS",
@@ -80,6 +82,8 @@ __all__ = [
 DEFAULT_INDICATORS = ("units_activated", "exporters", "exports_usd", "employment")
 TOLERANCE = 0.10  # a ratio within 10% of 1 agrees, whatever its interval
 N_BOOTSTRAP = 2000
+MAX_WORKERS = 1024  # worker processes (more would exhaust the machine before running anything)
+MAX_SCALES = 20  # small scales of one check (each runs every policy on every seed)
 BOOTSTRAP_SEED = 20240601  # root of every row's bootstrap generator (fixed: the same table, the same intervals)
 RUN_KEYS = ("scenario", "scale", "replication")  # the key columns of the runs table
 COLUMNS = (
@@ -381,6 +385,10 @@ def _plan(
     every = sorted({check_scale("scales", s) for s in scales} | {reference_scale})
     if len(every) < 2:
         raise InputError("scales", f"must hold at least one scale besides the reference scale {reference_scale}")
+    if len(every) > MAX_SCALES + 1:
+        raise InputError(
+            "scales", f"must hold at most {MAX_SCALES} scales besides the reference scale, got {len(every) - 1}"
+        )
     base, scenarios = paired_scenarios(policies, months, every[0], baseline)
     return base, scenarios, every
 
@@ -398,7 +406,7 @@ def run_tasks(tasks: Sequence[Task], workers: int | None, progress: bool, name: 
     workers and the order in which they finish. `workers`: processes (None: os.cpu_count(); 0:
     in this process); progress on stderr as `name`. The functions must pickle (module-level)."""
     if workers is not None:
-        checks.whole("workers", workers, 0, None, " (0: in this process)")
+        checks.whole("workers", workers, 0, MAX_WORKERS, " (0: in this process)")
     results: dict[int, object] = {}
     size = (os.cpu_count() or 1) if workers is None else workers
     with SweepProgress(name, len(tasks), 0, enabled=progress) as bar:
@@ -428,7 +436,7 @@ def scale_check_runs(
     replication): `scenario`, `scale`, `replication`, then every indicator at the horizon.
     `workers`: processes (None: os.cpu_count(); 0: in this process). Progress on stderr."""
     if workers is not None:
-        checks.whole("workers", workers, 0, None, " (0: in this process)")
+        checks.whole("workers", workers, 0, MAX_WORKERS, " (0: in this process)")
     base, scenarios, every = _plan(policies, scales, seeds, months, reference_scale, baseline)
     # the largest scales first: the longest runs start early, and the workers finish together
     keys = [(s, scale, r) for scale in reversed(every) for s in (base, *scenarios) for r in range(seeds)]

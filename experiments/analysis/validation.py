@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from experiments.inputs.checks import MAX_INTEGER
+from experiments.inputs.scenario import MAX_MONTHS
 from simulation import SMEModel
 from simulation.errors import InputError
 from simulation.state import ACTIVE, CLOSED, LARGE, UNDER_CONSTRUCTION
@@ -320,18 +322,18 @@ class Collector:
 
 def check_arguments(seed, scale, months) -> None:
     """Raise InputError naming the argument and what is allowed."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError("seed", f"must be a non-negative integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_INTEGER:
+        raise InputError("seed", f"must be an integer in [0, 2**63 - 1], got {seed!r}")
     if (
         isinstance(scale, bool)
         or not isinstance(scale, (int, float, np.floating, np.integer))
         or not 0.0 < scale <= 1.0
     ):
         raise InputError("scale", f"must be a number in (0, 1], got {scale!r}")
-    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < MIN_MONTHS:
+    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or not MIN_MONTHS <= months <= MAX_MONTHS:
         raise InputError(
             "months",
-            f"must be an integer >= {MIN_MONTHS} (three full years: annual growth, export "
+            f"must be an integer in [{MIN_MONTHS}, {MAX_MONTHS}] (three full years: annual growth, export "
             f"persistence and exporter churn need them; survival at 48 months needs 60), "
             f"got {months!r}",
         )

@@ -19,14 +19,17 @@ from experiments.analysis.drivers import format_goal_drivers, goal_drivers
 from experiments.analysis.runs_table import with_key
 from experiments.analysis.sensitivity import format_sensitivity, paired_effects, replication_noise, sensitivity
 from experiments.analysis.sweep_data import default_baseline, read_series_at, sweep_factors, sweep_goals
-from experiments.errors import FlagError, InputFileError, from_file, unknown_name
+from experiments.errors import FlagError, InputFileError, from_file, from_flag, unknown_name
 from experiments.files import write_csv_atomically
 from experiments.formatting import format_percent
+from experiments.inputs import checks
 from experiments.sweeps.store import MANIFEST_FILE, read_manifest, read_runs
 from simulation.errors import InputError
 from simulation.indicators import INDICATORS
 
-__all__ = ["add_commands", "compare_command", "sensitivity_command"]
+__all__ = ["MAX_BOOTSTRAP", "add_commands", "compare_command", "sensitivity_command"]
+
+MAX_BOOTSTRAP = 100_000  # resamples of --bootstrap
 
 
 def add_commands(commands) -> None:
@@ -64,13 +67,15 @@ def add_commands(commands) -> None:
 
 
 def _add_interval_flags(parser: argparse.ArgumentParser, bootstrap: int) -> None:
-    parser.add_argument("--confidence", type=_share, default=0.95, metavar="C", help="confidence level (default 0.95)")
+    parser.add_argument(
+        "--confidence", type=_share, default=0.95, metavar="C", help="confidence level, in (0, 1) (default 0.95)"
+    )
     parser.add_argument(
         "--bootstrap",
-        type=_count,
+        type=int,
         default=bootstrap,
         metavar="N",
-        help=f"bootstrap resamples for the intervals (default {bootstrap})",
+        help=f"bootstrap resamples for the intervals, in [1, {MAX_BOOTSTRAP:,}] (default {bootstrap})",
     )
 
 
@@ -81,11 +86,12 @@ def _share(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
-    return value
+def _check_bootstrap(n_bootstrap: int) -> None:
+    """At most MAX_BOOTSTRAP resamples: each costs a pass over the runs (more would run for hours)."""
+    try:
+        checks.whole("--bootstrap", n_bootstrap, 1, MAX_BOOTSTRAP)
+    except InputError as error:
+        raise from_flag(error) from None
 
 
 FILES = {
@@ -116,6 +122,7 @@ def compare_command(
     """`smesim compare DIR [--baseline NAME]`: print the comparison of every policy with the
     baseline (default: `default_baseline`) and write compare.csv, goals.csv and costs.csv to
     `out` (default: DIR)."""
+    _check_bootstrap(n_bootstrap)
     sweep_dir = Path(sweep_dir)
     runs = read_runs(sweep_dir, require=True)
     manifest = read_manifest(sweep_dir) or {}
@@ -146,6 +153,7 @@ def sensitivity_command(
     and for each policy's paired effect against the baseline ("POLICY - baseline"), the share
     of replication noise, and which factors decide each goal; writes sensitivity.csv (Sobol
     designs) and goal_drivers.csv to `out` (default: DIR)."""
+    _check_bootstrap(n_bootstrap)
     sweep_dir = Path(sweep_dir)
     runs = read_runs(sweep_dir, require=True)
     manifest = read_manifest(sweep_dir) or {}

@@ -15,11 +15,11 @@ from experiments.analysis.goal_caps import (
     load_relaxations,
 )
 from experiments.analysis.lever_effects import format_lever_effects, lever_effects, lever_policies
-from experiments.analysis.scale_check import format_scale_check, scale_check
+from experiments.analysis.scale_check import MAX_SCALES, MAX_WORKERS, format_scale_check, scale_check
 from experiments.analysis.validation import DEFAULT_SEED, MIN_MONTHS, format_report, stylised_facts
 from experiments.errors import FlagError, from_flag
 from experiments.files import RESULTS_DIR, write_csv_atomically
-from experiments.inputs.scenario import load_scenario, shipped_scenarios
+from experiments.inputs.scenario import MAX_MONTHS, MAX_REPLICATIONS, load_scenario, shipped_scenarios
 from experiments.runs.demo import BASELINE, DEFAULT_REPLICATIONS, PLAN, format_comparison
 from experiments.runs.runner import RunResult, format_summary, run_scenario
 from simulation.errors import InputError
@@ -42,6 +42,8 @@ EXPLAIN_DESCRIPTION = (
     "capacity, readiness of projects; experiments/inputs/relaxations.toml) and with all of them, on "
     "paired seeds: how far each goal's indicator gets and which relaxation closes most of the gap."
 )
+SEEDS = "[0, 2**63 - 1]"  # root seeds
+WORKERS_HELP = f"worker processes, in [0, {MAX_WORKERS}] (default: one per core; 0: in this process)"
 FLAGS = {  # the flags of each part of validate, besides --months and --out
     "the stylised facts": ("seed", "scale"),
     "--scale-check": ("policies", "scales", "seeds", "reference_scale", "workers"),
@@ -83,7 +85,9 @@ def add_commands(commands) -> None:
     )
     run_parser.add_argument("scenario", metavar="SCENARIO", help="a scenario file, or a shipped scenario's name")
     _add_run_settings(run_parser)
-    run_parser.add_argument("--replications", type=int, help="number of replications, instead of the file's")
+    run_parser.add_argument(
+        "--replications", type=int, help=f"number of replications, in [1, {MAX_REPLICATIONS}], instead of the file's"
+    )
     run_parser.add_argument("--out", type=Path, help="directory for the results (default: results/<scenario name>)")
     run_parser.set_defaults(handler=lambda args, argv: _run(args, argv))
 
@@ -95,14 +99,16 @@ def add_commands(commands) -> None:
     validate = commands.add_parser(
         "validate", help="the stylised facts of the baseline beside the literature", description=VALIDATE_DESCRIPTION
     )
-    validate.add_argument("--seed", type=int, metavar="N", help=f"root seed (default {DEFAULT_SEED})")
-    validate.add_argument("--scale", type=float, metavar="S", help="share of the real population simulated (default 1)")
+    validate.add_argument("--seed", type=int, metavar="N", help=f"root seed, in {SEEDS} (default {DEFAULT_SEED})")
+    validate.add_argument(
+        "--scale", type=float, metavar="S", help="share of the real population simulated, in (0, 1] (default 1)"
+    )
     validate.add_argument(
         "--months",
         type=int,
         metavar="M",
-        help=f"horizon: >= {MIN_MONTHS} for the stylised facts (default {FACTS_MONTHS}); "
-        f"with --scale-check, in [1, 600] (default {CHECK_MONTHS})",
+        help=f"horizon: in [{MIN_MONTHS}, {MAX_MONTHS}] for the stylised facts (default {FACTS_MONTHS}); "
+        f"with --scale-check or --levers, in [1, {MAX_MONTHS}] (default {CHECK_MONTHS})",
     )
     validate.add_argument(
         "--out",
@@ -123,7 +129,9 @@ def add_commands(commands) -> None:
         help=f"comma-separated shipped scenario names or paths (default {CHECK_POLICIES}; "
         "with --levers, every lever_* scenario)",
     )
-    check.add_argument("--scales", metavar="S,S,...", help=f"the small scales, in (0, 1] (default {CHECK_SCALES})")
+    check.add_argument(
+        "--scales", metavar="S,S,...", help=f"up to {MAX_SCALES} small scales, in (0, 1] (default {CHECK_SCALES})"
+    )
     check.add_argument(
         "--reference-scale",
         type=float,
@@ -134,11 +142,9 @@ def add_commands(commands) -> None:
         "--seeds",
         type=int,
         metavar="N",
-        help=f"paired seeds per scale, >= 2 (default {CHECK_SEEDS}; with --levers {LEVERS_SEEDS})",
+        help=f"paired seeds per scale, in [2, {MAX_REPLICATIONS}] (default {CHECK_SEEDS}; --levers: {LEVERS_SEEDS})",
     )
-    check.add_argument(
-        "--workers", type=int, metavar="N", help="worker processes (default: one per core; 0: in this process)"
-    )
+    check.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
     levers = validate.add_argument_group("lever effects (--levers)")
     levers.add_argument(
         "--levers",
@@ -166,16 +172,24 @@ def add_commands(commands) -> None:
         default=RELAXATIONS_FILE,
         help="the relaxations (default experiments/inputs/relaxations.toml)",
     )
-    explain.add_argument("--scale", type=float, metavar="S", default=EXPLAIN_SCALE, help=f"default {EXPLAIN_SCALE}")
     explain.add_argument(
-        "--seeds", type=int, metavar="N", default=EXPLAIN_SEEDS, help=f"paired seeds, >= 2 (default {EXPLAIN_SEEDS})"
+        "--scale", type=float, metavar="S", default=EXPLAIN_SCALE, help=f"in (0, 1] (default {EXPLAIN_SCALE})"
     )
     explain.add_argument(
-        "--months", type=int, metavar="M", default=EXPLAIN_MONTHS, help=f"horizon (default {EXPLAIN_MONTHS})"
+        "--seeds",
+        type=int,
+        metavar="N",
+        default=EXPLAIN_SEEDS,
+        help=f"paired seeds, in [2, {MAX_REPLICATIONS}] (default {EXPLAIN_SEEDS})",
     )
     explain.add_argument(
-        "--workers", type=int, metavar="N", help="worker processes (default: one per core; 0: in this process)"
+        "--months",
+        type=int,
+        metavar="M",
+        default=EXPLAIN_MONTHS,
+        help=f"horizon, in [1, {MAX_MONTHS}] (default {EXPLAIN_MONTHS})",
     )
+    explain.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
     explain.add_argument("--out", type=Path, metavar="DIR", help="directory for goal_caps.csv")
     explain.set_defaults(handler=lambda args, argv: _explain(args))
 
@@ -192,15 +206,15 @@ def add_commands(commands) -> None:
         "--replications",
         type=int,
         default=DEFAULT_REPLICATIONS,
-        help=f"paired replications (default {DEFAULT_REPLICATIONS})",
+        help=f"paired replications, in [1, {MAX_REPLICATIONS}] (default {DEFAULT_REPLICATIONS})",
     )
     _add_run_settings(demo)
     demo.set_defaults(handler=lambda args, argv: _demo(args, argv))
 
 
 def _add_run_settings(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, help="root seed (integer >= 0), instead of the file's")
-    parser.add_argument("--months", type=int, help="horizon in months, instead of the file's")
+    parser.add_argument("--seed", type=int, help=f"root seed, an integer in {SEEDS}, instead of the file's")
+    parser.add_argument("--months", type=int, help=f"horizon in months, in [1, {MAX_MONTHS}], instead of the file's")
     parser.add_argument("--scale", type=float, help="share of the real population simulated, in (0, 1]")
 
 
