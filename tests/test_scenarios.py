@@ -394,3 +394,117 @@ def test_bad_goals_file_names_file_and_key(tmp_path):
     with pytest.raises(BadInput) as caught:
         load_goals(path)
     assert (caught.value.file, caught.value.key) == (str(path), "exports.at_least")
+
+
+# --- inputs the model cannot hold (issue 21) ----------------------------------------------------
+
+
+def _refusal(tmp_path, text: str) -> BadInput:
+    with pytest.raises(BadInput) as caught:
+        load_scenario(scenario_file(tmp_path, text))
+    return caught.value
+
+
+def test_a_megabyte_value_gives_a_short_one_line_message(tmp_path):
+    error = _refusal(tmp_path, VALID.replace("seed = 3", 'seed = "' + "x" * 1_000_000 + '"'))
+    line = f"smesim: error: {error}"
+    assert error.key == "seed" and "\n" not in line and len(line) < 1_000
+    assert "characters cut" in line
+
+
+def test_a_megabyte_description_is_refused(tmp_path):
+    error = _refusal(tmp_path, VALID.replace('"A test scenario"', '"' + "x" * 1_000_000 + '"'))
+    assert error.key == "description" and "at most 1,000 characters" in error.message
+
+
+@pytest.mark.parametrize(
+    "shock, key",
+    [
+        ('month = 2\ndestination = "Iraq"\nmonths = 1e300', "shocks[0].months"),
+        ('month = 2\ndestination = "Iraq"\nmonths = 1201', "shocks[0].months"),
+        ('month = 2\ndestination = "Iraq"\nmonths = 2.5', "shocks[0].months"),
+        ('month = 99999999999999999999\ndestination = "Iraq"\nmonths = 2', "shocks[0].month"),
+        ('month = 1e300\ndestination = "Iraq"\nmonths = 2', "shocks[0].month"),
+    ],
+)
+def test_a_shock_beyond_what_the_model_holds_is_refused(tmp_path, shock, key):
+    error = _refusal(tmp_path, VALID + f'[[shocks]]\nkind = "sanctions"\n{shock}\n')
+    assert error.key == key and "1200" in error.message
+
+
+def test_a_huge_shock_length_exits_2_from_smesim_run(tmp_path, capsys):
+    from experiments.cli import main
+
+    path = scenario_file(
+        tmp_path, VALID + '[[shocks]]\nkind = "sanctions"\nmonth = 1\ndestination = "Iraq"\nmonths = 1e300\n'
+    )
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert f"{path}: shocks[0].months:" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "constant, words",
+    [
+        ("initial_exporters = 10000000", "at most 60,860"),
+        ("initial_consortia = 1e9", "at most 20,287"),
+        ("initial_under_construction = 1000000000000", "[0, 1000000]"),
+        ("parks = 99999999999999999999", "whole number"),
+        ("rural_zone_units = 1e300", "1000.0"),
+    ],
+)
+def test_counts_the_model_cannot_hold_are_refused(tmp_path, constant, words):
+    error = _refusal(tmp_path, VALID + f"[constants]\n{constant}\n")
+    assert error.key == f"constants.{constant.split(' ')[0]}" and words in error.message
+
+
+def test_more_exporters_than_a_small_sample_can_hold_are_refused_by_the_model():
+    from simulation.errors import InputError
+
+    with pytest.raises(InputError, match=r"SMEs can export at month 0 at scale 0\.01") as caught:
+        SMEModel(rng=1, scale=0.01, initial_exporters=60_000)
+    assert caught.value.key == "initial_exporters"
+
+
+def test_deeply_nested_toml_is_one_bad_input(tmp_path):
+    error = _refusal(tmp_path, "a = " + "[" * 100_000 + "]" * 100_000)
+    assert error.key is None and error.message == "not valid TOML: nested too deeply"
+
+
+def test_deeply_nested_goals_are_one_bad_input(tmp_path):
+    path = scenario_file(tmp_path, "a = " + "{ b = " * 5_000 + "1" + " }" * 5_000, "goals")
+    with pytest.raises(BadInput, match="nested too deeply"):
+        load_goals(path)
+
+
+def test_deeply_nested_json_is_one_bad_input(tmp_path):
+    from experiments.files import read_json
+
+    path = tmp_path / "manifest.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(BadInput, match="nested too deeply"):
+        read_json(path, "the manifest")
+
+
+@pytest.mark.parametrize("text", ["red \\u001b[31m", "bell \\u0007", "tab\\tin it", "c1 \\u009b31m", "nul \\u0000"])
+def test_control_characters_in_a_description_are_refused(tmp_path, text):
+    error = _refusal(tmp_path, VALID.replace("A test scenario", text))
+    assert error.key == "description" and "control characters" in error.message
+    assert "\x1b" not in str(error) and "\x00" not in str(error)
+
+
+def test_control_characters_in_a_goal_label_are_refused(tmp_path):
+    error = _refusal(tmp_path, VALID + '[goals.exports]\nlabel = "x\\u001b]0;owned\\u0007"\n')
+    assert error.key == "goals.exports.label" and "control characters" in error.message
+
+
+def test_control_characters_in_a_key_are_escaped_in_the_message(tmp_path):
+    error = _refusal(tmp_path, VALID + '"\\u001b[2J" = 1\n')
+    assert "\x1b" not in str(error) and "\\x1b[2J" in str(error)
+
+
+def test_a_scenario_file_named_with_a_control_character_is_refused(tmp_path):
+    path = scenario_file(tmp_path, VALID, "bad\x1bname")
+    with pytest.raises(BadInput, match="control characters") as caught:
+        load_scenario(path)
+    assert "\x1b" not in str(caught.value)

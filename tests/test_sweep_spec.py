@@ -350,3 +350,21 @@ def test_shards_partition_the_runs_in_canonical_order():
     shards = [plan.shard(i, 3) for i in (1, 2, 3)]
     assert sorted(r.index for shard in shards for r in shard) == list(range(len(plan.runs)))
     assert [r.index for r in shards[1]] == list(range(1, len(plan.runs), 3))
+
+
+# --- inputs the loaders must survive (issue 21) ------------------------------------------------
+
+
+def test_deeply_nested_toml_is_one_bad_input():
+    error = refusal("a = " + "[" * 100_000 + "]" * 100_000)
+    assert error.key is None and error.message == "not valid TOML: nested too deeply"
+
+
+def test_a_base_name_too_long_for_the_system_is_one_bad_input():
+    error = refusal(HEAD + 'base = "' + "y" * 200_000 + '"\n')
+    assert error.key == "base" and "characters cut" in str(error) and len(str(error)) < 1_000
+
+
+def test_control_characters_in_a_policy_description_are_refused():
+    error = refusal(HEAD + '[policies.a]\ndescription = "x\\u001b[31m"\n')
+    assert error.key == "policies.a.description" and "control characters" in error.message
