@@ -161,18 +161,21 @@ def test_resume_cleans_leftovers_and_runs_only_what_is_missing(reference, tmp_pa
     spec_path, out = reference
     copy = tmp_path / "copy"
     merge_shards(copy, [out])
-    runs_files = sorted((copy / "runs").iterdir())
-    for lost in runs_files[:5]:  # killed between the series file and the runs file
-        lost.unlink()
+    lines = (copy / "parts.jsonl").read_text("utf-8").splitlines()
+    unrecorded = [json.loads(line)["chunk"] for line in lines[:5]]  # killed before their records
+    (copy / "parts.jsonl").write_text("\n".join(lines[5:]) + '\n{"chunk": "torn', encoding="utf-8")
+    for name in unrecorded[:2]:  # killed between the series file and the runs file
+        (copy / "runs" / f"part-{name}.parquet").unlink()
     (copy / "runs" / ".part-0000.parquet.4242.tmp").write_bytes(b"half a file")
     (copy / "series" / ".part-0001.parquet.4242.tmp").write_bytes(b"half a file")
     lost_runs = 24 - len(read_runs(copy))
+    assert lost_runs == 5  # one run a chunk
     report = sweep_here(spec_path, copy, chunk_seconds=1e6)
     assert (report.done_before, report.run_now) == (24 - lost_runs, lost_runs)
     assert not [p for p in (copy / "runs").iterdir() if p.name.startswith(".")]
     assert_same_results(out, copy)
     manifest = json.loads((copy / "manifest.json").read_text("utf-8"))
-    assert manifest["sessions"][-1]["files_cleaned"] == 2 + 5 and len(manifest["resumed"]) == 1
+    assert len(manifest["sessions"][-1]["repairs"]) == 2 + 5 + 3 and len(manifest["resumed"]) == 1
     again = sweep_here(spec_path, copy)
     assert again.run_now == 0
 
@@ -368,16 +371,13 @@ def test_executor_options_are_checked():
     assert str(Shard.parse(" 2 / 5 ")) == "2/5"
 
 
-def test_the_store_cleans_orphans_only(tmp_path):
+def test_the_store_removes_unrecorded_files_only(tmp_path):
     store = Store(tmp_path)
-    for folder in (store.runs_dir, store.series_dir):
-        folder.mkdir(parents=True)
-    (store.series_dir / "part-a.parquet").write_bytes(b"")
-    (store.runs_dir / "part-a.parquet").write_bytes(b"")
-    (store.series_dir / "part-b.parquet").write_bytes(b"")  # its runs file never came
-    removed = store.clean()
-    assert [p.name for p in removed] == ["part-b.parquet"]
-    assert (store.series_dir / "part-a.parquet").exists()
+    table = runs_schema([]).empty_table()
+    store.write_chunk("a", table, SERIES_SCHEMA.empty_table())
+    (store.series_dir / "part-b.parquet").write_bytes(b"")  # its runs file and record never came
+    assert store.repair() == ["removed series/part-b.parquet (never recorded: a killed writer's)"]
+    assert (store.series_dir / "part-a.parquet").exists() and [p.name for p in store.check().parts] == ["a"]
 
 
 SOBOL_SPEC = """

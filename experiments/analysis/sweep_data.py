@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from experiments.analysis.runs_table import factor_columns
 from experiments.errors import from_file
 from experiments.inputs.goals import Goal, load_goals, merge
-from experiments.sweeps.store import MANIFEST_FILE, SERIES_DIR
+from experiments.sweeps.store import MANIFEST_FILE, SERIES_SCHEMA, read_series
 from simulation.errors import InputError
 
 __all__ = ["default_baseline", "read_series_at", "sweep_factors", "sweep_goals"]
@@ -20,19 +19,20 @@ __all__ = ["default_baseline", "read_series_at", "sweep_factors", "sweep_goals"]
 
 def read_series_at(sweep_dir: Path, goals: Mapping[str, Goal]) -> pd.DataFrame | None:
     """The series rows at the goals' months and at the last month (the horizon), or None when the
-    goals need no other month than the horizon or the sweep has no series table."""
-    directory = Path(sweep_dir) / SERIES_DIR
+    goals need no other month than the horizon or the sweep has no series rows (its verified
+    chunks only: a damaged one is an InputFileError naming it)."""
     months = {g.month for g in goals.values() if g.month is not None}
-    if not months or not directory.is_dir():
+    if not months:
         return None
-    horizon = int(pd.read_parquet(directory, columns=["month"])["month"].max())
+    recorded = read_series(sweep_dir, columns=[])["month"]
+    if recorded.empty:
+        return None
+    horizon = int(recorded.max())
     if months == {horizon}:
         return None
-    present = set(pq.read_schema(next(iter(sorted(directory.glob("[!.]*.parquet"))))).names)
-    indicators = sorted({g.indicator for g in goals.values()} & present)
-    return pd.read_parquet(
-        directory, columns=["run_id", "month", *indicators], filters=[("month", "in", sorted(months | {horizon}))]
-    )
+    indicators = sorted({g.indicator for g in goals.values()} & set(SERIES_SCHEMA.names))
+    wanted = sorted(m for m in months | {horizon} if m <= horizon)
+    return read_series(sweep_dir, columns=indicators, months=wanted)
 
 
 def sweep_goals(manifest: Mapping, source: str = MANIFEST_FILE) -> dict[str, Goal]:

@@ -1,7 +1,7 @@
 """The sweep commands of `smesim`:
 
     smesim sweep SPEC [--out DIR] [--workers N] [--scheduler ADDR] [--cluster slurm|pbs --profile FILE]
-                      [--shard i/n] [--chunk-seconds S] [--no-resume]
+                      [--shard i/n] [--chunk-seconds S] [--no-resume] [--retry-errors]
     smesim status DIR
     smesim merge OUT SHARD_DIRS...
     smesim sweeps
@@ -54,6 +54,9 @@ def add_commands(commands) -> None:
         help=f"about how many seconds of runs each task holds (default {DEFAULT_CHUNK_SECONDS:g})",
     )
     sweep.add_argument("--no-resume", action="store_true", help="delete the directory's results and start over")
+    sweep.add_argument(
+        "--retry-errors", action="store_true", help="on resume, run the runs stored as errors again (the others stay)"
+    )
     sweep.set_defaults(handler=_sweep_command)
 
     status = commands.add_parser(
@@ -99,6 +102,7 @@ def _sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
             shard=shard,
             chunk_seconds=args.chunk_seconds,
             resume=not args.no_resume,
+            retry_errors=args.retry_errors,
             command=argv,
         )
     except KeyboardInterrupt:

@@ -3,14 +3,13 @@ then reads like an unsharded sweep."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from experiments.errors import InputFileError
-from experiments.files import atomic_path, write_json_atomically
+from experiments.files import write_json_atomically
 from experiments.runs.provenance import now
-from experiments.sweeps.store import MANIFEST_FILE, Store, read_manifest, read_run_ids
+from experiments.sweeps.store import MANIFEST_FILE, Part, Store, read_manifest
 
 __all__ = ["merge_shards"]
 
@@ -30,14 +29,29 @@ def merge_shards(out: Path | str, shard_dirs: Sequence[Path | str]) -> str:
                 f"({manifest.get('spec_file')} vs {first.get('spec_file')}); not merging",
             )
     target = Store(out)
+    with target.lock(["smesim", "merge", str(out), *map(str, shards)]):
+        return _merge_locked(target, shards, manifests)
+
+
+def _merge_locked(target: Store, shards: list[Path], manifests: list[dict]) -> str:
+    out, first = target.directory, manifests[0]
     existing = read_manifest(out) if target.manifest_path.exists() else None
     if existing is not None and existing["fingerprint"] != first["fingerprint"]:
         raise InputFileError(str(out), None, "holds results of another spec; merge into an empty directory")
     if existing is None and target.has_results():
         raise InputFileError(str(out), None, f"has results but no {MANIFEST_FILE}; merge into an empty directory")
-    target.clean()
-    _check_disjoint([target, *map(Store, shards)], [out, *shards])
-    copied = sum(_copy_chunks(Store(d), target) for d in shards)
+    sources = [_verified_parts(Store(d)) for d in shards]
+    target.repair()
+    have = target.check().parts
+    _check_disjoint([have, *sources], [out, *shards])
+    names = {part.name for part in have}
+    copied = 0
+    for directory, parts in zip(shards, sources, strict=True):
+        for part in parts:
+            if part.name not in names:
+                target.copy_part(Store(directory), part)
+                names.add(part.name)
+                copied += 1
     manifest = existing or {
         **first,
         "shard": None,
@@ -59,9 +73,9 @@ def merge_shards(out: Path | str, shard_dirs: Sequence[Path | str]) -> str:
     for m in manifests:
         manifest["versions"]["workers"].update(m["versions"]["workers"])
     write_json_atomically(manifest, target.manifest_path)
-    done = len(target.finished_run_ids())
+    done = len(target.check().run_ids())
     return (
-        f"merged {len(shards)} director{'ies' if len(shards) != 1 else 'y'} ({copied} chunk files) into "
+        f"merged {len(shards)} director{'ies' if len(shards) != 1 else 'y'} ({copied} chunks) into "
         f"{out}: {done} of {manifest['runs_total']} runs"
     )
 
@@ -73,32 +87,30 @@ def _shard_manifest(directory: Path) -> dict:
     return manifest
 
 
-def _check_disjoint(stores: list[Store], names: list[Path]) -> None:
-    """No run may be in two directories under different chunk files (they would be duplicated)."""
+def _verified_parts(store: Store) -> list[Part]:
+    """A shard's chunks, verified: a damaged shard, or one without checksums, is refused."""
+    check = store.verified_parts()
+    if not check.verified:
+        raise InputFileError(
+            str(store.directory),
+            None,
+            "was written by an earlier smesim, without checksums: resume it once (smesim sweep SPEC --out "
+            f"{store.directory} --shard i/n) to record them, then merge",
+        )
+    return check.parts
+
+
+def _check_disjoint(stores: list[list[Part]], names: list[Path]) -> None:
+    """No run may be in two directories under different chunks (it would be duplicated)."""
     owner: dict[str, tuple[Path, str]] = {}
-    for store, name in zip(stores, names, strict=True):
-        for runs_file, _ in store.part_files():
-            for run_id in read_run_ids(runs_file):
-                if run_id in owner and owner[run_id][1] != runs_file.name:
+    for parts, name in zip(stores, names, strict=True):
+        for part in parts:
+            for run_id in part.run_ids:
+                if run_id in owner and owner[run_id][1] != part.name:
                     raise InputFileError(
                         str(name),
                         None,
                         f"holds run {run_id}, which {owner[run_id][0]} holds too "
                         "(shards of different splits?); not merging",
                     )
-                owner[run_id] = (name, runs_file.name)
-
-
-def _copy_chunks(source: Store, target: Store) -> int:
-    """Copy the finished chunks `target` lacks, series before runs (as a sweep writes them)."""
-    copied = 0
-    for runs_file, series_file in source.part_files():
-        if (target.runs_dir / runs_file.name).exists():
-            continue
-        for path, folder in ((series_file, target.series_dir), (runs_file, target.runs_dir)):
-            if path is None:
-                continue
-            with atomic_path(folder / path.name) as tmp:
-                shutil.copyfile(path, tmp)
-            copied += 1
-    return copied
+                owner[run_id] = (name, part.name)

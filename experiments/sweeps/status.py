@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
 
 from experiments.errors import InputFileError
 from experiments.formatting import format_table
-from experiments.sweeps.store import ERROR, MANIFEST_FILE, OK, RUNS_DIR, read_manifest, read_runs
+from experiments.sweeps.store import ERROR, MANIFEST_FILE, OK, RUNS_DIR, Store, StoreCheck, read_manifest
 
 __all__ = ["sweep_status"]
 
@@ -20,7 +23,9 @@ def sweep_status(directory: Path | str) -> str:
         raise InputFileError(
             str(directory), None, f"no {MANIFEST_FILE}: not a sweep directory (smesim sweep writes one)"
         )
-    runs = read_runs(directory, columns=["run_id", "policy", "status", "wall_seconds"])
+    store = Store(directory)
+    check = store.check()
+    runs = _runs_of(check, store)
     planned = manifest.get("runs_by_policy", {})
     rows = []
     for policy in dict.fromkeys([*planned, *runs["policy"].unique()]):
@@ -35,26 +40,52 @@ def sweep_status(directory: Path | str) -> str:
         [
             f"{scope}sweep {manifest.get('spec_name')} ({manifest.get('spec_file')}) in {directory}",
             f"{done} of {total} runs done ({errors} errors), {max(total - done, 0)} left; "
-            f"{runs['wall_seconds'].sum():.1f} s of run time; {_sessions_text(manifest, directory)}",
+            f"{runs['wall_seconds'].sum():.1f} s of run time; {_sessions_text(manifest, store)}",
+            *_store_lines(check, store),
             "",
             format_table(("policy", "ok", "errors", "left", "run seconds"), rows, right=(1, 2, 3, 4)),
         ]
     )
 
 
-def _sessions_text(manifest: dict, directory: Path) -> str:
+def _runs_of(check: StoreCheck, store: Store) -> pd.DataFrame:
+    """The runs table of the verified chunks."""
+    columns = ["run_id", "policy", "status", "wall_seconds"]
+    files = [part.file(store, RUNS_DIR) for part in check.parts]
+    if not files:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "wall_seconds" else object) for c in columns})
+    return ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas()
+
+
+def _store_lines(check: StoreCheck, store: Store) -> list[str]:
+    """What is wrong with the files, and who is writing now."""
+    lines = []
+    if check.damaged:
+        lines.append(
+            f"DAMAGED: {check.problem()}. Their runs are not counted above; resuming the sweep "
+            "moves them aside and runs them again"
+        )
+    if check.unrecorded:
+        lines.append(f"{len(check.unrecorded)} file(s) of an unfinished chunk (removed when the sweep resumes)")
+    if not check.verified:
+        lines.append("written by an earlier smesim without checksums: its files cannot be verified until it resumes")
+    holder = store.holder()
+    if holder:
+        lines.append(f"a sweep is writing here now: {holder}")
+    return lines
+
+
+def _sessions_text(manifest: dict, store: Store) -> str:
     sessions = manifest.get("sessions", [])
+    last_record = {}  # a session's last chunk: when an interrupted session stopped writing
+    for record in store.records() or []:
+        last_record[record.get("session")] = record.get("at")
     seconds = 0.0
-    for session in sessions:
+    for index, session in enumerate(sessions):
         start = datetime.fromisoformat(session["started"])
-        if "finished" in session:
-            end = datetime.fromisoformat(session["finished"])
-        else:  # interrupted, or still running: until its last file
-            latest = max(
-                (p.stat().st_mtime for p in (directory / RUNS_DIR).glob("*.parquet")), default=start.timestamp()
-            )
-            end = datetime.fromtimestamp(max(latest, start.timestamp()), UTC)
-        seconds += (end - start).total_seconds()
+        end_text = session.get("finished") or last_record.get(index)
+        end = datetime.fromisoformat(end_text) if end_text else start
+        seconds += max((end - start).total_seconds(), 0.0)
     unfinished = sum("finished" not in s for s in sessions)
     note = f", {unfinished} interrupted or running" if unfinished else ""
     return f"{len(sessions)} session{'s' if len(sessions) != 1 else ''} over {seconds:.0f} s{note}"

@@ -1,8 +1,11 @@
-"""The result store of a sweep: Parquet files with explicit schemas, one pair per chunk of runs.
+"""The result store of a sweep: Parquet files with explicit schemas, one pair per chunk of runs,
+and a record of every pair's checksums.
 
     <dir>/manifest.json                 the spec (text, hash, resolved content), seeds, versions, sessions
+    <dir>/parts.jsonl                   one line per finished chunk: its files' sha256, bytes and rows
     <dir>/runs/part-<chunk>.parquet     one row per run (schema `runs_schema`)
     <dir>/series/part-<chunk>.parquet   one row per run and month (schema SERIES_SCHEMA)
+    <dir>/sweep.lock                    while a sweep or merge writes: who (host, pid, command, since)
 
 runs: run_id (string), policy (string), sample (int32), design_block (string: "" unless
 sobol: "A", "B", "AB:<i>"), replicate (int32), seed (string: the SeedSequence entropy in
@@ -14,20 +17,36 @@ series: run_id (string), month (int32, 0 = the initial state), then one float64 
 indicator. An error row has no series rows.
 
 Each file is written to a hidden temporary name (a leading ".") and renamed into place, the
-series file first and the runs file last: a runs row marks a finished run. `clean` (on every
-start) deletes leftover temporary files and series files without their runs file, so a
-killed sweep leaves nothing half-written that a reader would see. `<chunk>` is a hash of the
-chunk's run ids: a chunk written twice writes the same file.
+series file first, the runs file next; then a line of parts.jsonl records both files' sha256,
+size and rows (appended and synced). A recorded chunk is a finished one: readers use only
+recorded files whose bytes match their record (`check`), and name any that do not. `repair`
+(on every start of a sweep, under the lock) moves damaged chunks aside into `damaged/`,
+deletes hidden temporary files and files that were never recorded (a killed writer's), and
+drops a chunk that repeats runs another chunk holds, so their runs are run again, once.
+`<chunk>` is a hash of the chunk's run ids: a chunk written twice writes the same file.
 
-Read with pandas (`read_runs`, `read_series`, or `pandas.read_parquet(dir / "runs")`); DuckDB
-reads the folders directly: `SELECT * FROM read_parquet('dir/runs/*.parquet')`.
+A store written before parts.jsonl existed (manifest_version 1) is read unverified; its first
+resume records its files' checksums as they are then.
+
+One writer at a time: `Store.lock` holds an exclusive `flock` on sweep.lock (released by the
+kernel if the holder dies, so a stale lock is taken over without asking), and a second writer
+is refused naming the holder.
+
+Read with pandas (`read_runs`, `read_series`), or list the verified files with
+`verified_files(dir)` for pyarrow or DuckDB (docs/guide-sweeps.md).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
+import os
 import shutil
-from collections.abc import Iterable, Sequence
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,29 +56,37 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from experiments.errors import InputFileError
-from experiments.files import MANIFEST_FILE, atomic_path, read_json
+from experiments.files import MANIFEST_FILE, atomic_path, read_json, sha256_of
+from experiments.runs.provenance import now
 from simulation.indicators import INDICATORS
 
 __all__ = [
+    "DAMAGED_DIR",
     "ERROR",
+    "LOCK_FILE",
     "MANIFEST_FILE",
     "MANIFEST_KIND",
     "OK",
+    "PARTS_FILE",
     "RUNS_DIR",
     "RUN_COLUMNS",
     "SERIES_DIR",
     "SERIES_SCHEMA",
+    "Part",
     "Store",
+    "StoreBusy",
+    "StoreCheck",
     "chunk_id",
     "is_sweep_directory",
     "read_manifest",
-    "read_run_ids",
     "read_runs",
     "read_series",
     "runs_schema",
+    "verified_files",
 ]
 
-RUNS_DIR, SERIES_DIR = "runs", "series"
+RUNS_DIR, SERIES_DIR, DAMAGED_DIR = "runs", "series", "damaged"
+PARTS_FILE, LOCK_FILE = "parts.jsonl", "sweep.lock"
 MANIFEST_KIND = "smesim sweep"
 PART_PREFIX = "part-"
 OK, ERROR = "ok", "error"
@@ -94,15 +121,77 @@ def chunk_id(run_ids: Iterable[str]) -> str:
     return hashlib.sha256(",".join(sorted(run_ids)).encode("ascii")).hexdigest()[:16]
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=COMPRESSION)
-
-
 def _visible_parts(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.glob(f"{PART_PREFIX}*.parquet") if not p.name.startswith("."))
+
+
+def _file_record(path: Path, rows: int) -> dict:
+    return {"rows": rows, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+
+
+# --- checking -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """A finished chunk: its name, its runs' ids and its two files' records (rows, bytes, sha256)."""
+
+    name: str
+    run_ids: tuple[str, ...]
+    record: dict  # the parts.jsonl line (an unverified store's: rebuilt from the files)
+
+    def file(self, store: Store, folder: str) -> Path:
+        return store.directory / folder / f"{PART_PREFIX}{self.name}.parquet"
+
+
+@dataclass
+class StoreCheck:
+    """What a store's files hold: the verified parts, and what is wrong with the others."""
+
+    parts: list[Part] = field(default_factory=list)
+    damaged: dict[str, str] = field(default_factory=dict)  # chunk name -> what is wrong
+    unrecorded: list[Path] = field(default_factory=list)  # files a killed writer left unrecorded
+    verified: bool = True  # False for a store written before parts.jsonl (nothing to verify against)
+    seen: set[str] = field(default_factory=set)  # the run ids of `parts`
+
+    def run_ids(self) -> set[str]:
+        return set(self.seen)
+
+    def problem(self) -> str | None:
+        """One sentence on the damage, or None."""
+        if not self.damaged:
+            return None
+        shown = "; ".join(f"{name}: {why}" for name, why in list(self.damaged.items())[:3])
+        more = f" (and {len(self.damaged) - 3} more)" if len(self.damaged) > 3 else ""
+        return f"{len(self.damaged)} damaged chunk(s): {shown}{more}"
+
+
+_HASHES: dict[tuple, str] = {}  # (path, size, mtime_ns, inode) -> sha256: a file is hashed once per process
+
+
+def _sha256_cached(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if key not in _HASHES:
+        _HASHES[key] = sha256_of(path)
+    return _HASHES[key]
+
+
+def _file_problem(path: Path, expected: dict) -> str | None:
+    if not path.is_file():
+        return f"{path.parent.name}/{path.name} is missing"
+    if path.stat().st_size != expected.get("bytes") or _sha256_cached(path) != expected.get("sha256"):
+        return f"{path.parent.name}/{path.name} differs from the checksum recorded when it was written"
+    return None
+
+
+def _read_ids(path: Path) -> list[str] | None:
+    try:
+        return pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist()
+    except (OSError, pa.ArrowException, KeyError):  # unreadable, or not one of ours
+        return None
 
 
 class Store:
@@ -113,48 +202,300 @@ class Store:
         self.runs_dir = self.directory / RUNS_DIR
         self.series_dir = self.directory / SERIES_DIR
         self.manifest_path = self.directory / MANIFEST_FILE
+        self.parts_path = self.directory / PARTS_FILE
+        self.lock_path = self.directory / LOCK_FILE
 
-    def write_chunk(self, name: str, runs: pa.Table, series: pa.Table) -> None:
-        """The series file first, the runs file last (its rows mark the runs finished)."""
-        _write_parquet(series, self.series_dir / f"{PART_PREFIX}{name}.parquet")
-        _write_parquet(runs, self.runs_dir / f"{PART_PREFIX}{name}.parquet")
+    # writing
+
+    def write_chunk(self, name: str, runs: pa.Table, series: pa.Table, session: int | None = None) -> dict:
+        """The series file, the runs file, then their record (returned): a recorded chunk is a
+        finished one."""
+        record: dict = {"chunk": name, "runs": runs.num_rows, "at": now(), "session": session}
+        for folder, table in ((SERIES_DIR, series), (RUNS_DIR, runs)):
+            path = self.directory / folder / f"{PART_PREFIX}{name}.parquet"
+            with atomic_path(path) as tmp:
+                pq.write_table(table, tmp, compression=COMPRESSION)
+                record[folder + "_file"] = _file_record(tmp, table.num_rows)
+        self._append_record(record)
+        return record
+
+    def copy_part(self, source: Store, part: Part) -> None:
+        """Copy a verified chunk of another store here (series file, runs file, then its record)."""
+        record = dict(part.record)
+        for folder in (SERIES_DIR, RUNS_DIR):
+            with atomic_path(part.file(self, folder)) as tmp:
+                shutil.copyfile(part.file(source, folder), tmp)
+                record[folder + "_file"] = _file_record(tmp, (part.record.get(folder + "_file") or {}).get("rows", 0))
+        self._append_record(record)
+
+    def _append_record(self, record: dict) -> None:
+        with self.parts_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def records(self) -> list[dict] | None:
+        """The parts.jsonl lines (None for a store without the file); a torn last line (a writer
+        killed while appending) is left out."""
+        if not self.parts_path.exists():
+            return None
+        try:
+            lines = self.parts_path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputFileError(str(self.parts_path), None, f"cannot read the chunks' record: {error}") from None
+        records = []
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or not isinstance(record.get("chunk"), str):
+                    raise ValueError("not a chunk record")
+            except ValueError as error:
+                if number == len(lines):
+                    break
+                raise InputFileError(str(self.parts_path), f"line {number}", f"damaged: {error}") from None
+            records.append(record)
+        return records
 
     def has_results(self) -> bool:
         return bool(_visible_parts(self.runs_dir) or _visible_parts(self.series_dir))
 
-    def finished_run_ids(self) -> set[str]:
-        """Run ids with a runs row (ok or error)."""
-        parts = _visible_parts(self.runs_dir)
-        if not parts:
-            return set()
-        return set(ds.dataset(parts, format="parquet").to_table(columns=["run_id"]).column("run_id").to_pylist())
+    # checking
 
-    def clean(self) -> list[Path]:
-        """Delete what a killed writer leaves: hidden temporary files, and series files whose
-        runs file was never written. Returns the deleted paths."""
-        removed = []
-        for directory in (self.runs_dir, self.series_dir):
-            if directory.is_dir():
-                removed += [p for p in directory.iterdir() if p.name.startswith(".") and p.is_file()]
+    def check(self) -> StoreCheck:
+        """Verify every recorded chunk against its record (bytes, sha256, rows) and that no run is
+        in two chunks; list the files no record names."""
+        records = self.records()
+        if records is None:
+            return self._check_unrecorded()
+        result = StoreCheck()
+        latest = {record["chunk"]: record for record in records}  # a chunk written again: its last record
+        for name, record in latest.items():
+            self._add_part(result, name, record, self._files_problem(name, record))
+        named = {f"{PART_PREFIX}{name}.parquet" for name in latest}
+        result.unrecorded = [
+            p for folder in (self.runs_dir, self.series_dir) for p in _visible_parts(folder) if p.name not in named
+        ]
+        return result
+
+    def _files_problem(self, name: str, record: dict) -> str | None:
+        for folder in (RUNS_DIR, SERIES_DIR):
+            problem = _file_problem(
+                self.directory / folder / f"{PART_PREFIX}{name}.parquet", record.get(folder + "_file") or {}
+            )
+            if problem:
+                return problem
+        return None
+
+    def _add_part(self, result: StoreCheck, name: str, record: dict, problem: str | None) -> None:
+        ids = None if problem else _read_ids(self.runs_dir / f"{PART_PREFIX}{name}.parquet")
+        if ids is None:
+            result.damaged[name] = problem or f"{RUNS_DIR}/{PART_PREFIX}{name}.parquet cannot be read as a runs table"
+        elif len(ids) != record.get("runs", len(ids)):
+            result.damaged[name] = (
+                f"{RUNS_DIR}/{PART_PREFIX}{name}.parquet has {len(ids)} runs, {record['runs']} recorded"
+            )
+        elif twice := [run_id for run_id in ids if run_id in result.seen]:
+            result.damaged[name] = (
+                f"repeats {len(twice)} run(s) another chunk holds (written twice; e.g. run {twice[0]})"
+            )
+        else:
+            result.parts.append(Part(name, tuple(ids), record))
+            result.seen.update(ids)
+
+    def _check_unrecorded(self) -> StoreCheck:
+        """A store without parts.jsonl (written before it existed): every runs file with, when it
+        has ok runs, its series file; nothing to verify the bytes against."""
+        result = StoreCheck(verified=False)
+        for runs_file in _visible_parts(self.runs_dir):
+            name = runs_file.name[len(PART_PREFIX) : -len(".parquet")]
+            series_file = self.series_dir / runs_file.name
+            record = {"chunk": name}
+            problem = None
+            try:
+                table = pq.read_table(runs_file, columns=["status"])
+                record["runs"] = table.num_rows
+                if not series_file.is_file() and OK in table.column("status").to_pylist():
+                    problem = f"{SERIES_DIR}/{runs_file.name} is missing"
+            except (OSError, pa.ArrowException, KeyError):
+                problem = f"{RUNS_DIR}/{runs_file.name} cannot be read as a runs table"
+            self._add_part(result, name, record, problem)
         finished = {p.name for p in _visible_parts(self.runs_dir)}
-        removed += [p for p in _visible_parts(self.series_dir) if p.name not in finished]
+        result.unrecorded = [p for p in _visible_parts(self.series_dir) if p.name not in finished]
+        return result
+
+    def verified_parts(self) -> StoreCheck:
+        """The check of a store readers may use: an InputFileError naming the damage, if any."""
+        check = self.check()
+        problem = check.problem()
+        if problem:
+            raise InputFileError(
+                str(self.directory),
+                None,
+                f"{problem}. Resuming the sweep (smesim sweep SPEC --out {self.directory}) moves them aside "
+                "and runs their runs again",
+            )
+        return check
+
+    # repairing (by the one writer, under the lock)
+
+    def repair(self, retry_errors: bool = False) -> list[str]:
+        """Make the store hold only verified, recorded chunks (module doc); with `retry_errors`
+        also drop the error rows so that their runs run again. Returns what was done, in words."""
+        done = [f"removed {p.name}" for p in self._remove_temporary()]
+        check = self.check()
+        for name, why in check.damaged.items():
+            self._move_aside(name)
+            done.append(f"moved chunk {name} aside into {DAMAGED_DIR}/ ({why}); its runs run again")
+        for path in check.unrecorded:
+            path.unlink(missing_ok=True)
+            done.append(f"removed {path.parent.name}/{path.name} (never recorded: a killed writer's)")
+        parts = check.parts
+        if retry_errors:
+            parts, retried = self._drop_errors(parts)
+            done += retried
+        if done or not check.verified:
+            self._rewrite_records(parts, verified=check.verified)
+        return done
+
+    def _remove_temporary(self) -> list[Path]:
+        removed = [
+            p
+            for folder in (self.runs_dir, self.series_dir)
+            if folder.is_dir()
+            for p in folder.iterdir()
+            if p.name.startswith(".") and p.is_file()
+        ]
         for path in removed:
             path.unlink(missing_ok=True)
         return removed
+
+    def _move_aside(self, name: str) -> None:
+        for folder in (RUNS_DIR, SERIES_DIR):
+            path = self.directory / folder / f"{PART_PREFIX}{name}.parquet"
+            if path.exists():
+                target = self.directory / DAMAGED_DIR / folder / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+
+    def _drop_errors(self, parts: list[Part]) -> tuple[list[Part], list[str]]:
+        """Rewrite each chunk with error rows without them (its ok runs keep their values)."""
+        kept, done = [], []
+        for part in parts:
+            runs = pq.read_table(part.file(self, RUNS_DIR))
+            ok = pc.equal(runs.column("status"), OK)
+            if pc.all(ok).as_py():
+                kept.append(part)
+                continue
+            errors = runs.num_rows - pc.sum(ok).as_py()
+            good = runs.filter(ok)
+            if good.num_rows:
+                series = pq.read_table(part.file(self, SERIES_DIR))
+                name = chunk_id(good.column("run_id").to_pylist())
+                record = self.write_chunk(name, good, series, part.record.get("session"))
+                kept.append(Part(name, tuple(good.column("run_id").to_pylist()), record))
+            for folder in (RUNS_DIR, SERIES_DIR):
+                part.file(self, folder).unlink(missing_ok=True)
+            done.append(f"chunk {part.name}: {errors} failed run(s) to run again")
+        return kept, done
+
+    def _rewrite_records(self, parts: list[Part], verified: bool) -> None:
+        """parts.jsonl holding exactly `parts` (an unverified store's files are recorded as they are)."""
+        lines = []
+        for part in parts:
+            record = dict(part.record)
+            if not verified or "runs_file" not in record:
+                for folder in (SERIES_DIR, RUNS_DIR):
+                    path = part.file(self, folder)
+                    if path.exists():
+                        record[folder + "_file"] = _file_record(path, pq.read_metadata(path).num_rows)
+                    else:  # a chunk of error rows only, from before parts.jsonl: an empty series file
+                        pq.write_table(SERIES_SCHEMA.empty_table(), path, compression=COMPRESSION)
+                        record[folder + "_file"] = _file_record(path, 0)
+                record["runs"] = len(part.run_ids)
+            lines.append(json.dumps(record, sort_keys=True))
+        with atomic_path(self.parts_path) as tmp:
+            tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
     def clear(self) -> None:
         """Remove every result and the manifest (a fresh start); the manifest first, so that a
         half-cleared directory does not look like a sweep."""
         self.manifest_path.unlink(missing_ok=True)
-        for directory in (self.runs_dir, self.series_dir):
+        self.parts_path.unlink(missing_ok=True)
+        for directory in (self.runs_dir, self.series_dir, self.directory / DAMAGED_DIR):
             shutil.rmtree(directory, ignore_errors=True)
 
-    def part_files(self) -> list[tuple[Path, Path | None]]:
-        """(runs file, its series file or None) of every finished chunk."""
-        return [
-            (p, self.series_dir / p.name if (self.series_dir / p.name).exists() else None)
-            for p in _visible_parts(self.runs_dir)
-        ]
+    # one writer
+
+    @contextmanager
+    def lock(self, command: Sequence[str] = ()) -> Iterator[dict | None]:
+        """Hold the store's exclusive lock while writing; yields the stale holder taken over (a
+        killed writer's record), or None. A live holder: StoreBusy naming it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, stale = self._acquire()
+        try:
+            holder = {"host": socket.gethostname(), "pid": os.getpid(), "since": now(), "command": list(command)}
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(holder) + "\n")
+            handle.flush()
+            yield stale
+        finally:
+            self.lock_path.unlink(missing_ok=True)
+            handle.close()
+
+    def _acquire(self):
+        while True:
+            handle = self.lock_path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _holder_text(handle)
+                handle.close()
+                raise StoreBusy(self.directory, holder) from None
+            try:
+                same = os.stat(self.lock_path).st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a file its last holder has just removed
+                text = _holder_text(handle)
+                return handle, (json.loads(text) if text.startswith("{") else None)
+            handle.close()
+
+    def holder(self) -> str | None:
+        """Who holds the lock now (a running sweep), or None."""
+        if not self.lock_path.exists():
+            return None
+        with self.lock_path.open("a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return _holder_text(handle) or "another process"
+        return None
+
+
+def _holder_text(handle) -> str:
+    handle.seek(0)
+    return handle.read(2000).strip()
+
+
+class StoreBusy(InputFileError):
+    """Another process writes into the store."""
+
+    def __init__(self, directory: Path, holder: str):
+        try:
+            who = json.loads(holder)
+            text = f"pid {who['pid']} on {who['host']} since {who['since']} ({' '.join(who['command'])})"
+        except (ValueError, KeyError, TypeError):
+            text = holder or "another process"
+        super().__init__(
+            str(directory),
+            None,
+            f"another smesim is writing here: {text}. Wait for it to finish (or stop it), then run the "
+            "command again; two writers would duplicate runs",
+        )
+
+
+# --- reading --------------------------------------------------------------------------------
 
 
 def is_sweep_directory(directory: Path) -> bool:
@@ -173,10 +514,17 @@ def read_manifest(directory: Path | str) -> dict | None:
     return data
 
 
+def verified_files(directory: Path | str, folder: str = RUNS_DIR) -> list[Path]:
+    """The `folder` ("runs" or "series") files of the store's verified chunks, for pyarrow or
+    DuckDB; an InputFileError naming any damaged chunk."""
+    store = Store(directory)
+    return [part.file(store, folder) for part in store.verified_parts().parts]
+
+
 def read_runs(directory: Path | str, columns: Sequence[str] | None = None, require: bool = False) -> pd.DataFrame:
-    """The runs table of a sweep directory (every finished chunk; hidden temporary files are
-    skipped). With `require`, a directory without runs is an InputFileError, not an empty table."""
-    parts = _visible_parts(Path(directory) / RUNS_DIR)
+    """The runs table of a sweep directory (its verified chunks; an InputFileError naming any
+    damaged one). With `require`, a directory without runs is an InputFileError, not an empty table."""
+    parts = verified_files(directory, RUNS_DIR)
     if not parts:
         if require:
             raise InputFileError(
@@ -189,10 +537,6 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None, requi
     return ds.dataset(parts, format="parquet").to_table(columns=columns).to_pandas()
 
 
-def read_run_ids(runs_file: Path) -> list[str]:
-    return pq.read_table(runs_file, columns=["run_id"]).column("run_id").to_pylist()
-
-
 def read_series(
     directory: Path | str,
     columns: Sequence[str] | None = None,
@@ -202,7 +546,7 @@ def read_series(
     """The series table (run_id, month, indicators), optionally only some columns, months or runs.
     Months the sweep did not record (beyond its horizon) are refused, naming the months it has:
     an empty frame would look like missing results."""
-    parts = _visible_parts(Path(directory) / SERIES_DIR)
+    parts = verified_files(directory, SERIES_DIR)
     if not parts:
         return SERIES_SCHEMA.empty_table().to_pandas()
     dataset = ds.dataset(parts, format="parquet")
@@ -210,6 +554,8 @@ def read_series(
     if months is not None:
         wanted = sorted({int(m) for m in months})
         recorded = dataset.to_table(columns=["month"]).column("month")
+        if len(recorded) == 0:
+            return SERIES_SCHEMA.empty_table().to_pandas()
         low, high = pc.min(recorded).as_py(), pc.max(recorded).as_py()
         outside = [m for m in wanted if not low <= m <= high]
         if outside:

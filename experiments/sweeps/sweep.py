@@ -1,11 +1,12 @@
 """Running a sweep: its runs in chunks on an executor, results streamed into the store,
 resumable after any crash; its status; merging shards.
 
-`run_sweep(spec, out)`:
+`run_sweep(spec, out)`, holding the store's lock (a second writer is refused):
 1. refuses a results directory that holds another spec's results (the manifest's
    fingerprint differs) unless `resume=False`, which deletes them first;
-2. deletes what a killed sweep left half-written (store.Store.clean) and skips every run that
-   has a runs row (finished, ok or error);
+2. repairs the store (store.Store.repair: damaged chunks moved aside, what a killed sweep left
+   half-written deleted; with `retry_errors` the error rows dropped) and skips every run of a
+   verified chunk (finished, ok or error);
 3. groups the remaining runs, in canonical order, into chunks of about `chunk_seconds` of work
    (estimated from months and scale at first, then from the runs' measured times; smaller
    near the end so that all workers stay busy), runs them on the executor and writes each
@@ -42,7 +43,7 @@ from experiments.sweeps.store import MANIFEST_FILE, MANIFEST_KIND, Store, read_m
 
 __all__ = ["DEFAULT_CHUNK_SECONDS", "SWEEPS_DIR", "Shard", "SweepReport", "default_out", "format_report", "run_sweep"]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: parts.jsonl records every chunk's checksums
 SWEEPS_DIR = RESULTS_DIR / "sweeps"
 DEFAULT_CHUNK_SECONDS = 30.0
 CHUNKS_PER_THREAD = 4  # near the end chunks shrink so that every worker keeps some
@@ -151,8 +152,6 @@ def _new_manifest(spec: SweepSpec, shard: Shard | None, runs: list[Run], plan: R
 
 def _check_resumable(store: Store, spec: SweepSpec, shard: Shard | None, resume: bool) -> dict | None:
     """The manifest to carry on, None for a fresh start; refuses another spec's results."""
-    if store.directory.exists() and not store.directory.is_dir():
-        raise FlagError("--out", f"must be a directory, got the file {store.directory}")
     manifest = read_manifest(store.directory)  # a foreign or unreadable one is refused, even with --no-resume
     if manifest is None and store.has_results():
         raise InputFileError(
@@ -211,11 +210,13 @@ def run_sweep(
     shard: Shard | None = None,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     resume: bool = True,
+    retry_errors: bool = False,
     progress: bool = True,
     command: list[str] | None = None,
 ) -> SweepReport:
     """Run the spec's runs that `out` does not hold yet (module doc). `executor`: an open one
-    to use (else `options` say which to start)."""
+    to use (else `options` say which to start). `retry_errors`: run the runs stored as errors
+    again. Holds the store's lock throughout (a second writer is refused: store.StoreBusy)."""
     if (
         isinstance(chunk_seconds, bool)
         or not isinstance(chunk_seconds, (int, float))
@@ -224,45 +225,55 @@ def run_sweep(
         raise FlagError("--chunk-seconds", f"must be a number of seconds > 0, got {chunk_seconds!r}")
     options = (options or ExecutorOptions()).check()
     store = Store(default_out(spec, shard) if out is None else out)
+    if store.directory.exists() and not store.directory.is_dir():
+        raise FlagError("--out", f"must be a directory, got the file {store.directory}")
+    command = list(sys.argv) if command is None else list(command)
+    clock = time.perf_counter()
+    with store.lock(command) as stale:
+        runs, todo, manifest, session = _start_session(spec, store, shard, resume, retry_errors, progress)
+        session.update(command=command, chunk_seconds=chunk_seconds)
+        if stale:
+            session["lock_taken_over"] = stale
+        errors, description = 0, "nothing to run"
+        if todo:
+            errors, description = _run_chunks(
+                spec, store, todo, len(runs), chunk_seconds, options, executor, manifest, session, progress
+            )
+        session.update(finished=now(), runs_run=len(todo), errors=errors, executor=description)
+        write_json_atomically(manifest, store.manifest_path)
+    done_before = len(runs) - len(todo)
+    return SweepReport(
+        spec, store.directory, len(runs), done_before, len(todo), errors, time.perf_counter() - clock, description
+    )
+
+
+def _start_session(spec, store: Store, shard, resume: bool, retry_errors: bool, progress: bool):
+    """Under the lock: the runs in scope, those left to do, the manifest to carry on (or a new
+    one) and this session's record, after the store is repaired."""
     plan = RunPlan(spec)
     runs = plan.runs if shard is None else plan.shard(shard.index, shard.count)
     manifest = _check_resumable(store, spec, shard, resume)
     if not resume:
         store.clear()
-    cleaned = store.clean()
-    finished = store.finished_run_ids()
+    repairs = store.repair(retry_errors=retry_errors)
+    if progress:
+        for line in repairs:
+            print(f"{spec.name}: {line}", file=sys.stderr, flush=True)
+    finished = store.check().run_ids()
     todo = [run for run in runs if run.run_id not in finished]
-    clock = time.perf_counter()
     session = {
         "started": now(),
-        "command": list(sys.argv) if command is None else list(command),
-        "chunk_seconds": chunk_seconds,
         "runs_done_before": len(runs) - len(todo),
-        "files_cleaned": len(cleaned),
+        "repairs": repairs,
         "git_commit": git_state()["commit"],
     }
     if manifest is None:
         manifest = _new_manifest(spec, shard, runs, plan)
     else:
         manifest["resumed"].append(session["started"])
+    manifest["manifest_version"] = MANIFEST_VERSION
     manifest["sessions"].append(session)
-    errors, description = 0, "nothing to run"
-    if todo:
-        errors, description = _run_chunks(
-            spec, store, todo, len(runs), chunk_seconds, options, executor, manifest, session, progress
-        )
-    session.update(finished=now(), runs_run=len(todo), errors=errors, executor=description)
-    write_json_atomically(manifest, store.manifest_path)
-    return SweepReport(
-        spec,
-        store.directory,
-        len(runs),
-        len(runs) - len(todo),
-        len(todo),
-        errors,
-        time.perf_counter() - clock,
-        description,
-    )
+    return runs, todo, manifest, session
 
 
 def _run_chunks(
@@ -297,7 +308,7 @@ def _run_chunks(
                 )
         with SweepProgress(spec.name, total, total - len(todo), enabled=progress) as bar:
             for result in running.results(planner.next_chunk):
-                store.write_chunk(result.name, result.runs, result.series)
+                store.write_chunk(result.name, result.runs, result.series, session=len(manifest["sessions"]) - 1)
                 planner.observe(result)
                 errors += result.errors
                 bar.advance(result.runs.num_rows, result.errors)
