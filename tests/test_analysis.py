@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 from scipy.stats import qmc
@@ -19,7 +20,7 @@ from experiments.analysis.statistics import wilson_interval
 from experiments.cli.analysis import compare_command, sensitivity_command
 from experiments.errors import BadInput
 from experiments.inputs.goals import Goal, load_goals
-from experiments.sweeps.store import RUN_COLUMNS
+from experiments.sweeps.store import RUN_COLUMNS, SERIES_SCHEMA, Store
 from simulation import CONTRACT, SMEModel
 from simulation.errors import InputError
 
@@ -358,14 +359,15 @@ def test_goal_drivers_pick_the_factor_that_decides_the_goal():
 
 
 def write_sweep(directory, runs: pd.DataFrame, spec: dict, series: pd.DataFrame | None = None):
-    (directory / "runs").mkdir(parents=True)
-    half = len(runs) // 2
-    runs.iloc[:half].to_parquet(directory / "runs" / "part-0.parquet", index=False)
-    runs.iloc[half:].to_parquet(directory / "runs" / "part-1.parquet", index=False)
+    """A sweep store written by the store's own writer: two chunks, and a killed writer's leftover."""
+    store, half = Store(directory), len(runs) // 2
+    every_series = SERIES_SCHEMA.empty_table() if series is None else pa.Table.from_pandas(series, preserve_index=False)
+    for name, rows, series_table in (
+        ("0", runs.iloc[:half], every_series),
+        ("1", runs.iloc[half:], every_series.slice(0, 0)),
+    ):
+        store.write_chunk(name, pa.Table.from_pandas(rows, preserve_index=False), series_table)
     runs.iloc[:1].assign(status="garbage").to_parquet(directory / "runs" / ".part-2.parquet.123.tmp", index=False)
-    if series is not None:
-        (directory / "series").mkdir()
-        series.to_parquet(directory / "series" / "part-0.parquet", index=False)
     (directory / "manifest.json").write_text(json.dumps({"kind": "smesim sweep", "spec": spec}), encoding="utf-8")
 
 

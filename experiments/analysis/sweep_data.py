@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from experiments.analysis.runs_table import factor_columns
 from experiments.errors import from_file
 from experiments.inputs.goals import Goal, load_goals, merge
-from experiments.sweeps.store import MANIFEST_FILE, SERIES_SCHEMA, read_series
+from experiments.sweeps.store import MANIFEST_FILE, SERIES_DIR, read_series, verified_files
 from simulation.errors import InputError
 
 __all__ = ["default_baseline", "read_series_at", "sweep_factors", "sweep_goals"]
@@ -24,13 +25,13 @@ def read_series_at(sweep_dir: Path, goals: Mapping[str, Goal]) -> pd.DataFrame |
     months = {g.month for g in goals.values() if g.month is not None}
     if not months:
         return None
-    recorded = read_series(sweep_dir, columns=[])["month"]
-    if recorded.empty:
+    files = [f for f in verified_files(sweep_dir, SERIES_DIR) if pq.read_metadata(f).num_rows]
+    if not files:
         return None
-    horizon = int(recorded.max())
+    horizon = int(read_series(sweep_dir, columns=[])["month"].max())
     if months == {horizon}:
         return None
-    indicators = sorted({g.indicator for g in goals.values()} & set(SERIES_SCHEMA.names))
+    indicators = sorted({g.indicator for g in goals.values()} & set(pq.read_schema(files[0]).names))
     wanted = sorted(m for m in months | {horizon} if m <= horizon)
     return read_series(sweep_dir, columns=indicators, months=wanted)
 

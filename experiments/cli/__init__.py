@@ -7,25 +7,27 @@
     smesim dashboard [SCENARIO]                                 (experiments/cli/dashboard.py)
 
 Exit codes: 0 done; 2 bad input (one line on stderr: `smesim: error: <file>: <key>: <what
-is allowed>`, or `smesim: error: <--flag>: ...`), nothing run or written; 1 an unexpected
-failure (with its traceback); 130 interrupted (Ctrl-C; no result file is left that looks
-complete).
+is allowed>`, or `smesim: error: <--flag>: ...`), nothing run or written, or surroundings that
+refuse the work (no space left, a read-only file system, a path that is not a directory, no
+permission: one line naming the file and the cause); 1 an unexpected failure (with its
+traceback), or a sweep whose cluster lost its workers (one line); 130 interrupted (Ctrl-C,
+also while starting; no result file is left that looks complete).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 import traceback
 from collections.abc import Callable
 
-from experiments.cli import analysis, dashboard, report, run, sweep
 from experiments.errors import BadInput
 
-__all__ = ["PROG", "exit_code", "main"]
+__all__ = ["PROG", "exit_code", "main", "os_error_text"]
 
 PROG = "smesim"
-GROUPS = (run, sweep, analysis, report, dashboard)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -40,9 +42,12 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    # imported here, inside exit_code: a Ctrl-C while the libraries load is an interrupt, not a traceback
+    from experiments.cli import analysis, dashboard, report, run, sweep
+
     top = OneLineParser(prog=PROG, description="Agent-based model of Iran's small and medium industry.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
-    for group in GROUPS:
+    for group in (run, sweep, analysis, report, dashboard):
         group.add_commands(commands)
     return top
 
@@ -60,9 +65,23 @@ def exit_code(work: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted (a results directory without manifest.json is incomplete)", file=sys.stderr)
         return 130
+    except OSError as error:  # the surroundings: no space, read-only, not a directory, no permission
+        print(f"{PROG}: error: {os_error_text(error)}", file=sys.stderr)
+        return 2
     except Exception:  # noqa: BLE001 - an unexpected failure: show everything
         traceback.print_exc()
         return 1
+
+
+ADVICE = {errno.ENOSPC: "free some space, or write elsewhere with --out", errno.EROFS: "write elsewhere with --out"}
+
+
+def os_error_text(error: OSError) -> str:
+    """ "<file>: <cause>[: <advice>]" of an operating-system error (pyarrow's name no file: their
+    first line says what failed)."""
+    cause = os.strerror(error.errno) if error.errno else (str(error).splitlines() or [type(error).__name__])[0]
+    where = [str(name) for name in (error.filename, error.filename2) if name]
+    return ": ".join([*where, cause, *filter(None, [ADVICE.get(error.errno or 0)])])
 
 
 def main(argv: list[str] | None = None) -> int:

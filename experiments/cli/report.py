@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from experiments.cli.arguments import output_path
 from experiments.formatting import DIGITS
 
 __all__ = ["add_commands", "replay_command", "report_command"]
@@ -33,7 +34,9 @@ def add_commands(commands) -> None:
     report.add_argument("directory", metavar="DIR", type=Path, help="a run, comparison or sweep directory")
     report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
     report.add_argument("--digits", choices=DIGITS, default="latin", help="digits of the text (default latin)")
-    report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report/report.html)")
+    report.add_argument(
+        "--out", type=output_path, metavar="FILE", help="the HTML file (default DIR/report/report.html)"
+    )
     report.set_defaults(handler=_report_command)
 
     replay = commands.add_parser(

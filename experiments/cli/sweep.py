@@ -17,8 +17,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments.cli.arguments import output_path
 from experiments.inputs.sweep_spec import load_sweep_spec, shipped_sweeps
-from experiments.sweeps.executors import CLUSTERS, ExecutorOptions
+from experiments.sweeps.executors import (
+    CLUSTERS,
+    DEFAULT_STALL_SECONDS,
+    MAX_STALL_SECONDS,
+    MAX_WORKERS_PER_CORE,
+    MIN_STALL_SECONDS,
+    QUEUED_STALL_SECONDS,
+    ExecutorOptions,
+    WorkersLost,
+)
 from experiments.sweeps.merge import merge_shards
 from experiments.sweeps.status import sweep_status
 from experiments.sweeps.sweep import DEFAULT_CHUNK_SECONDS, Shard, default_out, format_report, run_sweep
@@ -35,11 +45,12 @@ def add_commands(commands) -> None:
     """Add sweep, status, merge and sweeps to the `smesim` sub-command parsers."""
     sweep = commands.add_parser("sweep", help="run a sweep spec's runs (resumable)", description=SWEEP_DESCRIPTION)
     sweep.add_argument("spec", metavar="SPEC", help="a sweep spec file, or a shipped spec's name")
-    sweep.add_argument("--out", type=Path, help="results directory (default: results/sweeps/<spec name>)")
+    sweep.add_argument("--out", type=output_path, help="results directory (default: results/sweeps/<spec name>)")
     sweep.add_argument(
         "--workers",
         type=int,
-        help="worker processes of the embedded cluster (default: one per core; 0: run in this process)",
+        help="worker processes of the embedded cluster (default: one per core; 0: run in this process; "
+        f"at most {MAX_WORKERS_PER_CORE} per core)",
     )
     sweep.add_argument(
         "--scheduler", metavar="ADDR", help="use the workers of this Dask scheduler, e.g. tcp://host:8786"
@@ -52,6 +63,14 @@ def add_commands(commands) -> None:
         type=float,
         default=DEFAULT_CHUNK_SECONDS,
         help=f"about how many seconds of runs each task holds (default {DEFAULT_CHUNK_SECONDS:g})",
+    )
+    sweep.add_argument(
+        "--stall-seconds",
+        type=float,
+        metavar="S",
+        help="stop (resumable) when the cluster has had no worker this long, after two tries to start new ones "
+        f"(default {DEFAULT_STALL_SECONDS:g}; {QUEUED_STALL_SECONDS:g} with --scheduler or --cluster; "
+        f"{MIN_STALL_SECONDS:g} to {MAX_STALL_SECONDS:g})",
     )
     sweep.add_argument("--no-resume", action="store_true", help="delete the directory's results and start over")
     sweep.add_argument(
@@ -90,7 +109,7 @@ def list_sweeps() -> str:
 
 
 def _sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
-    options = ExecutorOptions(args.workers, args.scheduler, args.cluster, args.profile).check()
+    options = ExecutorOptions(args.workers, args.scheduler, args.cluster, args.profile, args.stall_seconds).check()
     shard = Shard.parse(args.shard) if args.shard is not None else None
     spec = load_sweep_spec(args.spec)
     out = args.out if args.out is not None else default_out(spec, shard)
@@ -105,6 +124,9 @@ def _sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
             retry_errors=args.retry_errors,
             command=argv,
         )
+    except WorkersLost as error:
+        print(f"smesim: {error} ({out})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"smesim: interrupted; the finished runs are kept in {out}: run the same command to resume", file=sys.stderr

@@ -84,6 +84,17 @@ class SweepProgress:
             self.last_line = now
             print(self._line(now), file=self.stream, flush=True)
 
+    def waiting(self, text: str) -> None:
+        """While no result comes: what the cluster does, on the bar, or a line at least every
+        PROGRESS_LINE_SECONDS."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+            return
+        now = time.monotonic()
+        if self.enabled and now - self.last_line >= PROGRESS_LINE_SECONDS:
+            self.last_line = now
+            print(f"{self._line(now)}; waiting: {text}", file=self.stream, flush=True)
+
     def _line(self, now: float) -> str:
         elapsed = now - self.started
         rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0

@@ -429,7 +429,9 @@ class Store:
     @contextmanager
     def lock(self, command: Sequence[str] = ()) -> Iterator[dict | None]:
         """Hold the store's exclusive lock while writing; yields the stale holder taken over (a
-        killed writer's record), or None. A live holder: StoreBusy naming it."""
+        killed writer's record), or None. A live holder: StoreBusy naming it. A directory made
+        here for the lock alone is removed again if nothing was written."""
+        made = not self.directory.exists()
         self.directory.mkdir(parents=True, exist_ok=True)
         handle, stale = self._acquire()
         try:
@@ -442,6 +444,8 @@ class Store:
         finally:
             self.lock_path.unlink(missing_ok=True)
             handle.close()
+            if made and not any(self.directory.iterdir()):
+                self.directory.rmdir()
 
     def _acquire(self):
         while True:

@@ -307,7 +307,7 @@ def _run_chunks(
                     flush=True,
                 )
         with SweepProgress(spec.name, total, total - len(todo), enabled=progress) as bar:
-            for result in running.results(planner.next_chunk):
+            for result in running.results(planner.next_chunk, on_wait=bar.waiting):
                 store.write_chunk(result.name, result.runs, result.series, session=len(manifest["sessions"]) - 1)
                 planner.observe(result)
                 errors += result.errors
