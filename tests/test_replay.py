@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -135,6 +136,21 @@ def test_replay_of_a_sweep_reruns_some_runs_identically(sweep, capsys):
     assert "quick: identical (3 of " in out and "stored runs re-run" in out
 
 
+def rewrite_chunk(store_dir, run_id: str, folder: str, edit) -> None:
+    """Edit the rows of `run_id` in its chunk's `folder` table and store the chunk again through
+    the store's writer (checksums recorded anew: a tamper the checksums cannot see)."""
+    from experiments.sweeps.store import Store
+
+    store = Store(store_dir)
+    for part in store.check().parts:
+        if run_id in part.run_ids:
+            tables = {f: pq.read_table(part.file(store, f)) for f in ("runs", "series")}
+            frame = tables[folder].to_pandas()
+            edit(frame, frame["run_id"] == run_id)
+            tables[folder] = pa.Table.from_pandas(frame, schema=tables[folder].schema, preserve_index=False)
+            store.write_chunk(part.name, tables["runs"], tables["series"])
+
+
 def test_tampered_sweep_series_is_reported_naming_the_run(sweep, tmp_path, capsys):
     from experiments.sweeps.replay import evenly_spread
     from experiments.sweeps.store import read_runs
@@ -142,16 +158,39 @@ def test_tampered_sweep_series_is_reported_naming_the_run(sweep, tmp_path, capsy
     copy = tmp_path / "quick"
     shutil.copytree(sweep, copy)
     first = evenly_spread(sorted(read_runs(copy)["run_id"]), 2)[0]  # the first run replayed
-    for part in sorted((copy / "series").glob("part-*.parquet")):
-        table = pq.read_table(part)
-        frame = table.to_pandas()
-        hit = (frame["run_id"] == first) & (frame["month"] == 2)
-        if hit.any():
-            frame.loc[hit, "exports_usd"] += 99.0
-            pq.write_table(table.from_pandas(frame, schema=table.schema, preserve_index=False), part)
+
+    def add_99(frame, rows):
+        frame.loc[rows & (frame["month"] == 2), "exports_usd"] += 99.0
+
+    rewrite_chunk(copy, first, "series", add_99)
     assert cli.main(["replay", str(copy), "--runs", "2"]) == 1
     out = capsys.readouterr().out
     assert f"column exports_usd: differs at months 2 (runs {first}), largest difference 99" in out
+
+
+def test_a_tampered_runs_table_is_reported_naming_the_column(sweep, tmp_path, capsys):
+    from experiments.sweeps.store import read_runs
+
+    copy = tmp_path / "quick"
+    shutil.copytree(sweep, copy)
+    first = sorted(read_runs(copy)["run_id"])[0]
+
+    def double(frame, rows):
+        frame.loc[rows, "exports_usd"] *= 2
+
+    rewrite_chunk(copy, first, "runs", double)
+    assert cli.main(["replay", str(copy), "--runs", "all"]) == 1
+    assert f"runs table exports_usd: 1 run(s) differ from the re-run (e.g. run {first}" in capsys.readouterr().out
+
+
+def test_an_edited_sweep_manifest_is_reported_naming_the_key(sweep, tmp_path, capsys):
+    copy = tmp_path / "quick"
+    shutil.copytree(sweep, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["spec"]["scale"] = 1.0
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert cli.main(["replay", str(copy), "--runs", "1"]) == 1
+    assert "manifest.json spec.scale: 1 recorded" in capsys.readouterr().out
 
 
 def test_sweep_whose_design_changed_is_reported(sweep, tmp_path, capsys):

@@ -279,3 +279,126 @@ def test_a_run_that_kills_its_worker_is_found_and_recorded_as_an_error(tmp_path)
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# --- liveness and interrupts ----------------------------------------------------------------------
+
+
+def recorded_chunks(out: Path) -> int:
+    path = out / "parts.jsonl"
+    return len(path.read_text("utf-8").splitlines()) if path.exists() else 0
+
+
+def sweep_command(spec_path: Path, out: Path, *flags) -> list[str]:
+    return [sys.executable, "-m", "experiments.cli", "sweep", str(spec_path), "--out", str(out), *map(str, flags)]
+
+
+def test_ctrl_c_on_a_dask_sweep_is_one_line_and_the_sweep_resumes(spec_path, executor, reference, tmp_path):
+    out = tmp_path / "out"
+    sweep = subprocess.Popen(
+        sweep_command(spec_path, out, "--workers", 2, "--chunk-seconds", 1e-6),
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: recorded_chunks(out) >= 2, "the first runs", process=sweep)
+        os.killpg(sweep.pid, signal.SIGINT)  # as a terminal does: to the driver and its workers
+        _, err = sweep.communicate(timeout=TIMEOUT)
+    finally:
+        kill_group(sweep)
+    assert sweep.returncode == 130 and "Traceback" not in err, err
+    assert err.splitlines()[-1].startswith("smesim: interrupted") and len(err.splitlines()) <= 3, err
+    run_sweep(load_sweep_spec(spec_path), out, executor=executor, progress=False)
+    assert_same_results(reference, out)
+
+
+@pytest.fixture
+def scheduler_without_workers(tmp_path):
+    dask = str(Path(sys.executable).with_name("dask"))
+    address_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--dashboard-address",
+            ":0",
+            "--scheduler-file",
+            str(address_file),
+        ],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield wait_for(lambda: address_file.exists() and _address(address_file), "the scheduler", process=scheduler)
+    finally:
+        kill_group(scheduler)
+
+
+def test_a_cluster_without_workers_stops_the_sweep_with_a_message(
+    spec_path, scheduler_without_workers, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    started = time.monotonic()
+    code = cli.main(
+        ["sweep", str(spec_path), "--out", str(out), "--scheduler", scheduler_without_workers, "--stall-seconds", "10"]
+    )
+    assert code == 1 and time.monotonic() - started < 60
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "has had no worker for" in err[-1] and "run the same command again" in err[-1]
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert "finished" not in manifest["sessions"][-1]  # resumable: nothing recorded as done
+
+
+def test_an_embedded_cluster_that_lost_every_worker_gets_new_ones(spec_path, reference, tmp_path):
+    from experiments.sweeps.executors import ExecutorOptions, open_executor
+
+    out = tmp_path / "out"
+    with open_executor(ExecutorOptions(workers=2, stall_seconds=10)) as running:
+        running.client.cluster.scale(0)  # every worker gone, and the cluster will not make new ones
+        wait_for(lambda: not running.client.nthreads(), "the workers to go")
+        running.client.cluster.scale = lambda *a, **k: None
+        report = run_sweep(load_sweep_spec(spec_path), out, executor=running, progress=False)
+    assert report.run_now == RUNS
+    assert_same_results(reference, out)
+
+
+def test_a_storm_of_worker_kills_ends_and_loses_nothing(spec_path, executor, reference, tmp_path):
+    """The oldest worker process killed every 2 s for 20 s: the sweep finishes, or stops saying
+    so; a resume that retries the runs recorded as killing their workers makes it the undisturbed
+    sweep (each run once, the same values)."""
+    out = tmp_path / "out"
+    sweep = subprocess.Popen(
+        sweep_command(spec_path, out, "--workers", 3, "--chunk-seconds", 0.3, "--stall-seconds", 10),
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    kills = 0
+    try:
+        wait_for(lambda: recorded_chunks(out) >= 1, "the first runs", process=sweep)
+        storm_ends = time.monotonic() + 20
+        while sweep.poll() is None and time.monotonic() < storm_ends:
+            oldest = subprocess.run(
+                ["pgrep", "-o", "-f", "spawn_main", "-P", str(sweep.pid)], capture_output=True, text=True
+            ).stdout.split()
+            if oldest:
+                os.kill(int(oldest[0]), signal.SIGKILL)
+                kills += 1
+            time.sleep(2)
+        _, err = sweep.communicate(timeout=TIMEOUT)  # ends by itself, or this fails
+    finally:
+        kill_group(sweep)
+    assert kills >= 2 and "Traceback" not in err and sweep.returncode in (0, 1), err
+    if sweep.returncode == 1:
+        assert "run the same command again" in err.splitlines()[-1]
+    runs = read_runs(out)
+    wrong = runs[(runs["status"] == "error") & ~runs["error"].str.contains("idling_rate|KilledWorker")]
+    assert wrong.empty, wrong["error"].tolist()
+    run_sweep(load_sweep_spec(spec_path), out, executor=executor, progress=False, retry_errors=True)
+    assert_same_results(reference, out)

@@ -23,8 +23,6 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from experiments.errors import BadInput
-
 __all__ = ["PROG", "exit_code", "main", "os_error_text"]
 
 PROG = "smesim"
@@ -56,15 +54,22 @@ def exit_code(work: Callable[[], int]) -> int:
     """Run `work`, turning bad input into exit code 2 with one line on stderr, Ctrl-C into
     130 and any other failure into 1 with its traceback."""
     try:
+        return _classified(work)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (a results directory without manifest.json is incomplete)", file=sys.stderr)
+        return 130
+
+
+def _classified(work: Callable[[], int]) -> int:
+    from experiments.errors import BadInput  # loads the model: here, so that a Ctrl-C meanwhile is an interrupt
+
+    try:
         return work()
     except SystemExit as stop:  # argparse: --help (0) and usage errors (2)
         return stop.code if isinstance(stop.code, int) else 1
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted (a results directory without manifest.json is incomplete)", file=sys.stderr)
-        return 130
     except OSError as error:  # the surroundings: no space, read-only, not a directory, no permission
         print(f"{PROG}: error: {os_error_text(error)}", file=sys.stderr)
         return 2
@@ -86,10 +91,9 @@ def os_error_text(error: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    top = parser()
 
     def work() -> int:
-        args = top.parse_args(argv)
+        args = parser().parse_args(argv)
         return args.handler(args, [PROG, *argv])
 
     return exit_code(work)

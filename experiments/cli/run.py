@@ -17,6 +17,7 @@ from experiments.analysis.goal_caps import (
 from experiments.analysis.lever_effects import format_lever_effects, lever_effects, lever_policies
 from experiments.analysis.scale_check import MAX_SCALES, MAX_WORKERS, format_scale_check, scale_check
 from experiments.analysis.validation import DEFAULT_SEED, MIN_MONTHS, format_report, stylised_facts
+from experiments.cli.arguments import output_path
 from experiments.errors import FlagError, from_flag
 from experiments.files import RESULTS_DIR, write_csv_atomically
 from experiments.inputs.scenario import MAX_MONTHS, MAX_REPLICATIONS, load_scenario, shipped_scenarios
@@ -88,7 +89,9 @@ def add_commands(commands) -> None:
     run_parser.add_argument(
         "--replications", type=int, help=f"number of replications, in [1, {MAX_REPLICATIONS}], instead of the file's"
     )
-    run_parser.add_argument("--out", type=Path, help="directory for the results (default: results/<scenario name>)")
+    run_parser.add_argument(
+        "--out", type=output_path, help="directory for the results (default: results/<scenario name>)"
+    )
     run_parser.set_defaults(handler=lambda args, argv: _run(args, argv))
 
     scenarios = commands.add_parser(
@@ -112,7 +115,7 @@ def add_commands(commands) -> None:
     )
     validate.add_argument(
         "--out",
-        type=Path,
+        type=output_path,
         metavar="DIR",
         help="directory for stylised_facts.csv (or scale_check.csv, lever_effects.csv)",
     )
@@ -190,7 +193,7 @@ def add_commands(commands) -> None:
         help=f"horizon, in [1, {MAX_MONTHS}] (default {EXPLAIN_MONTHS})",
     )
     explain.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
-    explain.add_argument("--out", type=Path, metavar="DIR", help="directory for goal_caps.csv")
+    explain.add_argument("--out", type=output_path, metavar="DIR", help="directory for goal_caps.csv")
     explain.set_defaults(handler=lambda args, argv: _explain(args))
 
     demo = commands.add_parser(
@@ -200,7 +203,7 @@ def add_commands(commands) -> None:
         "and print the goals side by side with the paired difference.",
     )
     demo.add_argument(
-        "--out", type=Path, default=RESULTS_DIR / "demo", help="directory for both runs (default results/demo)"
+        "--out", type=output_path, default=RESULTS_DIR / "demo", help="directory for both runs (default results/demo)"
     )
     demo.add_argument(
         "--replications",

@@ -33,7 +33,7 @@ from experiments.runs.rundir import (
     read_run_manifest,
     run_directories,
 )
-from experiments.sweeps.store import RUNS_DIR, SERIES_DIR, read_manifest, read_runs
+from experiments.sweeps.store import RUNS_DIR, SERIES_DIR, read_manifest, read_runs, read_series
 from simulation.errors import InputError
 from simulation.policy import Policy
 
@@ -182,10 +182,9 @@ def _load_sweep(directory: Path) -> ReportData:
     goals = sweep_goals(manifest, source)
     baseline = default_baseline(runs, manifest)
     good = ok_runs(runs)
-    series_dir = directory / SERIES_DIR
-    if not series_dir.is_dir():
-        raise InputFileError(str(directory), None, f"no {SERIES_DIR}/ directory: not a complete sweep")
-    series = pd.read_parquet(series_dir)
+    series = read_series(directory)  # its verified chunks: a damaged one is named
+    if series.empty:
+        raise InputFileError(str(directory), None, f"no {SERIES_DIR}/ rows: not a complete sweep")
     series = series.merge(good[["run_id", "policy"]], on="run_id").rename(
         columns={"policy": "group", "run_id": "member"}
     )

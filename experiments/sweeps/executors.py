@@ -31,7 +31,6 @@ import re
 import subprocess
 import sys
 import time
-import tomllib
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Protocol
 
 from experiments.errors import FlagError, InputFileError, from_file, unknown_name
+from experiments.files import read_toml
 from experiments.runs.provenance import package_versions
 from experiments.sweeps.chunk import Chunk, ChunkResult, killed_result, run_chunk
 from simulation.errors import InputError
@@ -191,12 +191,7 @@ def _profile_value(key: str, value):
 
 def load_profile(kind: str, path: Path) -> ClusterProfile:
     """A cluster profile (TOML, keys PROFILE_KEYS), checked; InputFileError naming file and key."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputFileError(str(path), None, f"cannot read the cluster profile: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(str(path), None, f"not valid TOML: {error}") from None
+    data = read_toml(Path(path))
     for key in data:
         if key not in PROFILE_KEYS:
             raise InputFileError(str(path), key, unknown_name(key, PROFILE_KEYS, "profile key"))
@@ -431,8 +426,11 @@ def open_executor(options: ExecutorOptions) -> Iterator[Executor]:
                     stall_seconds=stall or QUEUED_STALL_SECONDS,
                 )
         return
+    from experiments.sweeps.worker_setup import IgnoreInterrupts
+
     workers = options.workers or os.cpu_count() or 1
     with _local_cluster(LocalCluster, workers) as cluster, Client(cluster) as client, _Spares() as spares:
+        client.register_plugin(IgnoreInterrupts())
         yield DaskExecutor(
             client,
             f"embedded Dask cluster, {workers} worker processes, dashboard {client.dashboard_link}",

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from experiments.errors import InputFileError
+from experiments.files import sha256_text
 from experiments.inputs.sweep_spec import SweepSpec, parse_sweep_spec
-from experiments.runs.replay import ColumnDifference, ReplayResult, compare_frames, environment_differences
+from experiments.runs.replay import (
+    ABSENT,
+    ColumnDifference,
+    ReplayResult,
+    compare_frames,
+    environment_differences,
+    value_differences,
+    value_text,
+)
 from experiments.sweeps.chunk import Chunk, run_chunk
 from experiments.sweeps.design import RunPlan
 from experiments.sweeps.store import MANIFEST_FILE, OK, read_manifest, read_runs, read_series
@@ -27,6 +38,38 @@ def _sweep_spec(directory: Path, manifest: dict) -> SweepSpec:
         return parse_sweep_spec(manifest["spec_text"], manifest.get("spec_file") or source, manifest["spec_name"])
     except InputFileError as error:
         raise InputFileError(source, f"spec_text: {error.key}" if error.key else "spec_text", error.message) from None
+
+
+def _manifest_problems(manifest: dict, spec: SweepSpec) -> list[str]:
+    """The manifest's records that its stored spec text gives otherwise."""
+    problems = []
+    if manifest.get("spec_sha256") != sha256_text(manifest["spec_text"]):
+        problems.append(f"{MANIFEST_FILE} spec_sha256: is not the sha256 of the stored spec_text")
+    if spec.fingerprint != manifest["fingerprint"]:
+        problems.append("the spec resolves differently now (another fingerprint): a scenario it names has changed")
+    for key, recorded, derived in value_differences(manifest.get("spec", ABSENT), spec.resolved(), "spec")[:5]:
+        problems.append(
+            f"{MANIFEST_FILE} {key}: {value_text(recorded)} recorded, {value_text(derived)} from the stored spec text"
+        )
+    return problems
+
+
+def _runs_table_problems(directory: Path, fresh: pd.DataFrame) -> list[str]:
+    """The stored runs rows of the re-run runs against the re-run's: every column but the
+    run's wall time and worker."""
+    columns = [c for c in fresh.columns if c not in ("wall_seconds", "worker")]
+    stored = read_runs(directory).set_index("run_id").loc[fresh["run_id"]].reset_index()
+    fresh = fresh.set_index("run_id").loc[stored["run_id"]].reset_index()
+    problems = []
+    for column in columns:
+        same = (stored[column] == fresh[column]) | (stored[column].isna() & fresh[column].isna())
+        if not same.all():
+            run_id = stored.loc[~same, "run_id"].iloc[0]
+            problems.append(
+                f"runs table {column}: {int((~same).sum())} run(s) differ from the re-run (e.g. run {run_id}: "
+                f"{stored.loc[~same, column].iloc[0]!r} stored, {fresh.loc[~same, column].iloc[0]!r} re-run)"
+            )
+    return problems
 
 
 def evenly_spread(items: list, count: int | None) -> list:
@@ -52,8 +95,7 @@ def replay_sweep(directory: Path, runs: int | None = 10) -> ReplayResult:
     chosen = evenly_spread(ids, runs)
     plan = {run.run_id: run for run in RunPlan(spec).runs}
     problems = []
-    if spec.fingerprint != manifest["fingerprint"]:
-        problems.append("the spec resolves differently now (another fingerprint): a scenario it names has changed")
+    problems += _manifest_problems(manifest, spec)
     unknown = [run_id for run_id in chosen if run_id not in plan]
     if unknown:
         problems.append(
@@ -75,7 +117,7 @@ def replay_sweep(directory: Path, runs: int | None = 10) -> ReplayResult:
             group="run_id",
             group_name="runs",
         )
-        problems += shape
+        problems += shape + _runs_table_problems(directory, fresh.runs.to_pandas())
     identical = not differences and not problems
     versions = (manifest.get("versions") or {}).get("client")
     return ReplayResult(
@@ -84,5 +126,6 @@ def replay_sweep(directory: Path, runs: int | None = 10) -> ReplayResult:
         differences,
         problems,
         [] if identical else environment_differences(versions, manifest.get("git")),
-        what=f"{len(known)} of {len(ids)} stored runs re-run: every indicator of every month reproduced",
+        what=f"{len(known)} of {len(ids)} stored runs re-run: their runs rows and every indicator of every month "
+        "reproduced",
     )

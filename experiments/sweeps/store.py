@@ -131,6 +131,17 @@ def _file_record(path: Path, rows: int) -> dict:
     return {"rows": rows, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """pyarrow's OSErrors (no space left, ...) name no file: name the one being written."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename or not error.errno:
+            raise
+        raise OSError(error.errno, os.strerror(error.errno), str(path)) from None
+
+
 # --- checking -------------------------------------------------------------------------------
 
 
@@ -213,10 +224,11 @@ class Store:
         record: dict = {"chunk": name, "runs": runs.num_rows, "at": now(), "session": session}
         for folder, table in ((SERIES_DIR, series), (RUNS_DIR, runs)):
             path = self.directory / folder / f"{PART_PREFIX}{name}.parquet"
-            with atomic_path(path) as tmp:
+            with _naming(path), atomic_path(path) as tmp:
                 pq.write_table(table, tmp, compression=COMPRESSION)
                 record[folder + "_file"] = _file_record(tmp, table.num_rows)
-        self._append_record(record)
+        with _naming(self.parts_path):
+            self._append_record(record)
         return record
 
     def copy_part(self, source: Store, part: Part) -> None:
@@ -234,14 +246,15 @@ class Store:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def records(self) -> list[dict] | None:
-        """The parts.jsonl lines (None for a store without the file); a torn last line (a writer
-        killed while appending) is left out."""
+    def records(self, lenient: bool = False) -> list[dict] | None:
+        """The parts.jsonl lines (None for a store without the file). A torn last line (a writer
+        killed while appending) is left out; another damaged line is an InputFileError naming it,
+        or with `lenient` (repair) left out too, so that its chunk counts as never recorded."""
         if not self.parts_path.exists():
             return None
         try:
-            lines = self.parts_path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
+            lines = self.parts_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as error:
             raise InputFileError(str(self.parts_path), None, f"cannot read the chunks' record: {error}") from None
         records = []
         for number, line in enumerate(lines, 1):
@@ -249,10 +262,12 @@ class Store:
                 record = json.loads(line)
                 if not isinstance(record, dict) or not isinstance(record.get("chunk"), str):
                     raise ValueError("not a chunk record")
-            except ValueError as error:
-                if number == len(lines):
-                    break
-                raise InputFileError(str(self.parts_path), f"line {number}", f"damaged: {error}") from None
+            except (ValueError, RecursionError) as error:
+                if lenient or number == len(lines):
+                    continue
+                raise InputFileError(
+                    str(self.parts_path), f"line {number}", f"damaged ({error}); resuming the sweep repairs it"
+                ) from None
             records.append(record)
         return records
 
@@ -261,10 +276,10 @@ class Store:
 
     # checking
 
-    def check(self) -> StoreCheck:
+    def check(self, lenient: bool = False) -> StoreCheck:
         """Verify every recorded chunk against its record (bytes, sha256, rows) and that no run is
-        in two chunks; list the files no record names."""
-        records = self.records()
+        in two chunks; list the files no record names (`lenient`: see `records`)."""
+        records = self.records(lenient)
         if records is None:
             return self._check_unrecorded()
         result = StoreCheck()
@@ -342,7 +357,7 @@ class Store:
         """Make the store hold only verified, recorded chunks (module doc); with `retry_errors`
         also drop the error rows so that their runs run again. Returns what was done, in words."""
         done = [f"removed {p.name}" for p in self._remove_temporary()]
-        check = self.check()
+        check = self.check(lenient=True)
         for name, why in check.damaged.items():
             self._move_aside(name)
             done.append(f"moved chunk {name} aside into {DAMAGED_DIR}/ ({why}); its runs run again")
@@ -353,8 +368,7 @@ class Store:
         if retry_errors:
             parts, retried = self._drop_errors(parts)
             done += retried
-        if done or not check.verified:
-            self._rewrite_records(parts, verified=check.verified)
+        self._rewrite_records(parts, verified=check.verified)  # also ends a torn last line
         return done
 
     def _remove_temporary(self) -> list[Path]:
