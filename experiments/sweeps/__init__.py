@@ -3,7 +3,7 @@ store, the sweep itself, its status, merging shards and replaying stored runs.""
 
 from experiments.sweeps.design import Run, RunPlan
 from experiments.sweeps.executors import Executor, ExecutorOptions, open_executor
-from experiments.sweeps.store import Store, read_manifest, read_runs, read_series
+from experiments.sweeps.store import Store, read_manifest, read_runs, read_series, verified_files
 from experiments.sweeps.sweep import Shard, run_sweep
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "read_runs",
     "read_series",
     "run_sweep",
+    "verified_files",
 ]
