@@ -12,7 +12,7 @@ CANDIDATES := $(PYTHON) python3.13 python3.12 python3 \
 # The first candidate that really runs (pyenv shims exist for versions that are not active) and is >= 3.12.
 FOUND_PYTHON = $(firstword $(foreach c,$(CANDIDATES),$(shell $(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: demo test test-fast lint bench bench-sweep bench-dashboard validate clean
+.PHONY: demo test test-fast test-faults lint bench bench-sweep bench-dashboard validate clean
 
 $(VENV)/.installed: pyproject.toml
 	@py="$(FOUND_PYTHON)"; \
@@ -31,11 +31,15 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/smesim demo --out results/demo
 
 test: $(VENV)/.installed
-	$(VPY) -m pytest -q
+	$(VPY) -m pytest -q -m "not faults"
+
+# the fault-injection trials of the sweep machinery (real processes, Dask workers, file systems; ~5 minutes)
+test-faults: $(VENV)/.installed
+	$(VPY) -m pytest -q -m faults
 
 # the inner loop: everything but the slow, integration and browser tests (under a minute)
 test-fast: $(VENV)/.installed
-	$(VPY) -m pytest -q -m "not slow and not integration and not browser"
+	$(VPY) -m pytest -q -m "not slow and not integration and not browser and not faults"
 
 # ruff (lint and format), mypy, and the layout's rules (tests/test_architecture.py)
 lint: $(VENV)/.installed

@@ -26,7 +26,7 @@ from experiments.sweeps.status import sweep_status
 from experiments.sweeps.store import LOCK_FILE, PARTS_FILE, Store, read_runs
 from experiments.sweeps.sweep import run_sweep
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 # 2 policies x 4 inflation rates x 3 replicates = 24 runs of 3 months at scale 0.02.
 SPEC = """
@@ -135,7 +135,8 @@ def test_a_damaged_store_is_named_by_every_reader_and_healed_by_a_resume(
     DAMAGE[damage](out)
     status = sweep_status(out)
     assert "DAMAGED: 1 damaged chunk(s)" in status and f"{RUNS - 1} of {RUNS} runs done" in status
-    for reader in (["compare", out], ["sensitivity", out], ["report", out], ["replay", out]):
+    readers = (["compare", out], ["sensitivity", out], ["report", out], ["replay", out], ["merge", tmp_path / "m", out])
+    for reader in readers:
         capsys.readouterr()
         assert smesim(*reader) == 2, reader
         err = capsys.readouterr().err

@@ -368,7 +368,8 @@ class Store:
         if retry_errors:
             parts, retried = self._drop_errors(parts)
             done += retried
-        self._rewrite_records(parts, verified=check.verified)  # also ends a torn last line
+        if parts or self.parts_path.exists():  # (a new store stays empty until its first chunk)
+            self._rewrite_records(parts, verified=check.verified)  # also ends a torn last line
         return done
 
     def _remove_temporary(self) -> list[Path]:
