@@ -16,7 +16,7 @@ from experiments.analysis.compare import compare, format_compare, format_run_cou
 from experiments.analysis.drivers import format_goal_drivers, goal_drivers
 from experiments.analysis.runs_table import ALL_GOALS
 from experiments.analysis.sensitivity import paired_effects, replication_noise, sensitivity
-from experiments.analysis.statistics import wilson_interval
+from experiments.analysis.statistics import clustered_interval, mean_interval, wilson_interval
 from experiments.cli.analysis import compare_command, sensitivity_command
 from experiments.errors import BadInput
 from experiments.inputs.goals import Goal, load_goals
@@ -86,6 +86,56 @@ def test_paired_difference_mean_standard_error_and_t_interval():
     assert (narrow["ci_high"] - narrow["ci_low"]) / (2 * half) == pytest.approx(
         stats.t.ppf(0.95, 7) / stats.t.ppf(0.975, 7)
     )
+
+
+def test_intervals_of_worlds_with_replicates_are_over_the_worlds():
+    """10 worlds x 5 replicates whose policy effect differs by world: the pairs of one world are
+    not independent, so the interval is the t interval of the 10 world means (df 9); the costs'
+    bootstrap resamples worlds."""
+    rng = np.random.default_rng(4)
+    world_effect, rows = rng.normal(5e8, 3e8, 10), []
+    for j in range(10):
+        for r in range(5):
+            base = {
+                "exports_usd": 15e9 + rng.normal(0, 1e9),
+                "employment": 2e6,
+                "policy_spend_usd": 1e6,
+                "export_share": 0.2,
+            }
+            gain = world_effect[j] + rng.normal(0, 2e7)
+            plan = dict(base, exports_usd=base["exports_usd"] + gain, employment=2e6 + 100, policy_spend_usd=2e7)
+            rows += [run_row("baseline", j, r, **base), run_row("plan", j, r, **plan)]
+    result = compare(runs_table(rows), {"exports": EXPORTS_GOAL})
+    row = result["compare"].set_index("indicator").loc["exports_usd"]
+    frame = runs_table(rows).pivot_table(index=["sample", "replicate"], columns="policy", values="exports_usd")
+    means = (frame["plan"] - frame["baseline"]).groupby(level="sample").mean()
+    se = means.std(ddof=1) / math.sqrt(10)
+    assert (row["pairs"], row["worlds"]) == (50, 10)
+    assert row["std_error"] == pytest.approx(se)
+    assert row["ci_high"] - row["difference"] == pytest.approx(stats.t.ppf(0.975, 9) * se)
+    naive = (frame["plan"] - frame["baseline"]).std(ddof=1) / math.sqrt(50)
+    assert se > 1.8 * naive  # treating the 50 pairs as independent would be too narrow here
+    assert result["costs"].iloc[0]["pairs"] == 50
+    assert "paired over 50 runs with the same uncertainties and seed (intervals over their 10 worlds)" in (
+        format_compare(result)
+    )
+
+
+def test_clustered_intervals_cover_the_mean_as_stated():
+    """Coverage over 400 designs of 12 worlds x 4 replicates: the worlds' interval holds the true
+    mean about 95% of the time, the pairs' interval far less."""
+    rng = np.random.default_rng(7)
+    clusters = np.repeat(np.arange(12), 4)
+    held = {"worlds": 0, "pairs": 0}
+    for _ in range(400):
+        values = 1.0 + np.repeat(rng.normal(0, 1, 12), 4) + rng.normal(0, 0.3, 48)
+        _, _, _, _, low, high = clustered_interval(values, clusters)
+        held["worlds"] += low <= 1.0 <= high
+        _, _, _, low, high = mean_interval(values)
+        held["pairs"] += low <= 1.0 <= high
+    assert 0.92 <= held["worlds"] / 400 <= 0.98 and held["pairs"] / 400 < 0.75
+    one_each = clustered_interval([1.0, 2.0, 4.0], ["a", "b", "c"])
+    assert one_each[1:] == (3, *mean_interval([1.0, 2.0, 4.0])[1:])
 
 
 def test_pairs_are_matched_on_design_block_sample_and_replicate():

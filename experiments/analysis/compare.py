@@ -21,8 +21,9 @@ from experiments.analysis.runs_table import (
     policies_with_baseline_first,
     run_counts,
     with_key,
+    worlds,
 )
-from experiments.analysis.statistics import check_confidence, mean_interval, resample_counts, wilson_interval
+from experiments.analysis.statistics import check_confidence, clustered_interval, resample_counts, wilson_interval
 from experiments.formatting import (
     format_change,
     format_interval,
@@ -92,15 +93,18 @@ def compare(
     diff_rows, cost_rows = [], []
     for policy in policies[1:]:
         base, other = paired(good, policy, baseline, indicators)
+        world = np.array(worlds(base.index))
         for name in indicators:
-            both = base[name].notna() & other[name].notna()
-            n, mean, se, low, high = mean_interval(other.loc[both, name] - base.loc[both, name], confidence)
+            both = (base[name].notna() & other[name].notna()).to_numpy()
+            difference = other.loc[both, name] - base.loc[both, name]
+            n, n_worlds, mean, se, low, high = clustered_interval(difference, world[both], confidence)
             base_mean = float(base.loc[both, name].mean()) if n else math.nan
             diff_rows.append(
                 {
                     "policy": policy,
                     "indicator": name,
                     "pairs": n,
+                    "worlds": n_worlds,
                     "baseline": base_mean,
                     "value": float(other.loc[both, name].mean()) if n else math.nan,
                     "difference": mean,
@@ -136,7 +140,9 @@ def compare(
                 "ci_high": high,
             }
             if policy != baseline:
-                _, change, _, c_low, c_high = mean_interval(other_met[column] - base_met[column], confidence)
+                _, _, change, _, c_low, c_high = clustered_interval(
+                    other_met[column] - base_met[column], worlds(base_met.index), confidence
+                )
                 row.update(change=change, change_low=c_low, change_high=c_high)
             goal_rows.append(row)
 
@@ -164,6 +170,7 @@ def compare(
                 "policy",
                 "indicator",
                 "pairs",
+                "worlds",
                 "baseline",
                 "value",
                 "difference",
@@ -207,9 +214,13 @@ def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_
     values = d[needed].to_numpy(float)  # (n, 3): extra spending, jobs, exports per pair
     spend, jobs, exports = values.mean(axis=0)
     row.update(extra_spend_usd=spend, extra_jobs=jobs, extra_exports_usd=exports)
-    if n >= 2 and n_bootstrap >= 1:  # one set of resamples of the pairs for both ratios
+    if n >= 2 and n_bootstrap >= 1:  # one set of resamples of the worlds (else pairs) for both ratios
+        sums, sizes = _by_world(d[needed], values)
         means = np.concatenate(
-            [counts @ values / n for counts in resample_counts(np.random.default_rng(seed), n, n_bootstrap)]
+            [
+                (counts @ sums) / (counts @ sizes)[:, None]
+                for counts in resample_counts(np.random.default_rng(seed), len(sizes), n_bootstrap)
+            ]
         )
     else:
         means = np.full((0, 3), np.nan)
@@ -236,6 +247,16 @@ def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_
     return row
 
 
+def _by_world(differences: pd.DataFrame, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The units a bootstrap resamples: each world's sums of the paired differences and its
+    number of pairs (the pairs themselves when each world has one, or there is one world)."""
+    frame = differences.assign(world=worlds(differences.index))
+    by_world = frame.groupby("world", sort=False)
+    if not 1 < by_world.ngroups < len(frame):
+        return values, np.ones(len(values))
+    return by_world[list(differences.columns)].sum().to_numpy(float), by_world.size().to_numpy(float)
+
+
 def format_run_counts(counts: pd.DataFrame) -> str:
     rows = []
     for r in counts.itertuples(index=False):
@@ -254,6 +275,8 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
     diffs = result["compare"]
     for policy, group in diffs.groupby("policy", sort=False):
         pairs = int(group["pairs"].max()) if len(group) else 0
+        n_worlds = int(group["worlds"].max()) if len(group) else 0
+        over = f" (intervals over their {n_worlds} worlds)" if 1 < n_worlds < pairs else ""
         rows = [
             (
                 r.indicator,
@@ -266,7 +289,7 @@ def format_compare(result: Mapping[str, pd.DataFrame], baseline: str = "baseline
         ]
         parts += [
             "",
-            f"{policy} - {baseline}: paired over {pairs} runs with the same uncertainties and seed; "
+            f"{policy} - {baseline}: paired over {pairs} runs with the same uncertainties and seed{over}; "
             f"means at the horizon, {level} t interval of the difference",
             "",
             format_table(("indicator", baseline, policy, "difference", f"{level} interval"), rows, right=(1, 2, 3, 4)),

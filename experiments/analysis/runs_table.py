@@ -35,6 +35,7 @@ __all__ = [
     "policies_with_baseline_first",
     "run_counts",
     "with_key",
+    "worlds",
 ]
 
 KEY = ["design_block", "sample", "replicate"]  # a run's place in the design, shared across policies
@@ -96,6 +97,13 @@ def paired(runs: pd.DataFrame, policy: str, baseline: str, columns: Sequence[str
     base, other = indexed_by_key(runs, baseline), indexed_by_key(runs, policy)
     common = base.index.intersection(other.index).sort_values()
     return base.loc[common, list(columns)], other.loc[common, list(columns)]
+
+
+def worlds(index: pd.MultiIndex) -> list[str]:
+    """The world ("<design block>|<sample>") of each key of `paired`: its replicates share the
+    uncertainties' values, so their paired differences are not independent."""
+    blocks, samples = index.get_level_values("design_block"), index.get_level_values("sample")
+    return [f"{block}|{sample}" for block, sample in zip(blocks, samples, strict=True)]
 
 
 def goal_met(runs: pd.DataFrame, goal: Goal, series: pd.DataFrame | None = None) -> pd.Series:

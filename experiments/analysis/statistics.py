@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from simulation.errors import InputError
 
-__all__ = ["check_confidence", "mean_interval", "resample_counts", "wilson_interval"]
+__all__ = ["check_confidence", "clustered_interval", "mean_interval", "resample_counts", "wilson_interval"]
 
 
 def mean_interval(values, confidence: float = 0.95) -> tuple[int, float, float, float, float]:
@@ -43,6 +44,22 @@ def wilson_interval(met: int, n: int, confidence: float = 0.95) -> tuple[float, 
 def check_confidence(confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
         raise InputError("confidence", f"must lie in (0, 1), got {confidence!r}")
+
+
+def clustered_interval(values, clusters, confidence: float = 0.95) -> tuple[int, int, float, float, float, float]:
+    """n values, their clusters, the mean and the t interval of the mean when values of one
+    cluster are not independent (paired differences of one world, seen by several replicates):
+    the mean of the cluster means, its standard error and interval over the clusters (Student t
+    with clusters - 1 degrees of freedom). With one value per cluster, or one cluster (nothing
+    to average over: the values are the units), this is `mean_interval`."""
+    frame = pd.DataFrame({"value": np.asarray(values, dtype=float), "cluster": list(clusters)})
+    frame = frame[np.isfinite(frame["value"])]
+    means = frame.groupby("cluster", sort=False)["value"].mean()
+    if len(means) < 2 or len(means) == len(frame):
+        n, mean, se, low, high = mean_interval(frame["value"], confidence)
+        return n, len(means), mean, se, low, high
+    _, mean, se, low, high = mean_interval(means, confidence)
+    return len(frame), len(means), mean, se, low, high
 
 
 def resample_counts(
