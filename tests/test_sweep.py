@@ -20,7 +20,7 @@ from experiments.sweeps.design import RunPlan
 from experiments.sweeps.executors import ExecutorOptions, SerialExecutor, jobqueue_cluster, load_profile
 from experiments.sweeps.merge import merge_shards
 from experiments.sweeps.status import sweep_status
-from experiments.sweeps.store import SERIES_SCHEMA, Store, read_runs, read_series, runs_schema
+from experiments.sweeps.store import SERIES_SCHEMA, Store, read_policies, read_runs, read_series, runs_schema
 from experiments.sweeps.sweep import Shard, run_sweep
 from simulation import INDICATORS
 
@@ -434,3 +434,20 @@ def test_read_series_refuses_months_the_sweep_did_not_record(reference):
     assert set(read_series(out, months=[1, 3])["month"]) == {1, 3}
     with pytest.raises(BadInput, match=r"months: \[12, 24\] are not in the series: it holds months 0 to 3"):
         read_series(out, months=[12, 24])
+
+
+def test_the_policies_table_holds_each_policys_lever_settings_to_join_on(reference, tmp_path):
+    spec_path, out = reference
+    spec = load_sweep_spec(spec_path)
+    policies = read_policies(out)
+    assert list(policies["policy"]) == ["baseline", "clinics"]
+    budgets = {name: policy.to_dict()["clinics"]["budget_usd"] for name, policy in spec.policies.items()}
+    assert dict(zip(policies["policy"], policies["levers.clinics.budget_usd"], strict=True)) == budgets
+    joined = read_runs(out).merge(policies, on="policy")
+    assert joined.groupby("levers.clinics.budget_usd").size().to_dict() == dict.fromkeys(budgets.values(), 12)
+    merged = tmp_path / "merged"
+    merge_shards(merged, [out])
+    assert read_policies(merged).equals(policies)
+    (merged / "policies.parquet").write_bytes((merged / "policies.parquet").read_bytes()[:-20])
+    with pytest.raises(BadInput, match=r"policies\.parquet.*differs from the checksum"):
+        read_policies(merged)

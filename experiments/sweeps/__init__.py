@@ -3,7 +3,7 @@ store, the sweep itself, its status, merging shards and replaying stored runs.""
 
 from experiments.sweeps.design import Run, RunPlan
 from experiments.sweeps.executors import Executor, ExecutorOptions, open_executor
-from experiments.sweeps.store import Store, read_manifest, read_runs, read_series, verified_files
+from experiments.sweeps.store import Store, read_manifest, read_policies, read_runs, read_series, verified_files
 from experiments.sweeps.sweep import Shard, run_sweep
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Store",
     "open_executor",
     "read_manifest",
+    "read_policies",
     "read_runs",
     "read_series",
     "run_sweep",

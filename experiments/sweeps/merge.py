@@ -72,6 +72,8 @@ def _merge_locked(target: Store, shards: list[Path], manifests: list[dict]) -> s
     )
     for m in manifests:
         manifest["versions"]["workers"].update(m["versions"]["workers"])
+    if "policies_file" in first:
+        manifest["policies_file"] = target.copy_policies(Store(shards[0]))
     write_json_atomically(manifest, target.manifest_path)
     done = len(target.check().run_ids())
     return (

@@ -3,6 +3,7 @@ and a record of every pair's checksums.
 
     <dir>/manifest.json                 the spec (text, hash, resolved content), seeds, versions, sessions
     <dir>/parts.jsonl                   one line per finished chunk: its files' sha256, bytes and rows
+    <dir>/policies.parquet              one row per policy: its complete lever settings (join on policy)
     <dir>/runs/part-<chunk>.parquet     one row per run (schema `runs_schema`)
     <dir>/series/part-<chunk>.parquet   one row per run and month (schema SERIES_SCHEMA)
     <dir>/sweep.lock                    while a sweep or merge writes: who (host, pid, command, since)
@@ -68,6 +69,7 @@ __all__ = [
     "MANIFEST_KIND",
     "OK",
     "PARTS_FILE",
+    "POLICIES_FILE",
     "RUNS_DIR",
     "RUN_COLUMNS",
     "SERIES_DIR",
@@ -79,6 +81,7 @@ __all__ = [
     "chunk_id",
     "is_sweep_directory",
     "read_manifest",
+    "read_policies",
     "read_runs",
     "read_series",
     "runs_schema",
@@ -86,7 +89,7 @@ __all__ = [
 ]
 
 RUNS_DIR, SERIES_DIR, DAMAGED_DIR = "runs", "series", "damaged"
-PARTS_FILE, LOCK_FILE = "parts.jsonl", "sweep.lock"
+PARTS_FILE, LOCK_FILE, POLICIES_FILE = "parts.jsonl", "sweep.lock", "policies.parquet"
 MANIFEST_KIND = "smesim sweep"
 PART_PREFIX = "part-"
 OK, ERROR = "ok", "error"
@@ -230,6 +233,17 @@ class Store:
         with _naming(self.parts_path):
             self._append_record(record)
         return record
+
+    def write_policies(self, table: pa.Table) -> dict:
+        """policies.parquet (one row per policy); returns its record for the manifest."""
+        with _naming(self.directory / POLICIES_FILE), atomic_path(self.directory / POLICIES_FILE) as tmp:
+            pq.write_table(table, tmp, compression=COMPRESSION)
+            return _file_record(tmp, table.num_rows)
+
+    def copy_policies(self, source: Store) -> dict:
+        """Another store's policies table, checked, copied here; returns its record."""
+        table = pa.Table.from_pandas(read_policies(source.directory), preserve_index=False)
+        return self.write_policies(table)
 
     def copy_part(self, source: Store, part: Part) -> None:
         """Copy a verified chunk of another store here (series file, runs file, then its record)."""
@@ -436,6 +450,7 @@ class Store:
         half-cleared directory does not look like a sweep."""
         self.manifest_path.unlink(missing_ok=True)
         self.parts_path.unlink(missing_ok=True)
+        (self.directory / POLICIES_FILE).unlink(missing_ok=True)
         for directory in (self.runs_dir, self.series_dir, self.directory / DAMAGED_DIR):
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -531,6 +546,19 @@ def read_manifest(directory: Path | str) -> dict | None:
     if not isinstance(data, dict) or data.get("kind") != MANIFEST_KIND:
         raise InputFileError(str(path), "kind", f"not a sweep's manifest (kind {MANIFEST_KIND!r} expected)")
     return data
+
+
+def read_policies(directory: Path | str) -> pd.DataFrame:
+    """The policies table (policy, then one column per lever setting, e.g.
+    "levers.clinics.budget_usd"), checked against the manifest's record of it."""
+    path, manifest = Path(directory) / POLICIES_FILE, read_manifest(directory) or {}
+    record = manifest.get("policies_file")
+    if record is None:
+        raise InputFileError(str(path), None, "not in this sweep directory (written by smesim sweep since version 2)")
+    problem = _file_problem(path, record)
+    if problem:
+        raise InputFileError(str(path), None, f"{problem}: resuming the sweep writes it again")
+    return pq.read_table(path).to_pandas()
 
 
 def verified_files(directory: Path | str, folder: str = RUNS_DIR) -> list[Path]:

@@ -22,6 +22,7 @@ run's seed comes from its own inputs (experiments.design).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -30,6 +31,8 @@ from collections import Counter, deque
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyarrow as pa
 
 from experiments.errors import FlagError, InputFileError
 from experiments.files import RESULTS_DIR, write_json_atomically
@@ -186,6 +189,29 @@ def _check_resumable(store: Store, spec: SweepSpec, shard: Shard | None, resume:
     return manifest
 
 
+def policies_table(spec: SweepSpec) -> pa.Table:
+    """One row per policy: its name and complete lever settings, a column each ("levers.<lever>.<setting>":
+    numbers as float64, yes/no as bool, text as string, lists as JSON text)."""
+    rows = [
+        {"policy": name}
+        | {
+            f"levers.{lever}.{setting}": _column_value(value)
+            for lever, settings in policy.to_dict().items()
+            for setting, value in settings.items()
+        }
+        for name, policy in spec.policies.items()
+    ]
+    return pa.Table.from_pylist(rows)
+
+
+def _column_value(value):
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return json.dumps(value)
+
+
 # --- the sweep ------------------------------------------------------------------------------
 
 
@@ -272,6 +298,7 @@ def _start_session(spec, store: Store, shard, resume: bool, retry_errors: bool, 
     else:
         manifest["resumed"].append(session["started"])
     manifest["manifest_version"] = MANIFEST_VERSION
+    manifest["policies_file"] = store.write_policies(policies_table(spec))
     manifest["sessions"].append(session)
     return runs, todo, manifest, session
 
