@@ -23,7 +23,12 @@ from experiments.analysis.runs_table import (
     with_key,
     worlds,
 )
-from experiments.analysis.statistics import check_confidence, clustered_interval, resample_counts, wilson_interval
+from experiments.analysis.statistics import (
+    check_confidence,
+    clustered_interval,
+    clustered_wilson_interval,
+    resample_counts,
+)
 from experiments.formatting import (
     format_change,
     format_interval,
@@ -124,7 +129,7 @@ def compare(
         for name, column in zip(met.columns, met_columns, strict=True):
             checked = rows[column].dropna()
             n, k = len(checked), int(checked.sum())
-            low, high = wilson_interval(k, n, confidence)
+            effective, low, high = clustered_wilson_interval(checked, world_labels(checked.index, rows), confidence)
             goal = goals.get(name)
             row = {
                 "policy": policy,
@@ -136,6 +141,7 @@ def compare(
                 "runs": n,
                 "met": k,
                 "probability": k / n if n else math.nan,
+                "effective_runs": effective,
                 "ci_low": low,
                 "ci_high": high,
             }
@@ -156,6 +162,7 @@ def compare(
         "runs",
         "met",
         "probability",
+        "effective_runs",
         "ci_low",
         "ci_high",
         "change",
@@ -245,6 +252,11 @@ def _costs(good: pd.DataFrame, policy: str, baseline: str, confidence: float, n_
             )
     row["note"] = "; ".join(notes)
     return row
+
+
+def world_labels(index, rows: pd.DataFrame) -> list[str]:
+    """The worlds of the runs `rows.loc[index]` (as `worlds` names them)."""
+    return worlds(pd.MultiIndex.from_frame(rows.loc[index, ["design_block", "sample"]]))
 
 
 def _by_world(differences: pd.DataFrame, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

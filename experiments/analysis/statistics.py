@@ -11,7 +11,14 @@ from scipy import stats
 
 from simulation.errors import InputError
 
-__all__ = ["check_confidence", "clustered_interval", "mean_interval", "resample_counts", "wilson_interval"]
+__all__ = [
+    "check_confidence",
+    "clustered_interval",
+    "clustered_wilson_interval",
+    "mean_interval",
+    "resample_counts",
+    "wilson_interval",
+]
 
 
 def mean_interval(values, confidence: float = 0.95) -> tuple[int, float, float, float, float]:
@@ -30,8 +37,9 @@ def mean_interval(values, confidence: float = 0.95) -> tuple[int, float, float, 
     return n, mean, se, mean - half, mean + half
 
 
-def wilson_interval(met: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a probability from `met` successes in `n` trials (NaN if n = 0)."""
+def wilson_interval(met: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a probability from `met` successes in `n` trials (NaN if n = 0;
+    both may be effective, non-whole numbers)."""
     if n == 0:
         return math.nan, math.nan
     z = float(stats.norm.ppf(0.5 + confidence / 2))
@@ -39,6 +47,29 @@ def wilson_interval(met: int, n: int, confidence: float = 0.95) -> tuple[float, 
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def clustered_wilson_interval(outcomes, clusters, confidence: float = 0.95) -> tuple[float, float, float]:
+    """The effective number of trials and the Wilson interval of a probability from 0/1 outcomes
+    grouped in clusters (worlds, each seen by several replicates). The effective number is
+    p(1 - p) over the cluster-robust variance of the pooled share, W/(W-1) sum_w (k_w - p m_w)^2 / n^2
+    (Kish's design effect), kept between the W clusters and the n outcomes; with p 0 or 1 (no
+    spread to measure) it is W. With one outcome per cluster, or one cluster, it is n: Wilson."""
+    frame = pd.DataFrame({"met": np.asarray(outcomes, dtype=float), "cluster": list(clusters)}).dropna()
+    n = len(frame)
+    by = frame.groupby("cluster", sort=False)["met"].agg(["sum", "size"])
+    clusters_n = len(by)
+    if n == 0 or clusters_n < 2 or clusters_n == n:
+        return float(n), *wilson_interval(int(frame["met"].sum()), n, confidence)
+    p = float(frame["met"].mean())
+    variance = clusters_n / (clusters_n - 1) * float(((by["sum"] - p * by["size"]) ** 2).sum()) / n**2
+    if p in (0.0, 1.0):
+        effective = float(clusters_n)
+    elif variance > 0:
+        effective = min(max(p * (1 - p) / variance, clusters_n), n)
+    else:
+        effective = float(n)
+    return effective, *wilson_interval(p * effective, effective, confidence)
 
 
 def check_confidence(confidence: float) -> None:
