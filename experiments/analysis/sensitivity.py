@@ -4,6 +4,7 @@ intervals, and the share of the variance that is replication noise."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -71,17 +72,52 @@ def paired_effects(runs: pd.DataFrame, baseline: str, outcomes: Sequence[str]) -
     return pd.concat(parts, ignore_index=True) if parts else keyed.iloc[:0]
 
 
-def _saltelli(weights: np.ndarray, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _saltelli(
+    weights: np.ndarray, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """First-order (Saltelli et al. 2010, table 2 b) and total (Jansen 1999, table 2 f) indices,
-    the estimators of scipy.stats.sobol_indices, with the rows weighted (weights (m, n): m
-    resamples; ones for the estimate itself). f_a, f_b: (n,), f_ab: (n, k)."""
+    the estimators of scipy.stats.sobol_indices, and the variance V they divide by, with the
+    rows weighted (weights (m, n): m resamples; ones for the estimate itself). f_a, f_b: (n,),
+    f_ab: (n, k)."""
     total = weights.sum(axis=1, keepdims=True)
     mean = (weights @ f_a + weights @ f_b)[:, None] / (2 * total)
     var = (weights @ (f_a**2) + weights @ (f_b**2))[:, None] / (2 * total) - mean**2
     first = (weights @ (f_b[:, None] * (f_ab - f_a[:, None]))) / total
     jansen = 0.5 * (weights @ ((f_a[:, None] - f_ab) ** 2)) / total
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(var > 0, first / var, 0.0), np.where(var > 0, jansen / var, 0.0)
+        return np.where(var > 0, first / var, 0.0), np.where(var > 0, jansen / var, 0.0), var[:, 0]
+
+
+def _within_sample(f_a: np.ndarray, f_b: np.ndarray, which: np.ndarray, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: the sum of squared deviations of its replicates' f(A) and f(B) from their
+    sample's means, and its degrees of freedom (the replication noise, sample by sample)."""
+    squares, dof = np.zeros(samples), np.zeros(samples)
+    for f in (f_a, f_b):
+        sums, counts = np.bincount(which, f, samples), np.bincount(which, minlength=samples).astype(float)
+        means = np.divide(sums, counts, out=np.zeros(samples), where=counts > 0)
+        squares += np.bincount(which, (f - means[which]) ** 2, samples)
+        dof += np.maximum(counts - 1, 0)
+    return squares, dof
+
+
+def _net_of_noise(indices: np.ndarray, var: np.ndarray, counts: np.ndarray, squares, dof) -> np.ndarray:
+    """Indices as shares of the variance that is not replication noise: S / (1 - noise / V),
+    with the noise variance pooled over the (resampled) samples; NaN without replicates."""
+    noise_var = (counts @ squares) / np.where(counts @ dof > 0, counts @ dof, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        signal = 1.0 - noise_var / var
+        return np.where(signal[:, None] > 0, indices / signal[:, None], np.nan)
+
+
+def _estimates(counts: np.ndarray, which: np.ndarray, f_a, f_b, f_ab, squares, dof) -> tuple[np.ndarray, ...]:
+    """First and total indices, and both net of noise, for sample weights `counts` (m, samples)."""
+    first, total, var = _saltelli(counts[:, which], f_a, f_b, f_ab)
+    return (
+        first,
+        total,
+        _net_of_noise(first, var, counts, squares, dof),
+        _net_of_noise(total, var, counts, squares, dof),
+    )
 
 
 def _ab_factor(blocks: Mapping[str, pd.DataFrame], factors: Sequence[str]) -> dict[str, str]:
@@ -173,6 +209,12 @@ SENSITIVITY_COLUMNS = [
     "samples",
     "dropped",
     "replication_noise_share",
+    "first_order_net",
+    "first_order_net_low",
+    "first_order_net_high",
+    "total_order_net",
+    "total_order_net_low",
+    "total_order_net_high",
 ]
 
 
@@ -194,7 +236,10 @@ def sensitivity(
         ST_i = mean((f(A) - f(AB_i))^2) / (2 V)              (total, Jansen)
     over the rows (sample, replicate). Replicates are extra rows: V includes the replication
     noise, so the indices share the variance with `replication_noise_share` (see
-    `replication_noise`); 1 - sum of S_i is interactions plus noise. Intervals are percentile
+    `replication_noise`); 1 - sum of S_i is interactions plus noise. The `_net` columns are the
+    indices as shares of the variance that is not noise, S / (1 - noise / V), the noise variance
+    pooled within samples (over the replicates of A and B) and re-estimated in every resample;
+    NaN without replicates. Intervals are percentile
     bootstrap intervals resampling samples (each with all its replicates), `n_bootstrap`
     resamples drawn from `seed`. `dropped` counts the keys left out because a block's run
     failed or is missing.
@@ -214,19 +259,24 @@ def sensitivity(
         f_a, f_b, f_ab = design["f_A"], design["f_B"], design["f_AB"]
         mean = np.concatenate([f_a, f_b]).mean()
         f_a, f_b, f_ab = f_a - mean, f_b - mean, f_ab - mean
-        first, total = (x[0] for x in _saltelli(np.ones((1, len(f_a))), f_a, f_b, f_ab))
         samples, which = np.unique(design["sample"], return_inverse=True)
+        squares, dof = _within_sample(f_a, f_b, which, len(samples))
+        estimates = _estimates(np.ones((1, len(samples))), which, f_a, f_b, f_ab, squares, dof)
+        first, total, first_net, total_net = (x[0] for x in estimates)
         if n_bootstrap > 0 and len(samples) > 1:
             rng = np.random.default_rng(seed)
             boot = [
-                _saltelli(counts[:, which], f_a, f_b, f_ab)
+                _estimates(counts, which, f_a, f_b, f_ab, squares, dof)
                 for counts in resample_counts(rng, len(samples), n_bootstrap, rows=len(which))
             ]
-            boot_first, boot_total = (np.concatenate(parts) for parts in zip(*boot, strict=True))
-            first_ci = np.quantile(boot_first, [alpha / 2, 1 - alpha / 2], axis=0)
-            total_ci = np.quantile(boot_total, [alpha / 2, 1 - alpha / 2], axis=0)
+            with warnings.catch_warnings():  # without replicates the net indices are NaN: so are their bounds
+                warnings.simplefilter("ignore", RuntimeWarning)
+                first_ci, total_ci, first_net_ci, total_net_ci = (
+                    np.nanquantile(np.concatenate(parts), [alpha / 2, 1 - alpha / 2], axis=0)
+                    for parts in zip(*boot, strict=True)
+                )
         else:
-            first_ci = total_ci = np.full((2, len(factors)), np.nan)
+            first_ci = total_ci = first_net_ci = total_net_ci = np.full((2, len(factors)), np.nan)
         noise = replication_noise(own, outcome)
         for i, factor in enumerate(factors):
             rows.append(
@@ -244,6 +294,12 @@ def sensitivity(
                     "samples": len(samples),
                     "dropped": design["dropped"],
                     "replication_noise_share": noise,
+                    "first_order_net": first_net[i],
+                    "first_order_net_low": first_net_ci[0, i],
+                    "first_order_net_high": first_net_ci[1, i],
+                    "total_order_net": total_net[i],
+                    "total_order_net_low": total_net_ci[0, i],
+                    "total_order_net_high": total_net_ci[1, i],
                 }
             )
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
@@ -262,6 +318,7 @@ def format_sensitivity(frame: pd.DataFrame, confidence: float = 0.95) -> str:
                 r.factor,
                 format_with_interval(r.first_order, r.first_order_low, r.first_order_high, fmt),
                 format_with_interval(r.total_order, r.total_order_low, r.total_order_high, fmt),
+                format_with_interval(r.total_order_net, r.total_order_net_low, r.total_order_net_high, fmt),
             )
             for r in group.itertuples(index=False)
         ]
@@ -272,9 +329,14 @@ def format_sensitivity(frame: pd.DataFrame, confidence: float = 0.95) -> str:
             + (f", {int(first['dropped'])} left out: a run failed" if first["dropped"] else "")
             + ")",
             "",
-            format_table(("factor", f"first order ({level})", f"total ({level})"), rows, right=(1, 2)),
+            format_table(
+                ("factor", f"first order ({level})", f"total ({level})", f"total net of noise ({level})"),
+                rows,
+                right=(1, 2, 3),
+            ),
             "",
-            f"replication noise: {format_percent(noise)} of the variance; 1 - sum of first order = "
+            f"replication noise: {format_percent(noise)} of the variance (net of noise: as shares of the rest); "
+            "1 - sum of first order = "
             f"{round(rest, 2) + 0:.2f} "
             "(interactions and noise)",
             "",
