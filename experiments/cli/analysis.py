@@ -17,6 +17,7 @@ import pandas as pd
 from experiments.analysis.compare import compare, format_compare
 from experiments.analysis.drivers import format_goal_drivers, goal_drivers
 from experiments.analysis.runs_table import with_key
+from experiments.analysis.screening import format_morris, is_morris, morris
 from experiments.analysis.sensitivity import format_sensitivity, paired_effects, replication_noise, sensitivity
 from experiments.analysis.sweep_data import default_baseline, read_series_at, sweep_factors, sweep_goals
 from experiments.errors import FlagError, InputFileError, from_file, from_flag, unknown_name
@@ -99,6 +100,7 @@ FILES = {
     "goals": "goals.csv",
     "costs": "costs.csv",
     "sensitivity": "sensitivity.csv",
+    "morris": "morris.csv",
     "goal_drivers": "goal_drivers.csv",
 }
 
@@ -149,7 +151,8 @@ def sensitivity_command(
     out: Path | str | None = None,
 ) -> int:
     """`smesim sensitivity DIR [--outcome NAME] [--bootstrap N]`: Sobol indices of the outcome
-    (default: each goal's indicator) when the sweep's design is Sobol, for each policy's level
+    (default: each goal's indicator) when the sweep's design is Sobol (Morris elementary effects
+    when it is Morris: morris.csv), for each policy's level
     and for each policy's paired effect against the baseline ("POLICY - baseline"), the share
     of replication noise, and which factors decide each goal; writes sensitivity.csv (Sobol
     designs) and goal_drivers.csv to `out` (default: DIR)."""
@@ -179,6 +182,14 @@ def sensitivity_command(
                 ignore_index=True,
             )
             print(format_sensitivity(frames["sensitivity"], confidence))
+        elif is_morris(runs):
+            baseline = default_baseline(runs, manifest)
+            analysed = pd.concat([runs, paired_effects(runs, baseline, outcomes)], ignore_index=True)
+            frames["morris"] = pd.concat(
+                [morris(analysed, factors, name, n_bootstrap, confidence, seed) for name in outcomes],
+                ignore_index=True,
+            )
+            print(format_morris(frames["morris"], confidence))
         else:
             print("Sobol indices need a Sobol design (blocks A, B and AB:i); this sweep has none. Replication noise:")
             for name in outcomes:

@@ -8,8 +8,8 @@
     replications = 4       # integer in [1, 1000], default 1
 
     [design]
-    kind = "factorial"     # "factorial" (default), "latin_hypercube" or "sobol"
-    samples = 16           # latin_hypercube and sobol only: the (base) sample size; sobol: a power of two
+    kind = "factorial"     # "factorial" (default), "latin_hypercube", "sobol" or "morris"
+    samples = 16           # not factorial: the (base) sample size; sobol: a power of two; morris: trajectories
 
     [policies.baseline]    # named policies, compared on the same seeds; default: one policy "base"
     [policies.plan]
@@ -84,7 +84,7 @@ TOP_LEVEL_KEYS = (
     "goals",
 )
 REQUIRED_KEYS = ("description", "seed", "months")
-DESIGNS = ("factorial", "latin_hypercube", "sobol")
+DESIGNS = ("factorial", "latin_hypercube", "sobol", "morris")
 DESIGN_KEYS = ("kind", "samples")
 POLICY_KEYS = ("description", "scenario", "levers")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")
@@ -178,8 +178,9 @@ class SweepSpec:
 
 
 def design_size(kind: str, samples: int, factors: int) -> int:
-    """Rows of the design: Sobol's Saltelli scheme has A, B and one AB_i block per factor."""
-    return samples * (factors + 2) if kind == "sobol" else samples
+    """Rows of the design: Sobol's Saltelli scheme has A, B and one AB_i block per factor, a Morris
+    trajectory a start and one step per factor."""
+    return samples * {"sobol": factors + 2, "morris": factors + 1}.get(kind, 1)
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -220,6 +221,10 @@ def _design(table, factors: Mapping) -> tuple[str, int | None]:
     samples = checks.whole("design.samples", table["samples"], 1, MAX_SAMPLES)
     if kind == "sobol" and (samples < 2 or samples & (samples - 1)):
         raise InputError("design.samples", f"a sobol design needs a power of two >= 2 (e.g. 16, 32, 64), got {samples}")
+    if kind == "morris" and samples < 2:
+        raise InputError(
+            "design.samples", f"a morris design needs at least 2 trajectories (10 to 50 is usual), got {samples}"
+        )
     return kind, samples
 
 

@@ -9,7 +9,13 @@ Design points (factor values), drawn from the root seed's own stream (`scipy.sta
   (d factors) gives A (first d columns) and B (last d); block "AB:<i>" is A with column i
   (0-based, in the spec's factor order) taken from B. `sample` j is the row in its block, so
   f(A)[j], f(B)[j] and f(AB:i)[j] line up as `scipy.stats.sobol_indices` wants them
-  (`func={"f_A": ..., "f_B": ..., "f_AB": ...}`); N (d + 2) points in all.
+  (`func={"f_A": ..., "f_B": ..., "f_AB": ...}`); N (d + 2) points in all;
+- morris: `samples` trajectories of Morris's elementary effects (one at a time), d + 1 points
+  each, on 4 levels of the unit interval at the quarters' midpoints (1/8, 3/8, 5/8, 7/8, so that
+  unbounded distributions have finite values) with steps of 1/2: a trajectory starts at
+  random levels, then moves each factor once, in a random order, up from the lower two
+  levels and down from the upper two. Block "M0" is the start, "M<k>:<i>" the point after
+  its k-th step, which moved factor i; `sample` is the trajectory.
 
 Canonical run order: design points in order, then policies in the spec's order, then
 replicates. A run's
@@ -24,7 +30,8 @@ replicates. A run's
   hypercube designs), and for a Sobol design its sample, {"sobol_sample": j}: A_j, B_j and
   every AB:i_j share one seed, so that the estimators' differences f(A) - f(AB:i) compare the
   factor's values on common random numbers instead of measuring seed noise (a factor that
-  changes nothing gets an index of exactly 0). The seed does not depend on the policy nor on
+  changes nothing gets an index of exactly 0). Likewise every point of a Morris trajectory
+  t shares the seed of {"morris_trajectory": t}. The seed does not depend on the policy nor on
   lever factors: policies are compared on common random numbers (paired runs). Stored as
   decimal text in the `seed` column: `run_model(..., seed=SeedSequence(int(seed)))` replays a
   run.
@@ -44,10 +51,20 @@ import numpy as np
 from experiments.files import canonical_json, sha256_text
 from experiments.inputs.sweep_spec import Factor, SweepSpec
 
-__all__ = ["DesignPoint", "Run", "RunPlan", "design_points", "factor_values", "seed_entropy"]
+__all__ = [
+    "MORRIS_LEVELS",
+    "MORRIS_STEP",
+    "DesignPoint",
+    "Run",
+    "RunPlan",
+    "design_points",
+    "factor_values",
+    "seed_entropy",
+]
 
 DESIGN_STREAM = 0x5EED_DE51  # spawn key of the design's draws (apart from every run's seed)
 RUN_ID_HEX = 16
+SHARED_SEED = {"sobol": "sobol_sample", "morris": "morris_trajectory"}  # designs whose sample's rows share a seed
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,8 @@ def design_points(spec: SweepSpec) -> list[DesignPoint]:
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(DESIGN_STREAM,)))
     if spec.design == "latin_hypercube":
         return _points(factors, qmc.LatinHypercube(d=len(factors), rng=rng).random(spec.samples), "")
+    if spec.design == "morris":
+        return _morris_points(factors, spec.samples, rng)
     unit = qmc.Sobol(d=2 * len(factors), scramble=True, rng=rng).random(spec.samples)
     a, b = unit[:, : len(factors)], unit[:, len(factors) :]
     points = _points(factors, a, "A") + _points(factors, b, "B")
@@ -96,6 +115,25 @@ def design_points(spec: SweepSpec) -> list[DesignPoint]:
         ab = a.copy()
         ab[:, i] = b[:, i]
         points += _points(factors, ab, f"AB:{i}")
+    return points
+
+
+MORRIS_LEVELS = np.array([1, 3, 5, 7]) / 8  # the quarters' midpoints of the unit interval
+MORRIS_STEP = 0.5  # two levels: from a lower level up, from an upper one down
+
+
+def _morris_points(factors: tuple[Factor, ...], trajectories: int, rng: np.random.Generator) -> list[DesignPoint]:
+    d, points = len(factors), []
+    for t in range(trajectories):
+        unit = MORRIS_LEVELS[rng.integers(0, len(MORRIS_LEVELS), d)]
+        direction = np.where(unit < 0.5, 1.0, -1.0)
+        path, blocks = [unit.copy()], ["M0"]
+        for k, i in enumerate(rng.permutation(d), 1):
+            unit[i] += direction[i] * MORRIS_STEP
+            path.append(unit.copy())
+            blocks.append(f"M{k}:{i}")
+        for point, block in zip(_points(factors, np.array(path), ""), blocks, strict=True):
+            points.append(DesignPoint(t, block, point.values))
     return points
 
 
@@ -146,8 +184,8 @@ class RunPlan:
         runs: list[Run] = []
         for point in design_points(spec):
             world = (
-                {"sobol_sample": point.sample}
-                if spec.design == "sobol"
+                {SHARED_SEED[spec.design]: point.sample}
+                if spec.design in SHARED_SEED
                 else {key: point.values[key] for key in world_keys}
             )
             for name in spec.policies:

@@ -61,9 +61,16 @@ SOBOL_SEEDS_DOC = (
 )
 
 
+MORRIS_SEEDS_DOC = (
+    "numpy.random.SeedSequence(entropy), entropy = first 128 bits of sha256(canonical JSON of {root_seed, "
+    "{morris_trajectory: the trajectory}, replicate}): the points of a trajectory share a seed; the seed "
+    "column holds it in decimal"
+)
+
+
 def seeds_doc(spec: SweepSpec) -> str:
     """How the spec's runs get their seeds (recorded in the manifest; a resume needs the same rule)."""
-    return SOBOL_SEEDS_DOC if spec.design == "sobol" else SEEDS_DOC
+    return {"sobol": SOBOL_SEEDS_DOC, "morris": MORRIS_SEEDS_DOC}.get(spec.design, SEEDS_DOC)
 
 
 RUN_IDS_DOC = (
