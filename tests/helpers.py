@@ -1,6 +1,11 @@
 """Checks shared by several test modules (one home, imported by name): two sweep directories hold
-the same results; a model's money is stock-flow consistent."""
+the same results; a model's money is stock-flow consistent; waiting on and killing processes."""
 
+import contextlib
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +16,32 @@ from experiments.sweeps.store import read_runs, read_series
 from simulation.finance import DEBTS
 
 VARYING = ["wall_seconds", "worker"]  # the only columns that may differ between equal sweeps
+TIMEOUT = 120.0  # seconds a process may take to reach what a test waits for
+
+
+def wait_for(condition, what: str, process: subprocess.Popen | None = None, timeout: float = TIMEOUT):
+    """Poll `condition` until it is true (returned); fail if `process` ends first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process ended (exit {process.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started with start_new_session=True and everything it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def recorded_chunks(out: Path) -> int:
+    """Chunks a sweep directory has recorded as finished (lines of parts.jsonl)."""
+    path = out / "parts.jsonl"
+    return len(path.read_text("utf-8").splitlines()) if path.exists() else 0
 
 
 def results(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

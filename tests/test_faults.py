@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import assert_same_results
+from helpers import TIMEOUT, assert_same_results, recorded_chunks, wait_for
 
 from experiments import cli
 from experiments.errors import BadInput
@@ -42,7 +42,6 @@ scenario = "lever_clinics"
 values = [0.3, 0.4, 0.5, 0.55]
 """
 RUNS = 24
-TIMEOUT = 120.0
 
 
 def sweep_here(spec_path: Path, out: Path, **kwargs):
@@ -59,22 +58,6 @@ def command(*args) -> list[str]:
 
 def records(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / PARTS_FILE).read_text("utf-8").splitlines()]
-
-
-def wait_for(condition, what: str, process: subprocess.Popen | None = None, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process ended (exit {process.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
-
-
-def recorded_chunks(out: Path) -> int:
-    path = out / PARTS_FILE
-    return len(path.read_text("utf-8").splitlines()) if path.exists() else 0
 
 
 @pytest.fixture(scope="module")
@@ -192,15 +175,21 @@ def test_resume_retries_failed_runs_only_when_asked(spec_path, reference, tmp_pa
 # --- one writer -------------------------------------------------------------------------------------
 
 
-def test_a_second_driver_is_refused_naming_the_first_and_the_first_finishes(spec_path, reference, tmp_path, capsys):
-    out = tmp_path / "out"
-    first = subprocess.Popen(
+def driver_started(spec_path: Path, out: Path) -> subprocess.Popen:
+    """A sweep in its own process, one chunk a run, once it has recorded two chunks."""
+    driver = subprocess.Popen(
         command("sweep", spec_path, "--out", out, "--workers", 0, "--chunk-seconds", 1e-6),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wait_for(lambda: recorded_chunks(out) >= 2, "the driver's first chunks", driver)
+    return driver
+
+
+def test_a_second_driver_is_refused_naming_the_first_and_the_first_finishes(spec_path, reference, tmp_path, capsys):
+    out = tmp_path / "out"
+    first = driver_started(spec_path, out)
     try:
-        wait_for(lambda: recorded_chunks(out) >= 2, "the first driver's first chunks", first)
         for second in (
             ["sweep", spec_path, "--out", out, "--workers", 0, "--chunk-seconds", 1e6],
             ["sweep", spec_path, "--out", out, "--workers", 0, "--no-resume"],
@@ -218,12 +207,7 @@ def test_a_second_driver_is_refused_naming_the_first_and_the_first_finishes(spec
 
 def test_a_killed_drivers_lock_is_taken_over(spec_path, reference, tmp_path, capsys):
     out = tmp_path / "out"
-    driver = subprocess.Popen(
-        command("sweep", spec_path, "--out", out, "--workers", 0, "--chunk-seconds", 1e-6),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(lambda: recorded_chunks(out) >= 2, "the driver's first chunks", driver)
+    driver = driver_started(spec_path, out)
     driver.kill()
     driver.wait(timeout=30)
     assert json.loads((out / LOCK_FILE).read_text("utf-8"))["pid"] == driver.pid  # left behind

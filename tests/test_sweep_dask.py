@@ -3,7 +3,6 @@ with another chunk size, an external scheduler with its own workers. Every case 
 same runs and series as an undisturbed sweep, each run exactly once. And a run that kills its
 worker every time is found by splitting its chunk, and recorded as an error row."""
 
-import contextlib
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ import dask
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
-from helpers import assert_same_results
+from helpers import TIMEOUT, assert_same_results, kill_group, recorded_chunks, wait_for
 
 from experiments import cli
 from experiments.inputs.sweep_spec import load_sweep_spec
@@ -49,30 +48,13 @@ values = [0.3, 0.4, 0.55]
 values = [0.0045, 0.001]
 """
 RUNS = 72
-TIMEOUT = 120.0
+DASK = str(Path(sys.executable).with_name("dask"))
+QUIET = {"start_new_session": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
 
 
 def finished_files(out: Path) -> int:
     folder = out / "runs"
     return len([p for p in folder.iterdir() if not p.name.startswith(".")]) if folder.is_dir() else 0
-
-
-def wait_for(condition, what: str, timeout: float = TIMEOUT, process: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process ended (exit {process.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
-
-
-def kill_group(process: subprocess.Popen) -> None:
-    """Kill a process started with start_new_session=True and everything it started."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +145,7 @@ def test_a_killed_sweep_resumes_with_another_chunk_size(spec_path, executor, ref
     ]
     sweep = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: finished_files(out) >= 6, "the first runs", process=sweep)
+        wait_for(lambda: finished_files(out) >= 6, "the first runs", sweep)
     finally:
         kill_group(sweep)  # the driver and its cluster's workers
     done = len(read_runs(out))
@@ -175,33 +157,22 @@ def test_a_killed_sweep_resumes_with_another_chunk_size(spec_path, executor, ref
     assert len(manifest["sessions"]) == 2 and "finished" not in manifest["sessions"][0]
 
 
+def start_scheduler(tmp_path: Path, quiet: dict) -> tuple[subprocess.Popen, str]:
+    """`dask scheduler` on localhost as its own process, and its address."""
+    address_file = tmp_path / "scheduler.json"
+    command = [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0"]
+    scheduler = subprocess.Popen([*command, "--scheduler-file", str(address_file)], **quiet)
+    return scheduler, wait_for(lambda: address_file.exists() and _address(address_file), "the scheduler", scheduler)
+
+
 @pytest.fixture
 def external_scheduler(tmp_path):
     """`dask scheduler` and `dask worker --nworkers 2 --nthreads 1` as separate processes."""
-    dask = str(Path(sys.executable).with_name("dask"))
-    address_file = tmp_path / "scheduler.json"
-    quiet = {"start_new_session": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen(
-        [
-            dask,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--dashboard-address",
-            ":0",
-            "--scheduler-file",
-            str(address_file),
-        ],
-        **quiet,
-    )
+    scheduler, address = start_scheduler(tmp_path, QUIET)
     processes = [scheduler]
     try:
-        wait_for(lambda: address_file.exists() and address_file.stat().st_size > 0, "the scheduler", process=scheduler)
-        address = wait_for(lambda: _address(address_file), "the scheduler's address", process=scheduler)
         processes.append(
-            subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], **quiet)
+            subprocess.Popen([DASK, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], **QUIET)
         )
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=TIMEOUT)
@@ -285,11 +256,6 @@ def write_text(path: Path, text: str) -> Path:
 # --- liveness and interrupts ----------------------------------------------------------------------
 
 
-def recorded_chunks(out: Path) -> int:
-    path = out / "parts.jsonl"
-    return len(path.read_text("utf-8").splitlines()) if path.exists() else 0
-
-
 def sweep_command(spec_path: Path, out: Path, *flags) -> list[str]:
     return [sys.executable, "-m", "experiments.cli", "sweep", str(spec_path), "--out", str(out), *map(str, flags)]
 
@@ -304,7 +270,7 @@ def test_ctrl_c_on_a_dask_sweep_is_one_line_and_the_sweep_resumes(spec_path, exe
         text=True,
     )
     try:
-        wait_for(lambda: recorded_chunks(out) >= 2, "the first runs", process=sweep)
+        wait_for(lambda: recorded_chunks(out) >= 2, "the first runs", sweep)
         os.killpg(sweep.pid, signal.SIGINT)  # as a terminal does: to the driver and its workers
         _, err = sweep.communicate(timeout=TIMEOUT)
     finally:
@@ -317,27 +283,9 @@ def test_ctrl_c_on_a_dask_sweep_is_one_line_and_the_sweep_resumes(spec_path, exe
 
 @pytest.fixture
 def scheduler_without_workers(tmp_path):
-    dask = str(Path(sys.executable).with_name("dask"))
-    address_file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen(
-        [
-            dask,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--dashboard-address",
-            ":0",
-            "--scheduler-file",
-            str(address_file),
-        ],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    scheduler, address = start_scheduler(tmp_path, QUIET)
     try:
-        yield wait_for(lambda: address_file.exists() and _address(address_file), "the scheduler", process=scheduler)
+        yield address
     finally:
         kill_group(scheduler)
 
@@ -386,7 +334,7 @@ def test_a_storm_of_worker_kills_ends_and_loses_nothing(spec_path, executor, ref
     )
     kills = 0
     try:
-        wait_for(lambda: recorded_chunks(out) >= 1, "the first runs", process=sweep)
+        wait_for(lambda: recorded_chunks(out) >= 1, "the first runs", sweep)
         storm_ends = time.monotonic() + 20
         while sweep.poll() is None and time.monotonic() < storm_ends:
             oldest = subprocess.run(

@@ -174,22 +174,21 @@ def sensitivity_command(
     frames = {}
     blocks = with_key(runs)["design_block"]
     try:
-        if blocks.isin(["A", "B"]).any():
-            baseline = default_baseline(runs, manifest)
-            analysed = pd.concat([runs, paired_effects(runs, baseline, outcomes)], ignore_index=True)
-            frames["sensitivity"] = pd.concat(
-                [sensitivity(analysed, factors, name, n_bootstrap, confidence, seed) for name in outcomes],
+        if blocks.isin(["A", "B"]).any() or is_morris(runs):
+            name, analyse, show = (
+                ("sensitivity", sensitivity, format_sensitivity)
+                if blocks.isin(["A", "B"]).any()
+                else ("morris", morris, format_morris)
+            )
+            # each policy's level, and its paired effect against the baseline ("POLICY - baseline")
+            analysed = pd.concat(
+                [runs, paired_effects(runs, default_baseline(runs, manifest), outcomes)], ignore_index=True
+            )
+            frames[name] = pd.concat(
+                [analyse(analysed, factors, outcome, n_bootstrap, confidence, seed) for outcome in outcomes],
                 ignore_index=True,
             )
-            print(format_sensitivity(frames["sensitivity"], confidence))
-        elif is_morris(runs):
-            baseline = default_baseline(runs, manifest)
-            analysed = pd.concat([runs, paired_effects(runs, baseline, outcomes)], ignore_index=True)
-            frames["morris"] = pd.concat(
-                [morris(analysed, factors, name, n_bootstrap, confidence, seed) for name in outcomes],
-                ignore_index=True,
-            )
-            print(format_morris(frames["morris"], confidence))
+            print(show(frames[name], confidence))
         else:
             print("Sobol indices need a Sobol design (blocks A, B and AB:i); this sweep has none. Replication noise:")
             for name in outcomes:

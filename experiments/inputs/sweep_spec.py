@@ -48,7 +48,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments.errors import BadInput, from_file
+from experiments.errors import BadInput, InputFileError, from_file
 from experiments.files import canonical_json, find_toml, is_file, parse_toml, read_toml_text, sha256_text
 from experiments.inputs import checks
 from experiments.inputs.goals import Goal, within_horizon
@@ -64,6 +64,7 @@ __all__ = [
     "design_size",
     "factor_extremes",
     "load_sweep_spec",
+    "parse_stored_spec",
     "parse_sweep_spec",
     "run_inputs",
     "shipped_sweeps",
@@ -181,6 +182,19 @@ def design_size(kind: str, samples: int, factors: int) -> int:
     """Rows of the design: Sobol's Saltelli scheme has A, B and one AB_i block per factor, a Morris
     trajectory a start and one step per factor."""
     return samples * {"sobol": factors + 2, "morris": factors + 1}.get(kind, 1)
+
+
+def parse_stored_spec(manifest: Mapping, source: str) -> SweepSpec:
+    """The sweep spec parsed again from a sweep manifest's stored `spec_text` (replay and the
+    report trust that text, not the manifest's resolved copy); an InputFileError naming
+    `source` (the manifest) and `spec_text`."""
+    for key in ("spec_text", "spec_name"):
+        if not isinstance(manifest.get(key), str):
+            raise InputFileError(source, key, "missing: the manifest holds no sweep specification")
+    try:
+        return parse_sweep_spec(manifest["spec_text"], manifest.get("spec_file") or source, manifest["spec_name"])
+    except InputFileError as error:
+        raise InputFileError(source, f"spec_text: {error.key}" if error.key else "spec_text", error.message) from None
 
 
 # --- values ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from experiments.analysis.statistics import mean_interval, wilson_interval
 from experiments.analysis.sweep_data import default_baseline, read_series_at, sweep_factors, sweep_goals
 from experiments.errors import InputFileError, from_file
 from experiments.inputs.goals import Goal, load_goals, merge
-from experiments.inputs.sweep_spec import SweepSpec, parse_sweep_spec
+from experiments.inputs.sweep_spec import parse_stored_spec
 from experiments.runs.replay import ABSENT, indicators_changed, value_differences
 from experiments.runs.rundir import (
     INDICATORS_FILE,
@@ -246,22 +246,11 @@ def _load_sweep(directory: Path) -> ReportData:
     return data
 
 
-def _stored_spec(manifest: dict, source: str) -> SweepSpec:
-    """The sweep spec parsed again from the manifest's spec_text (as experiments.sweeps.replay does)."""
-    for key in ("spec_text", "spec_name"):
-        if not isinstance(manifest.get(key), str):
-            raise InputFileError(source, key, "missing: the manifest holds no sweep specification")
-    try:
-        return parse_sweep_spec(manifest["spec_text"], manifest.get("spec_file") or source, manifest["spec_name"])
-    except InputFileError as error:
-        raise InputFileError(source, f"spec_text: {error.key}" if error.key else "spec_text", error.message) from None
-
-
 def _sweep_manifest(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     """The sweep's manifest with its `spec` re-derived from the stored spec text, and a warning
     when the recorded `spec` differs from that."""
     manifest = read_manifest(directory) or {}
-    resolved = _stored_spec(manifest, str(directory / MANIFEST_FILE)).resolved()
+    resolved = parse_stored_spec(manifest, str(directory / MANIFEST_FILE)).resolved()
     differences = value_differences(manifest.get("spec", ABSENT), resolved, "spec")
     warnings = [("spec_differs", {"file": str(directory / MANIFEST_FILE), "differences": differences})]
     return {**manifest, "spec": resolved}, warnings if differences else []

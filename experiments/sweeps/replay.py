@@ -12,7 +12,7 @@ import pandas as pd
 
 from experiments.errors import InputFileError
 from experiments.files import sha256_text
-from experiments.inputs.sweep_spec import SweepSpec, parse_sweep_spec
+from experiments.inputs.sweep_spec import SweepSpec, parse_stored_spec
 from experiments.runs.replay import (
     ABSENT,
     ColumnDifference,
@@ -31,13 +31,9 @@ __all__ = ["evenly_spread", "replay_sweep"]
 
 def _sweep_spec(directory: Path, manifest: dict) -> SweepSpec:
     source = str(directory / MANIFEST_FILE)
-    for key in ("spec_text", "spec_name", "fingerprint"):
-        if not isinstance(manifest.get(key), str):
-            raise InputFileError(source, key, "missing: the manifest holds no sweep specification")
-    try:
-        return parse_sweep_spec(manifest["spec_text"], manifest.get("spec_file") or source, manifest["spec_name"])
-    except InputFileError as error:
-        raise InputFileError(source, f"spec_text: {error.key}" if error.key else "spec_text", error.message) from None
+    if not isinstance(manifest.get("fingerprint"), str):
+        raise InputFileError(source, "fingerprint", "missing: the manifest holds no sweep specification")
+    return parse_stored_spec(manifest, source)
 
 
 def _manifest_problems(manifest: dict, spec: SweepSpec) -> list[str]:

@@ -273,11 +273,18 @@ def run_sweep(
                 spec, store, todo, len(runs), chunk_seconds, options, executor, manifest, session, progress
             )
         session.update(finished=now(), runs_run=len(todo), errors=errors, executor=description)
-        write_json_atomically(manifest, store.manifest_path)
+        _write_manifest(store, manifest, spec)
     done_before = len(runs) - len(todo)
     return SweepReport(
         spec, store.directory, len(runs), done_before, len(todo), errors, time.perf_counter() - clock, description
     )
+
+
+def _write_manifest(store: Store, manifest: dict, spec: SweepSpec) -> None:
+    """The manifest, after the policies table it records (written once the executor is up, so that
+    a sweep that cannot start leaves nothing)."""
+    manifest["policies_file"] = store.write_policies(policies_table(spec))
+    write_json_atomically(manifest, store.manifest_path)
 
 
 def _start_session(spec, store: Store, shard, resume: bool, retry_errors: bool, progress: bool):
@@ -305,7 +312,6 @@ def _start_session(spec, store: Store, shard, resume: bool, retry_errors: bool, 
     else:
         manifest["resumed"].append(session["started"])
     manifest["manifest_version"] = MANIFEST_VERSION
-    manifest["policies_file"] = store.write_policies(policies_table(spec))
     manifest["sessions"].append(session)
     return runs, todo, manifest, session
 
@@ -325,7 +331,7 @@ def _run_chunks(
     errors = 0
     with nullcontext(executor) if executor is not None else open_executor(options) as running:
         session["executor"] = running.description
-        write_json_atomically(manifest, store.manifest_path)  # before any result: the directory is this spec's
+        _write_manifest(store, manifest, spec)  # before any result: the directory is this spec's
         planner = ChunkPlanner(spec, todo, chunk_seconds, running.parallelism)
         if progress:
             print(
