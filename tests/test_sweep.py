@@ -451,3 +451,19 @@ def test_the_policies_table_holds_each_policys_lever_settings_to_join_on(referen
     (merged / "policies.parquet").write_bytes((merged / "policies.parquet").read_bytes()[:-20])
     with pytest.raises(BadInput, match=r"policies\.parquet.*differs from the checksum"):
         read_policies(merged)
+
+
+def test_a_store_written_before_checksums_is_read_as_it_is_and_recorded_on_resume(reference, tmp_path, capsys):
+    spec_path, out = reference
+    old = tmp_path / "old"
+    merge_shards(old, [out])
+    (old / "parts.jsonl").unlink()  # as smesim wrote stores before parts.jsonl
+    (old / "policies.parquet").unlink()
+    assert_same_results(out, old)  # read unverified
+    assert "written by an earlier smesim without checksums" in sweep_status(old)
+    with pytest.raises(BadInput, match="without checksums: resume it once"):
+        merge_shards(tmp_path / "merged", [old])
+    assert sweep_here(spec_path, old).run_now == 0  # the first resume records the files as they are
+    assert "without checksums" not in sweep_status(old) and len((old / "parts.jsonl").read_text().splitlines()) == 24
+    assert_same_results(out, old)
+    assert read_policies(old)["policy"].tolist() == ["baseline", "clinics"]
