@@ -200,3 +200,37 @@ def test_the_page_in_persian():
         PageWords("fa", "arabic")
     with pytest.raises(BadInput, match="--lang"):
         PageWords("de")
+
+
+def short_scenario(tmp_path, months: int = 3):
+    """The baseline scenario with a horizon of `months`."""
+    text = load_scenario("baseline").text.replace("months = 48", f"months = {months}", 1)
+    path = tmp_path / "short.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_play_stops_at_the_scenarios_horizon(tmp_path):
+    model = WorkshopModel(scenario_name=short_scenario(tmp_path), scale=0.02)
+    while model.running and model.steps < 10:  # SolaraViz's Play: step while the model runs
+        model.step()
+    assert model.steps == 3 and model.baseline.steps == 3  # stopped at the horizon, not beyond
+    assert len(model.history()) == 4  # months 0 to 3
+
+
+def test_a_goal_past_its_month_is_judged_at_that_month(tmp_path):
+    import dataclasses
+
+    model = WorkshopModel(scenario_name=short_scenario(tmp_path), scale=0.02)
+    goal = dataclasses.replace(model.goals["activation"], month=2)
+    model.goals = {"activation": goal, "unreachable": dataclasses.replace(goal, month=2, at_least=1e12)}
+    model.step()
+    _, rows = goal_charts(model, charts=False)
+    assert rows[1][3] == "not yet"  # before its month
+    for _ in range(2):
+        model.step()
+    _, rows = goal_charts(model, charts=False)
+    at_month_2 = model.history()["units_activated"].iloc[2]
+    assert rows[0][1].startswith(f"{at_month_2 / 1e3:,.2f}")  # the value at month 2, not month 3
+    assert rows[1][3] == "missed"
+    assert PageWords("fa", "persian").say("missed") == "محقق نشد"

@@ -190,12 +190,19 @@ class WorkshopModel(SMEModel):
                 levers[lever]["clusters"] = [cluster] if rule == "cluster" else []
         return Policy.from_dict(levers)
 
+    @property
+    def horizon(self) -> int:
+        """The scenario's months: the run ends there (`running` turns False, which stops SolaraViz's
+        Play and disables its Step)."""
+        return self.run_scenario.months
+
     def step(self) -> None:
         started = time.perf_counter()
         super().step()
         if self.baseline is not None:
             self.baseline.step()
         self.step_seconds = time.perf_counter() - started
+        self.running = self.steps < self.horizon
 
     def history(self) -> pd.DataFrame:
         return self.datacollector.get_model_vars_dataframe()
@@ -392,18 +399,26 @@ def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], l
                     height=210,
                 )
             )
-        value = float(run[goal.indicator].iloc[-1])
-        base_value = float(base[goal.indicator].iloc[-1]) if base is not None else float("nan")
+        month = min(model.steps, goal.month_for(GOALS_MONTH))  # past its month, a goal is judged there
+        value = float(run[goal.indicator].iloc[month])
+        base_value = float(base[goal.indicator].iloc[month]) if base is not None else float("nan")
         spaced_unit = unit_label if unit_label in ("%", "") else " " + unit_label
         rows.append(
             [
                 w.goal(goal),
                 f"{value / unit:,.2f}{spaced_unit}",
                 f"{base_value / unit:,.2f}",
-                w.say("met") if goal.is_met(value) else w.say("not_yet"),
+                w.say(_goal_status(goal, value, model.steps >= goal.month_for(GOALS_MONTH))),
             ]
         )
     return svgs, rows
+
+
+def _goal_status(goal, value: float, judged: bool) -> str:
+    """The goal table's word: "met" or "missed" at the goal's month, "met" or "not yet" before it."""
+    if goal.is_met(value):
+        return "met"
+    return "missed" if judged else "not_yet"
 
 
 @solara.component
