@@ -57,7 +57,7 @@ def command(*args) -> list[str]:
 
 
 def records(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / PARTS_FILE).read_text("utf-8").splitlines()]
+    return Store(out).records() or []
 
 
 @pytest.fixture(scope="module")

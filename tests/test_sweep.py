@@ -306,6 +306,16 @@ def test_progress_without_a_terminal_is_a_line_per_tenth():
     assert len(lines) == 10 and lines[-1].startswith("demo: 20/20 runs (100%), 0 errors")
 
 
+def test_waiting_lines_are_throttled_but_an_urgent_one_shows_at_once():
+    stream = io.StringIO()
+    with SweepProgress("demo", total=20, done=0, stream=stream) as progress:
+        progress.waiting("2 chunks on 2 workers, last result 5 s ago")  # within the minute: not shown
+        progress.waiting("no workers for 120 s: starting new ones (try 1 of 2)", urgent=True)
+    assert stream.getvalue().splitlines() == [
+        "demo: 0/20 runs (0%), 0 errors, 0 s; waiting: no workers for 120 s: starting new ones (try 1 of 2)"
+    ]
+
+
 # --- executors and cluster profiles ---------------------------------------------------------
 
 PROFILE = """

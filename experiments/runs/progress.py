@@ -84,14 +84,14 @@ class SweepProgress:
             self.last_line = now
             print(self._line(now), file=self.stream, flush=True)
 
-    def waiting(self, text: str) -> None:
+    def waiting(self, text: str, urgent: bool = False) -> None:
         """While no result comes: what the cluster does, on the bar, or a line at least every
-        PROGRESS_LINE_SECONDS."""
+        PROGRESS_LINE_SECONDS (at once when `urgent`)."""
         if self.bar is not None:
             self.bar.set_postfix_str(text)
             return
         now = time.monotonic()
-        if self.enabled and now - self.last_line >= PROGRESS_LINE_SECONDS:
+        if self.enabled and (urgent or now - self.last_line >= PROGRESS_LINE_SECONDS):
             self.last_line = now
             print(f"{self._line(now)}; waiting: {text}", file=self.stream, flush=True)
 

@@ -227,10 +227,11 @@ class Executor(Protocol):
         ...
 
     def results(
-        self, next_chunk: Callable[[], Chunk | None], on_wait: Callable[[str], None] | None = None
+        self, next_chunk: Callable[[], Chunk | None], on_wait: Callable[[str, bool], None] | None = None
     ) -> Iterator[ChunkResult]:
         """Run the chunks `next_chunk` hands out (None: no more) and yield each result as it arrives;
-        while waiting, tell `on_wait` what the cluster is doing every few seconds."""
+        while waiting, tell `on_wait(text, urgent)` what the cluster is doing every few seconds
+        (`urgent`: an event to show at once, such as new workers being started)."""
         ...
 
     def worker_versions(self) -> dict:
@@ -265,7 +266,7 @@ class Watchdog:
 
     def __init__(self, count_workers: Callable[[], int], restart, stall_seconds: float, on_wait):
         self.count_workers, self.restart, self.stall_seconds = count_workers, restart, stall_seconds
-        self.on_wait = on_wait or (lambda text: None)
+        self.on_wait = on_wait or (lambda text, urgent: None)
         self.last_result = self.last_check = time.monotonic()
         self.without_since: float | None = None
         self.restarts = 0
@@ -283,16 +284,16 @@ class Watchdog:
         waited = f"last result {now - self.last_result:.0f} s ago"
         if workers:
             self.without_since = None
-            self.on_wait(f"{running} chunks on {workers} workers, {waited}")
+            self.on_wait(f"{running} chunks on {workers} workers, {waited}", False)
             return
         self.without_since = self.without_since or now
         gone = now - self.without_since
-        self.on_wait(f"no workers for {gone:.0f} s ({running} chunks waiting), {waited}")
+        self.on_wait(f"no workers for {gone:.0f} s ({running} chunks waiting), {waited}", False)
         if gone < self.stall_seconds:
             return
         if self.restart is not None and self.restarts < RESTARTS:
             self.restarts += 1
-            self.on_wait(f"no workers for {gone:.0f} s: starting new ones (try {self.restarts} of {RESTARTS})")
+            self.on_wait(f"no workers for {gone:.0f} s: starting new ones (try {self.restarts} of {RESTARTS})", True)
             self.restart()
             self.without_since = time.monotonic()
             return

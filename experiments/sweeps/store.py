@@ -295,7 +295,7 @@ class Store:
         in two chunks; list the files no record names (`lenient`: see `records`)."""
         records = self.records(lenient)
         if records is None:
-            return self._check_unrecorded()
+            return self._check_without_record()
         result = StoreCheck()
         latest = {record["chunk"]: record for record in records}  # a chunk written again: its last record
         for name, record in latest.items():
@@ -331,7 +331,7 @@ class Store:
             result.parts.append(Part(name, tuple(ids), record))
             result.seen.update(ids)
 
-    def _check_unrecorded(self) -> StoreCheck:
+    def _check_without_record(self) -> StoreCheck:
         """A store without parts.jsonl (written before it existed): every runs file with, when it
         has ok runs, its series file; nothing to verify the bytes against."""
         result = StoreCheck(verified=False)
