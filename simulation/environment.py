@@ -156,7 +156,7 @@ class Shock:
         if not isinstance(spec, Mapping):
             raise InputError("kind", f"a shock must be a table with a kind in {list(SHOCK_KINDS)}, got {spec!r}")
         kind = spec.get("kind")
-        if kind not in SHOCK_KINDS:
+        if not isinstance(kind, str) or kind not in SHOCK_KINDS:
             raise InputError("kind", f"must be one of {list(SHOCK_KINDS)}, got {kind!r}")
         allowed = SHOCK_KINDS[kind]
         unknown = sorted(set(spec) - set(allowed) - {"kind"})
