@@ -2,7 +2,9 @@
 
 Nothing loops over these objects in the monthly step; they exist so that Mesa users can
 inspect, select and draw firms (`model.agents.select(...)`, `agent.employees`). Reads and
-writes go straight to the model's arrays, so an agent and the arrays never disagree.
+writes go straight to the model's arrays, so an agent and the arrays never disagree. They are
+made when asked for (simulation.agent_sets), not registered one by one with Mesa: a unit's
+`unique_id` is its `firm_id` + 1, and two views of one unit are equal.
 """
 
 from __future__ import annotations
@@ -22,8 +24,20 @@ class Firm(mesa.Agent):
     """One industrial unit (SME or large), identified by its stable `firm_id` (its row)."""
 
     def __init__(self, model, firm_id: int):
-        super().__init__(model)
+        # not mesa.Agent.__init__: the model's agent set holds every unit already (no registration)
+        self.model = model
         self.firm_id = firm_id
+        self.unique_id = firm_id + 1
+        self.pos = None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Firm) and other.model is self.model and other.firm_id == self.firm_id
+
+    def __hash__(self) -> int:
+        return hash((id(self.model), self.firm_id))
+
+    def remove(self) -> None:
+        raise TypeError("a unit stays in the model for its whole history; set its status to 'closed' instead")
 
     def _get(self, column: str):
         return getattr(self.model.firms, column)[self.firm_id]

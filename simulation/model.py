@@ -10,10 +10,8 @@ consortia -> indicators. One step is one month.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
 from functools import partial
 
 import mesa
@@ -21,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators, lifecycle, production
+from .agent_sets import OnDemandAgents
 from .agents import Firm
 from .destinations import NAMES as DESTINATION_NAMES
 from .environment import Environment, Shock
@@ -40,6 +39,7 @@ from .trade import Trade
 __all__ = ["COUNTERS", "Flows", "SMEModel"]
 
 Flows = dict[str, float]  # a mechanism's flows of the month, by counter name
+OTHER_AGENT_IDS_FROM = 10**9  # unique ids of agents of other kinds (a Firm's is its firm_id + 1)
 
 COUNTERS = (
     "units_completed",
@@ -62,23 +62,6 @@ COUNTERS = (
     "unfunded_revivals",
     "rural_zone_units",
 )
-
-
-@contextmanager
-def _cyclic_gc_paused():
-    """Pause the cyclic garbage collector while creating many objects that are all kept.
-
-    Otherwise CPython runs repeated full collections over the growing agent population
-    during bulk creation (about a third of the construction time at full scale). Reference
-    counting still frees everything; the collector's prior state is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _shock(spec: Shock | Mapping, i: int) -> Shock:
@@ -126,6 +109,7 @@ class SMEModel(mesa.Model):
         self.params = make_parameters(**_with_levers(self.policy, parameters, explicit=policy is not None))
         self.seed = root_entropy(rng)
         super().__init__(rng=self.seed)
+        self.agent_id_counter = OTHER_AGENT_IDS_FROM
         self.scale = float(scale)
         self.streams = Streams(self.seed)
 
@@ -138,8 +122,7 @@ class SMEModel(mesa.Model):
         self.levers = Levers(self.policy, p, self.scale, self.streams, self.finance)
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         self.initial_active_units = float(np.count_nonzero(self.firms.status == ACTIVE)) / self.scale
-        self.firm_agents: list[Firm] = []
-        self._add_agents(slice(0, self.firms.n))
+        self._agent_set = OnDemandAgents(self)
 
         self._indicator_cache: tuple[int, dict] | None = None
         self.datacollector = mesa.DataCollector(
@@ -185,14 +168,32 @@ class SMEModel(mesa.Model):
         return self
 
     def _license(self, rows: slice) -> None:
-        """New units under construction: their cluster's spillover and their Mesa agents."""
+        """New units under construction get their cluster's spillover (their agents exist at once:
+        `agents` covers every row)."""
         self.clusters.welcome(self.firms, rows)
-        self._add_agents(rows)
 
-    def _add_agents(self, rows: slice) -> None:
-        # Creating the Mesa objects for new units is the one per-agent loop, over new rows only.
-        with _cyclic_gc_paused():
-            self.firm_agents += [Firm(self, firm_id) for firm_id in range(rows.start, rows.stop)]
+    # --- Mesa's agents, made on demand (simulation.agent_sets) -----------------------------
+
+    @property
+    def agents(self) -> OnDemandAgents:
+        """Every unit's Firm agent (made when asked for), then the agents of other kinds."""
+        return self._agent_set
+
+    @property
+    def agents_by_type(self) -> dict:
+        return {Firm: self._agent_set.firms_alone(), **super().agents_by_type}
+
+    @property
+    def agent_types(self) -> list[type]:
+        return list(self.agents_by_type)
+
+    def registered_agents(self):
+        """The agents of other kinds than Firm, registered with Mesa as usual."""
+        return super().agents
+
+    def firm(self, firm_id: int) -> Firm:
+        """The Firm agent of unit (row) `firm_id`."""
+        return self._agent_set.firm(firm_id)
 
     # --- the month (ODD section 3) ---------------------------------------------------------
 

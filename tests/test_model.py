@@ -25,7 +25,7 @@ FRAME_COLUMNS = {
 
 def test_is_a_mesa_model_with_firm_agents(small_run):
     assert isinstance(small_run, mesa.Model)
-    agent = small_run.firm_agents[0]
+    agent = small_run.firm(0)
     assert isinstance(agent, mesa.Agent)
     assert small_run.agents.select(lambda a: a.firm_id == 0).to_list() == [agent]
     assert len(small_run.agents) == small_run.firms.n
@@ -55,7 +55,7 @@ def test_firm_frame(small_run):
 def test_agent_is_a_view_onto_its_row():
     model = SMEModel(rng=5, scale=0.01)
     active = np.flatnonzero(model.firms.status == 1)
-    agent = model.firm_agents[active[0]]
+    agent = model.firm(int(active[0]))
     assert agent.status == "active"
     assert agent.employees == model.firms.employees[active[0]]
     agent.employees = 42.0
@@ -68,7 +68,7 @@ def test_agent_is_a_view_onto_its_row():
 
 def test_agent_attributes_match_the_firm_frame(small_run):
     frame = small_run.firm_frame().set_index("firm_id")
-    for agent in small_run.firm_agents[::97]:
+    for agent in small_run.agents.to_list()[::97]:
         row = frame.loc[agent.firm_id]
         assert (agent.status, agent.is_sme, agent.in_park, agent.age_months) == (
             row.status,
@@ -103,7 +103,7 @@ def test_firm_ids_stable_as_units_are_added():
     after = model.firm_frame()
     assert len(after) > len(before)  # applications added units
     pd.testing.assert_frame_equal(after.iloc[: len(before)][["firm_id", "sector", "province"]], before)
-    assert [a.firm_id for a in model.firm_agents] == list(range(len(after)))
+    assert [a.firm_id for a in model.agents] == list(range(len(after)))
 
 
 @pytest.mark.parametrize(
