@@ -124,7 +124,12 @@ def _revenue(firms, p, trade, active, access, consortia) -> tuple[np.ndarray, np
 def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray, target: float) -> float:
     """The largest s at which sum_i min(sum_d revenue_id [pays_at_id >= s], room_i) reaches
     `target` (a pair's s_id: the function falls with s in steps); inf when there is no target
-    (nobody sells indirectly), 0 when even s = 0 falls short."""
+    (nobody sells indirectly), 0 when even s = 0 falls short.
+
+    The pairs that pay most are taken in order of s (a partial sort: the answer lies among
+    the first few percent), each unit's running sales capped at its room, until they reach the
+    target; that boundary is confirmed with the direct sum (rounding can only move it between
+    pairs of almost equal s, and then a bisection over all pairs decides)."""
     if target <= 0 or not (revenue > 0).any():
         return np.inf
 
@@ -133,14 +138,37 @@ def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray
 
     if sold(0.0) <= target:  # even free intermediation cannot make the target: everyone sells
         return 0.0
-    # without the room caps the answer is a quantile: the pairs that pay at the highest s first;
-    # the caps only lower it, so search the sorted pairs from there (one pair's precision)
-    flat_pays = pays_at.ravel()
-    order = np.argsort(-flat_pays)
-    ranked = flat_pays[order]
-    low = min(int(np.searchsorted(np.cumsum(revenue.ravel()[order]), target)), len(order) - 1)
-    high = len(order) - 1  # sold(ranked[high]) = sold(0) > target
+    unit, destination = np.nonzero(revenue > 0)
+    pays = pays_at[unit, destination]
+    size = min(len(pays), 4096)
+    while True:
+        top = np.argpartition(-pays, size - 1)[:size] if size < len(pays) else np.arange(len(pays))
+        top = top[np.argsort(-pays[top])]
+        k = _first_reaching(unit[top], revenue[unit[top], destination[top]], room, target)
+        if k is not None or size == len(pays):
+            break
+        size = min(4 * size, len(pays))
+    ranked = pays[top]
+    if k is not None:
+        higher = ranked[:k][ranked[:k] > ranked[k]]
+        if sold(float(ranked[k])) >= target and (len(higher) == 0 or sold(float(higher[-1])) < target):
+            return float(ranked[k])
+    low, high = 0, len(ranked) - 1  # a bisection over all pairs; sold(ranked[high]) = sold(0) > target
     while low < high:
         middle = (low + high) // 2
         low, high = (low, middle) if sold(float(ranked[middle])) >= target else (middle + 1, high)
     return float(ranked[low])
+
+
+def _first_reaching(units: np.ndarray, gains: np.ndarray, room: np.ndarray, target: float) -> int | None:
+    """The first pair (in the given order) at which the units' sales, each capped at its room,
+    reach `target`; None if they never do."""
+    grouped = np.argsort(units, kind="stable")  # each unit's pairs in the given order
+    running = np.cumsum(gains[grouped])
+    starts = np.flatnonzero(np.r_[True, units[grouped][1:] != units[grouped][:-1]])
+    running -= np.repeat(running[starts] - gains[grouped][starts], np.diff(np.r_[starts, len(grouped)]))
+    cap = room[units[grouped]]
+    added = np.empty(len(units))
+    added[grouped] = np.minimum(running, cap) - np.minimum(running - gains[grouped], cap)
+    total = np.cumsum(added)
+    return int(np.searchsorted(total, target)) if len(total) and total[-1] >= target else None

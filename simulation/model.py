@@ -293,7 +293,8 @@ class SMEModel(mesa.Model):
         p, firms = self.params, self.firms
         active = np.flatnonzero(firms.status == ACTIVE)
         self.levers.support_firms(self, month, active)
-        suppliers, redirected = self.supply_chain.redirected_sales(firms)
+        links = self.supply_chain.link_labour(firms)  # B2B demand at last month's output (once a month)
+        suppliers, redirected = self.supply_chain.redirected_sales(firms, links)
         home_labour, phi, share_power = production.home_demand(
             firms,
             p,
@@ -309,7 +310,7 @@ class SMEModel(mesa.Model):
         indirect_labour = self.intermediaries.step(
             firms, self.trade, active, share_power, self.consortia, self.environment.market_access()
         )
-        buyer_labour = self.supply_chain.labour_demand(firms)[active]
+        buyer_labour = self.supply_chain.labour_demand(firms, links)[active]
         added_capacity, graduations = production.produce(
             firms, p, self.market, active, phi, home_labour, buyer_labour, export_labour, self.finance, indirect_labour
         )

@@ -193,16 +193,20 @@ class SupplyChain:
         cap = np.divide(limit, bought, out=np.ones(firms.n), where=bought > limit)
         return labour * cap[self.buyer]
 
-    def labour_demand(self, firms: FirmState) -> np.ndarray:
-        """Each unit's B2B labour demand this month (idle buyers have output 0, so they buy nothing)."""
-        return np.bincount(self.supplier, weights=self.link_labour(firms), minlength=firms.n)
+    def labour_demand(self, firms: FirmState, link_labour: np.ndarray | None = None) -> np.ndarray:
+        """Each unit's B2B labour demand this month (idle buyers have output 0, so they buy nothing);
+        `link_labour`: this month's `link_labour(firms)`, if already computed."""
+        labour = self.link_labour(firms) if link_labour is None else link_labour
+        return np.bincount(self.supplier, weights=labour, minlength=firms.n)
 
-    def redirected_sales(self, firms: FirmState) -> tuple[np.ndarray, np.ndarray]:
+    def redirected_sales(
+        self, firms: FirmState, link_labour: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(suppliers, USD a month) of the links formed during the run: purchases the buyers made
         elsewhere before, valued at the supplier's sales per worker (a supplier appears once per link)."""
         if not self.in_run.any():
             return np.zeros(0, np.int64), np.zeros(0)
-        labour = self.link_labour(firms)[self.in_run]
+        labour = (self.link_labour(firms) if link_labour is None else link_labour)[self.in_run]
         supplier = self.supplier[self.in_run]
         per_worker = np.divide(
             firms.output_usd[supplier],

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation import SMEModel
+from simulation import SMEModel, intermediaries
 from simulation.state import ACTIVE
 
 SMALL = 0.05
@@ -70,3 +70,21 @@ def test_a_ratio_beyond_what_the_smes_can_sell_falls_short_with_a_warning():
         model = SMEModel(rng=1, scale=0.1, initial_indirect_export_ratio=8.0)
     ind = model.indicators()
     assert 1.0 < ind["indirect_exports_usd"] / ind["exports_usd"] < 8.0  # everything the SMEs can sell
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_cost_share_is_the_largest_price_at_which_sales_reach_the_target(seed):
+    """The partial-sort solver against the definition: over every pair's s, the largest at which
+    the capped sales reach the target (ties and units capped by their room included)."""
+    rng = np.random.default_rng(seed)
+    units, markets = rng.integers(5, 400), rng.integers(1, 18)
+    revenue = rng.lognormal(0, 1.5, (units, markets)) * (rng.random((units, markets)) < 0.6)
+    pays_at = np.round(revenue * rng.choice([1.0, 0.5], markets), 1 if seed % 3 == 0 else 12)  # ties when rounded
+    room = rng.lognormal(1, 1, units)
+    target = rng.uniform(0.05, 0.95) * np.minimum(revenue.sum(axis=1), room).sum()
+
+    def sold(s):
+        return np.minimum((revenue * (pays_at >= s)).sum(axis=1), room).sum()
+
+    expected = max(s for s in np.unique(pays_at) if sold(s) >= target)
+    assert intermediaries._solve_cost_share(revenue, pays_at, room, target) == expected
