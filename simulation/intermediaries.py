@@ -138,13 +138,13 @@ def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray
 
     if sold(0.0) <= target:  # even free intermediation cannot make the target: everyone sells
         return 0.0
-    unit, destination = np.nonzero(revenue > 0)
-    pays = pays_at[unit, destination]
+    paying = np.flatnonzero(revenue > 0)  # flat (unit, destination) indices
+    pays = pays_at.ravel()[paying]
     size = min(len(pays), 4096)
     while True:
-        top = np.argpartition(-pays, size - 1)[:size] if size < len(pays) else np.arange(len(pays))
+        top = np.argpartition(pays, len(pays) - size)[len(pays) - size :] if size < len(pays) else np.arange(len(pays))
         top = top[np.argsort(-pays[top])]
-        k = _first_reaching(unit[top], revenue[unit[top], destination[top]], room, target)
+        k = _first_reaching(paying[top] // revenue.shape[1], revenue.ravel()[paying[top]], room, target)
         if k is not None or size == len(pays):
             break
         size = min(4 * size, len(pays))

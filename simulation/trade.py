@@ -142,12 +142,12 @@ class Trade:
         def rho_needed(position: float, potential: np.ndarray) -> np.ndarray:
             """rho = k / c at which each (unit, destination) clears `position` of the band."""
             hurdle = destinations.FIXED_COST_USD + position * destinations.SUNK_COST_USD / p.export_payback_months
-            with np.errstate(divide="ignore"):
-                return np.where(
-                    eligible,
-                    cost[:, None] * hurdle[None, :] * p.demand_elasticity / (potential[:, None] * access[None, :]),
-                    np.inf,
-                )
+            needed = cost[:, None] * hurdle[None, :]
+            needed *= p.demand_elasticity
+            with np.errstate(divide="ignore"):  # in place: two (unit, destination) arrays at most, not five
+                needed /= potential[:, None] * access[None, :]
+            needed[~eligible] = np.inf
+            return needed
 
         needed = rho_needed(p.initial_export_band_position, potential)
         sme = firms.is_sme[active]
