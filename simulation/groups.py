@@ -33,7 +33,6 @@ of members is `scale` times the real one. At scale 1 `outside` is always 0.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .geography import PROVINCE_NAMES, SECTOR_NAMES, Parks
 from .parameters import Parameters
@@ -375,12 +374,13 @@ def founders_in_sample(keys: np.ndarray, appeal: np.ndarray, real: int, scale: f
         return int(keys[0] > appeal[0] - np.log(-np.log1p(-real * scale)))
 
     weight = (n / scale - 1.0) / max(n - 1, 1)  # the others stand for the rest of the real cluster
-
-    def surplus(t: float, i: int) -> float:
-        others = -np.expm1(-np.exp(np.delete(appeal, i) - t)).sum()
-        return float(others * weight - np.expm1(-np.exp(appeal[i] - t)) - real)
-
-    low, high = float(appeal.min()) - 10.0, float(appeal.max()) + 60.0
+    # the surplus of founders over `real` falls with t, so unit i passes (its key above its
+    # threshold t_i, the surplus' root) exactly when the surplus at t = its own key is negative
     candidates = min(n, int(np.ceil(3 * real * scale)) + 5)  # further down the order none pass
-    passed = sum(int(keys[i] > brentq(surplus, low, high, args=(i,))) for i in range(candidates))
+    t = keys[:candidates, None]
+    chance = -np.expm1(-np.exp(appeal[None, :] - t))  # each unit's key above t
+    own = chance[np.arange(candidates), np.arange(candidates)]
+    chance[np.arange(candidates), np.arange(candidates)] = 0.0
+    surplus = chance.sum(axis=1) * weight + own - real
+    passed = int(np.count_nonzero(surplus < 0))
     return min(passed, real)
