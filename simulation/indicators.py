@@ -74,6 +74,7 @@ EXTRAS = (
     "cohort_exports_usd",
     "cohort_employment",
     "indirect_exports_usd",
+    "sme_content_of_large_exports_usd",
     "total_exports_usd",
 )
 INDICATORS = CONTRACT + EXTRAS
@@ -97,6 +98,7 @@ def compute(model) -> dict[str, float]:
     exports = 12.0 * f.exports_usd[sme_exporting].sum() * k
     # sales to intermediaries at their foreign value (they keep the margin); SMEs only use them
     indirect = 12.0 * f.indirect_sales_usd.sum() * k / (1.0 - model.params.intermediary_margin)
+    via_large = 12.0 * model.supply_chain.sme_content_of_large_exports(f, model.link_labour) * k
     member = f.consortium_id >= 0
     values = {
         "active_units": by_status[ACTIVE],
@@ -132,7 +134,8 @@ def compute(model) -> dict[str, float]:
         "consortium_exports_usd": 12.0 * f.exports_usd[member].sum() * k,
         "cohort_exports_usd": 12.0 * f.exports_usd[f.sme_cohort].sum() * k,
         "indirect_exports_usd": indirect,
-        "total_exports_usd": exports + indirect,
+        "sme_content_of_large_exports_usd": via_large,
+        "total_exports_usd": exports + indirect + via_large,
         "cohort_employment": f.employees[f.sme_cohort].sum() * k,
         "export_entries": c["export_entries"] * k,
         "export_exits": c["export_exits"] * k,

@@ -124,6 +124,7 @@ class SMEModel(mesa.Model):
         self.initial_active_units = float(np.count_nonzero(self.firms.status == ACTIVE)) / self.scale
         self._agent_set = OnDemandAgents(self)
 
+        self.link_labour = self.supply_chain.link_labour(self.firms)  # the month's B2B demand, per link
         self._indicator_cache: tuple[int, dict] | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(indicators.report, name=name) for name in indicators.INDICATORS}
@@ -293,7 +294,8 @@ class SMEModel(mesa.Model):
         p, firms = self.params, self.firms
         active = np.flatnonzero(firms.status == ACTIVE)
         self.levers.support_firms(self, month, active)
-        links = self.supply_chain.link_labour(firms)  # B2B demand at last month's output (once a month)
+        # B2B demand at last month's output (once a month; kept for the indicators)
+        self.link_labour = links = self.supply_chain.link_labour(firms)
         suppliers, redirected = self.supply_chain.redirected_sales(firms, links)
         home_labour, phi, share_power = production.home_demand(
             firms,

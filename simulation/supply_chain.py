@@ -216,6 +216,26 @@ class SupplyChain:
         )
         return supplier, labour * per_worker
 
+    def sme_content_of_large_exports(self, firms: FirmState, link_labour: np.ndarray) -> float:
+        """USD a month of SME goods inside large units' exports: each SME supplier's sales to a
+        large buyer (its link labour at its sales per worker, as B2B demand is valued) times the
+        buyer's export share of output. `link_labour`: the month's `link_labour(firms)`."""
+        keep = firms.is_sme[self.supplier] & ~firms.is_sme[self.buyer]
+        supplier, buyer = self.supplier[keep], self.buyer[keep]
+        per_worker = np.divide(
+            firms.output_usd[supplier],
+            firms.employees[supplier],
+            out=np.zeros(len(supplier)),
+            where=firms.employees[supplier] > 0,
+        )
+        share = np.divide(
+            firms.exports_usd[buyer],
+            firms.output_usd[buyer],
+            out=np.zeros(len(buyer)),
+            where=firms.output_usd[buyer] > 0,
+        )
+        return float((link_labour[keep] * per_worker * share).sum())
+
     def linked(self, firms: FirmState) -> np.ndarray:
         """Units with at least one link to a buyer that is not closed."""
         live = firms.status[self.buyer] != CLOSED

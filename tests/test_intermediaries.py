@@ -16,7 +16,9 @@ def test_month_zero_indirect_exports_are_the_calibrated_multiple_of_direct_ones(
         assert ind["exports_usd"] == pytest.approx(1.03e9, rel=1e-9)  # the direct calibration is kept
         # within one unit-destination's sales (the pairs are discrete)
         assert ind["indirect_exports_usd"] == pytest.approx(ratio * ind["exports_usd"], rel=5e-3)
-        assert ind["total_exports_usd"] == pytest.approx(ind["exports_usd"] + ind["indirect_exports_usd"])
+        assert ind["total_exports_usd"] == pytest.approx(
+            ind["exports_usd"] + ind["indirect_exports_usd"] + ind["sme_content_of_large_exports_usd"]
+        )
         f = model.firms
         active = f.status == ACTIVE
         # every active unit's demand still employs exactly its workforce: home sales made room

@@ -377,3 +377,23 @@ def test_large_buyers_pull_their_suppliers_in_the_model():
     gain_linked = pulled.employees[linked].sum() / base.employees[linked].sum()
     gain_unlinked = pulled.employees[unlinked].sum() / base.employees[unlinked].sum()
     assert gain_linked > gain_unlinked + 0.01
+
+
+def test_sme_content_of_large_exports_is_sme_sales_to_large_buyers_times_their_export_share():
+    from simulation import SMEModel
+
+    model = SMEModel(rng=3, scale=0.05)
+    model.run(2)
+    f, chain = model.firms, model.supply_chain
+    indicator = model.indicators()["sme_content_of_large_exports_usd"]
+    expected = 0.0
+    for supplier, buyer, labour in zip(chain.supplier, chain.buyer, model.link_labour, strict=True):
+        if f.is_sme[supplier] and not f.is_sme[buyer] and f.output_usd[buyer] > 0 and f.employees[supplier] > 0:
+            expected += (
+                labour * f.output_usd[supplier] / f.employees[supplier] * f.exports_usd[buyer] / f.output_usd[buyer]
+            )
+    assert indicator == pytest.approx(12 * expected / model.scale) and indicator > 0
+    ind = model.indicators()
+    assert ind["total_exports_usd"] == pytest.approx(ind["exports_usd"] + ind["indirect_exports_usd"] + indicator)
+    f.exports_usd[~f.is_sme] = 0.0  # large units that export nothing carry no SME goods abroad
+    assert chain.sme_content_of_large_exports(f, model.link_labour) == 0.0
