@@ -10,6 +10,7 @@ from experiments import cli
 from experiments.analysis.goal_caps import (
     ALL_RELAXED,
     COLUMNS,
+    RELAXATIONS_FILE,
     Relaxation,
     format_goal_caps,
     goal_cap_runs,
@@ -18,6 +19,7 @@ from experiments.analysis.goal_caps import (
 )
 from experiments.errors import InputFileError
 from experiments.inputs.goals import Goal
+from simulation.parameters import parameter_metadata
 
 EXPORTS = Goal("exports", "exports_usd", "Export USD 17 bn a year", at_least=17e9, month=48)
 IDLE = Goal("few_units", "idle_units", "At most 10,000 idle units", at_most=10_000, month=48)
@@ -76,6 +78,17 @@ def test_the_shipped_relaxations_load():
     relaxations = load_relaxations()
     assert len(relaxations) >= 6 and all(r.parameters for r in relaxations)
     assert {"foreign demand", "finance", "sanctions"} <= {r.constraint for r in relaxations}
+
+
+def test_the_favourable_conditions_stay_within_their_plausible_ranges():
+    """experiments/inputs/favourable.toml (docs/ODD.md 9.16): documented conditions, not relaxations."""
+    metadata = parameter_metadata()
+    favourable = load_relaxations(RELAXATIONS_FILE.with_name("favourable.toml"))
+    assert {r.constraint for r in favourable} == {"strong foreign demand", "a real depreciation", "sanctions relief"}
+    for relaxation in favourable:
+        for name, value in relaxation.parameters.items():
+            low, high = metadata[name]["plausible"]
+            assert low <= value <= high, (relaxation.constraint, name, value)
 
 
 @pytest.mark.parametrize(
