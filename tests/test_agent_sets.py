@@ -159,3 +159,24 @@ def test_a_model_pickles_with_its_agents(model):
     copy = pickle.loads(pickle.dumps(model))
     assert len(copy.agents) == model.firms.n
     assert copy.firm(3).employees == model.firm(3).employees
+
+
+def test_solaraviz_renders_components_that_read_the_agents():
+    """Mesa's SolaraViz page, rendered by solara (no browser): a component reading model.agents
+    sees every unit."""
+    import ipyvuetify
+    import solara
+    from mesa.visualization import SolaraViz
+
+    @solara.component
+    def AgentCount(model):
+        active = model.agents.select(lambda a: a.status == "active")
+        solara.Text(f"agents {len(model.agents)}, active {len(active)}")
+
+    model = SMEModel(rng=1, scale=0.01)
+    _, rendered = solara.render(SolaraViz(model, components=[AgentCount], model_params={}), handle_error=False)
+    texts = [
+        child for html in rendered.find(ipyvuetify.Html).widgets for child in html.children if isinstance(child, str)
+    ]
+    active = np.count_nonzero(model.firms.status == STATUS_NAMES.index("active"))
+    assert f"agents {model.firms.n}, active {active}" in texts
