@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import operator
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from functools import partial
 from random import Random
 from typing import Any
 
@@ -119,11 +120,11 @@ class OnDemandAgents(AbstractAgentSet):
         """The same agents without those of other kinds, sharing the cache of views."""
         return OnDemandAgents(self.model, firms_only=True, views=self._views)
 
-    def _others(self) -> Iterable[mesa.Agent]:
+    def _others(self) -> Collection[mesa.Agent]:
         return () if self.firms_only else self.model.registered_agents()
 
     def __len__(self) -> int:
-        return self.model.firms.n + len(self._others())  # type: ignore[arg-type]
+        return self.model.firms.n + len(self._others())
 
     def __iter__(self) -> Iterator[mesa.Agent]:
         for firm_id in range(self.model.firms.n):
@@ -203,12 +204,15 @@ class OnDemandAgents(AbstractAgentSet):
 def _call_each(agents: list, members, method: str | Callable, args: tuple, kwargs: dict) -> list[Any]:
     """Call `method` on each agent still in `members` (as Mesa does: one removed by an earlier
     call is skipped)."""
-    call = operator.methodcaller(method, *args, **kwargs) if isinstance(method, str) else None
-    return [
-        call(agent) if call is not None else method(agent, *args, **kwargs)  # type: ignore[operator]
-        for agent in agents
-        if agent in members
-    ]
+    if isinstance(method, str):
+        call: Callable = operator.methodcaller(method, *args, **kwargs)
+    else:
+        call = partial(_call_with, method, args, kwargs)
+    return [call(agent) for agent in agents if agent in members]
+
+
+def _call_with(function: Callable, args: tuple, kwargs: dict, agent) -> Any:
+    return function(agent, *args, **kwargs)
 
 
 def _refuse_change():
