@@ -93,6 +93,12 @@ class Environment:
         self.log_real_exchange_rate += log_change
 
     @property
+    def destination_imports_usd(self) -> float:
+        """The destinations' goods imports this month, USD a year (their documented size times
+        their demand index; sanctions cut Iran's access, not their imports)."""
+        return float((destinations.IMPORTS_USD * np.exp(self.log_foreign_demand)).sum())
+
+    @property
     def demand_index(self) -> np.ndarray:
         """Domestic demand by sector relative to month 0."""
         return np.exp(self.log_aggregate_demand + self.sector_deviation)

@@ -76,6 +76,7 @@ EXTRAS = (
     "indirect_exports_usd",
     "sme_content_of_large_exports_usd",
     "total_exports_usd",
+    "sme_share_of_destination_imports",
 )
 INDICATORS = CONTRACT + EXTRAS
 N_STATUS, N_CLASS = len(STATUS_NAMES), len(SIZE_CLASS_NAMES)
@@ -136,6 +137,7 @@ def compute(model) -> dict[str, float]:
         "indirect_exports_usd": indirect,
         "sme_content_of_large_exports_usd": via_large,
         "total_exports_usd": exports + indirect + via_large,
+        "sme_share_of_destination_imports": exports / model.environment.destination_imports_usd,
         "cohort_employment": f.employees[f.sme_cohort].sum() * k,
         "export_entries": c["export_entries"] * k,
         "export_exits": c["export_exits"] * k,

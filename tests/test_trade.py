@@ -289,3 +289,14 @@ def test_export_invariants_over_a_run(small_run):
     assert (f.export_markets[exporting] > 0).all()
     assert (f.export_markets == f.exporting.sum(axis=1)).all()
     assert (f.export_markets[f.status != ACTIVE] == 0).all()
+
+
+def test_the_smes_share_of_the_destinations_imports_follows_their_demand():
+    model = SMEModel(rng=2, scale=0.05, foreign_demand_growth=0.2)
+    ind = model.indicators()
+    assert ind["sme_share_of_destination_imports"] == pytest.approx(ind["exports_usd"] / destinations.IMPORTS_USD.sum())
+    model.run(12)
+    ind = model.indicators()
+    imports = (destinations.IMPORTS_USD * np.exp(model.environment.log_foreign_demand)).sum()
+    assert imports > 1.15 * destinations.IMPORTS_USD.sum()  # 20% a year of demand growth
+    assert ind["sme_share_of_destination_imports"] == pytest.approx(ind["exports_usd"] / imports)
