@@ -62,7 +62,8 @@ class Intermediaries:
         # s at which each (unit, destination) pays: sold wherever s <= its own (at the month-0
         # costs: export_cost_multiplier acts from month 1, here as in Trade)
         fixed = trade.cost_multiplier * destinations.FIXED_COST_USD
-        pays_at = (1.0 - p.intermediary_margin) * revenue / (p.demand_elasticity * fixed[None, :])
+        pays_at = (1.0 - p.intermediary_margin) * revenue
+        pays_at /= p.demand_elasticity * fixed[None, :]  # in place: month 0's peak memory is here
         cap = room / (1.0 - p.intermediary_margin)  # the room in foreign value
         most = float(np.minimum(revenue.sum(axis=1), cap).sum())
         exporters = int(np.count_nonzero(firms.exports_usd[active] > 0))
@@ -78,7 +79,8 @@ class Intermediaries:
         cost_share = _solve_cost_share(revenue, pays_at, cap, target)
         unit = cls(p, cost_share)
         labour = np.zeros(firms.n)
-        sales = np.minimum(((revenue * (pays_at >= cost_share)).sum(axis=1)) * (1.0 - p.intermediary_margin), room)
+        revenue *= pays_at >= cost_share  # the pairs sold (revenue is not needed after this)
+        sales = np.minimum(revenue.sum(axis=1) * (1.0 - p.intermediary_margin), room)
         labour[active] = sales / np.where(per_worker > 0, per_worker, 1.0)
         return unit, labour
 
@@ -116,7 +118,8 @@ def _revenue(firms, p, trade, active, access, consortia) -> tuple[np.ndarray, np
     _, appeal = consortia.terms(firms, p, active)
     potential = trade.potential(firms, active, share_power, appeal) * firms.export_match[active]
     eligible = consortia.standards(firms, active)[:, None] >= destinations.STANDARDS[None, :]
-    revenue = potential[:, None] * access[None, :] * (eligible & ~firms.exporting[active])
+    revenue = potential[:, None] * access[None, :]
+    revenue *= eligible & ~firms.exporting[active]
     per_worker = trade.output_per_worker[firms.sector[active]] * np.exp(firms.log_productivity[active])
     return revenue, per_worker
 
@@ -138,7 +141,7 @@ def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray
 
     if sold(0.0) <= target:  # even free intermediation cannot make the target: everyone sells
         return 0.0
-    paying = np.flatnonzero(revenue > 0)  # flat (unit, destination) indices
+    paying = np.flatnonzero(revenue > 0).astype(np.int32)  # flat (unit, destination) indices
     pays = pays_at.ravel()[paying]
     size = min(len(pays), 4096)
     while True:
@@ -149,6 +152,7 @@ def _solve_cost_share(revenue: np.ndarray, pays_at: np.ndarray, room: np.ndarray
             break
         size = min(4 * size, len(pays))
     ranked = pays[top]
+    del paying, pays  # before the direct sums: month 0's peak memory is here
     if k is not None:
         higher = ranked[:k][ranked[:k] > ranked[k]]
         if sold(float(ranked[k])) >= target and (len(higher) == 0 or sold(float(higher[-1])) < target):
