@@ -149,6 +149,9 @@ def test_datacollector_agent_reporters_and_batch_run():
     frame = collector.get_agent_vars_dataframe()
     assert len(frame) == model.firms.n
     assert frame["employees"].sum() == pytest.approx(model.firms.employees.sum())
+    by_type = mesa.DataCollector(agenttype_reporters={Firm: {"sme": "is_sme"}})
+    by_type.collect(model)
+    assert by_type.get_agenttype_vars_dataframe(Firm)["sme"].sum() == np.count_nonzero(model.firms.is_sme)
     results = mesa.batch_run(
         SMEModel, {"scale": 0.005}, rng=[1], max_steps=2, data_collection_period=1, display_progress=False
     )
