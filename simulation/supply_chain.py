@@ -310,7 +310,8 @@ class SupplyChain:
             & (firms.output_usd[b] > 0)
         )
         key = _key(s, b)
-        ok &= ~np.isin(key, self._keys)
+        at = np.minimum(np.searchsorted(self._keys, key), max(len(self._keys) - 1, 0))
+        ok &= ~(self._keys[at] == key) if len(self._keys) else True  # the keys are sorted: a binary search
         first = np.zeros(len(s), bool)
         first[np.unique(key, return_index=True)[1]] = True
         ok &= first
