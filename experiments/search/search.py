@@ -544,8 +544,13 @@ def run_search(
     manifest = _check_directory(spec, out)
     out.mkdir(parents=True, exist_ok=True)
     with Store(out).lock(command), _Runner(options, executor, progress, command) as runner:
-        manifest = manifest or _new_manifest(spec)
-        session = {"started": now(), "command": command, "git_commit": git_state()["commit"]}
+        manifest = (manifest or _new_manifest(spec)) | _spec_record(spec)  # the budgets may have changed
+        session = {
+            "started": now(),
+            "command": command,
+            "git_commit": git_state()["commit"],
+            "spec_sha256": spec.sha256,
+        }
         manifest["sessions"].append(session)
         write_json_atomically(manifest, out / MANIFEST)
         directories, values, rounds = _rounds(spec, out, runner, progress)
@@ -569,17 +574,19 @@ def run_search(
 
 
 def _new_manifest(spec: SearchSpec) -> dict:
+    return {"kind": MANIFEST_KIND, "git": git_state(), "started": now(), "sessions": []}
+
+
+def _spec_record(spec: SearchSpec) -> dict:
+    """The spec as the latest session read it: its text replays the search."""
     return {
-        "kind": MANIFEST_KIND,
         "spec_name": spec.name,
         "spec_file": spec.file,
         "spec_sha256": spec.sha256,
         "spec_text": spec.text,
         "fingerprint": spec.fingerprint,
         "spec": spec.resolved(),
-        "git": git_state(),
-        "started": now(),
-        "sessions": [],
+        "budgets": {"evaluations": spec.evaluations, "verification_batches": spec.verify_batches},
     }
 
 
