@@ -97,7 +97,7 @@ def test_a_search_stopped_after_round_one_resumes_without_repeating_a_run(search
 
 
 def test_every_candidate_meets_the_same_draws_and_seeds(searched):
-    spec, out, *_ = searched
+    _, out, *_ = searched
     runs = pd.concat([read_runs(out / "round-01"), read_runs(out / "round-02")])
     worlds = runs.groupby("policy")[["seed", "uncertainties.clinic_revival_success"]].apply(
         lambda g: tuple(sorted(map(tuple, g.to_numpy())))
@@ -133,7 +133,7 @@ def test_the_verified_claim_decides_and_the_recommendation_runs(searched, tmp_pa
 def test_a_rerun_of_the_recommended_mix_on_fresh_seeds_agrees_with_its_claim(searched, tmp_path):
     """The claim's interval covers the share met by the mix on seeds neither search nor
     verification used (a sweep of that mix alone)."""
-    spec, out, _, second, _ = searched
+    spec, _, _, second, _ = searched
     rec = second.recommendations["low"]
     mix = {lever.key: rec[lever.key] for lever in spec.levers}
     text = sweep_text(spec, "re-run", 777, 6, {"mix": spec.policy_levers(mix)})
