@@ -1,6 +1,7 @@
 """smesim search and smesim discover: search specs refused with one line, a tiny search run for
 real (in this process) that stops after round 1 and resumes without repeating a run, its
-verification on fresh seeds, its outputs and recommended scenario, and PRIM and CART."""
+verification on fresh seeds, its outputs and recommended scenario, and PRIM and CART. The tests
+on the tiny search are marked slow (its fixture takes over ten seconds)."""
 
 import json
 from pathlib import Path
@@ -13,7 +14,7 @@ from experiments import cli
 from experiments.analysis.discovery import cart_tree, prim
 from experiments.inputs.sweep_spec import parse_sweep_spec
 from experiments.search.outputs import format_search
-from experiments.search.search import BASELINE, evaluated_runs, run_search
+from experiments.search.search import BASELINE, candidate_values, evaluated_runs, propose, run_search
 from experiments.search.spec import load_search_spec, shipped_searches, sweep_text
 from experiments.sweeps.executors import SerialExecutor
 from experiments.sweeps.store import Store, read_runs
@@ -26,7 +27,7 @@ description = "Search tests: clinics' budget and listing targeting for a low act
 seed = 3
 months = 3
 scale = 0.02
-probability = 0.6
+probability = 0.5
 cost_cap_usd = 50e6
 [levers.clinics.budget_usd]
 low = 0
@@ -54,7 +55,7 @@ batch = 2
 evaluations = EVALUATIONS
 [verification]
 shortlist = 1
-draws = 4
+draws = 3
 batches = 2
 """
 
@@ -81,6 +82,7 @@ def searched(tmp_path_factory):
     return spec, out, first, second, round_one
 
 
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
 def test_a_search_stopped_after_round_one_resumes_without_repeating_a_run(searched):
     spec, out, first, second, round_one = searched
     assert len(first.candidates) == 4 and len(second.candidates) == 6
@@ -96,6 +98,7 @@ def test_a_search_stopped_after_round_one_resumes_without_repeating_a_run(search
     assert manifest["spec_text"] == spec.text and manifest["verification"]["directory"] == "verify-r02"
 
 
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
 def test_every_candidate_meets_the_same_draws_and_seeds(searched):
     _, out, *_ = searched
     runs = pd.concat([read_runs(out / "round-01"), read_runs(out / "round-02")])
@@ -107,6 +110,20 @@ def test_every_candidate_meets_the_same_draws_and_seeds(searched):
     assert not set(batch["seed"]) & set(runs["seed"])  # verification: fresh seeds and draws
 
 
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
+def test_the_surrogates_propose_the_same_round_from_the_same_runs(searched):
+    """What a resumed search reads back from round-02.toml is what a new directory would propose."""
+    spec, out, *_ = searched
+    first = candidate_values(spec, parse_sweep_spec((out / "round-01.toml").read_text(), "round-01.toml", "r1"))
+    second = candidate_values(spec, parse_sweep_spec((out / "round-02.toml").read_text(), "round-02.toml", "r2"))
+    data = evaluated_runs(spec, [out / "round-01"])
+    for _ in range(2):
+        mixes, note = propose(spec, data, first, 2, 2)
+        assert mixes == list(second.values()) and "CV R^2" in note
+    assert note in (out / "round-02.toml").read_text()
+
+
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
 def test_the_verified_claim_decides_and_the_recommendation_runs(searched, tmp_path):
     spec, out, _, second, _ = searched
     rec = second.recommendations["low"]
@@ -130,6 +147,7 @@ def test_the_verified_claim_decides_and_the_recommendation_runs(searched, tmp_pa
         assert cli.main(["run", str(scenario), "--months", "2", "--out", str(tmp_path / "run")]) == 0
 
 
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
 def test_a_rerun_of_the_recommended_mix_on_fresh_seeds_agrees_with_its_claim(searched, tmp_path):
     """The claim's interval covers the share met by the mix on seeds neither search nor
     verification used (a sweep of that mix alone)."""
@@ -143,6 +161,7 @@ def test_a_rerun_of_the_recommended_mix_on_fresh_seeds_agrees_with_its_claim(sea
     assert rec["p_low"] - 0.2 <= share <= rec["p_high"] + 1e-9  # 6 runs: some slack below
 
 
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
 def test_a_search_directory_of_another_spec_is_refused(searched, tmp_path, capsys):
     _, out, *_ = searched
     other = write_spec(tmp_path, 6, SPEC.replace("seed = 3", "seed = 4"))
@@ -163,7 +182,7 @@ def test_a_search_directory_of_another_spec_is_refused(searched, tmp_path, capsy
         (("draws = 2\n", "draws = 1\n"), "ensemble.draws", "whole number"),
         (("low = 0.3", "low = 3.0"), 'ensemble.uncertainties."uncertainties.clinic_revival_success".low', "[0.0, 1.0]"),
         (('low = ["act"]', 'low = ["acts"]'), "goal_sets.low[0]", "unknown goal"),
-        (("probability = 0.6", "probability = 1.0"), "probability", "strictly between"),
+        (("probability = 0.5", "probability = 1.0"), "probability", "strictly between"),
         (("scale = 0.02", "scale = 2"), "scale", "(0, 1]"),
         (("[fixed.listing]", "[fixed.clinics]"), "fixed.clinics.budget_usd", "also searched"),
         (("month = 3", "month = 9"), "goals.act.month", "after"),
@@ -194,6 +213,7 @@ def cli_output(argv) -> str:
     return buffer.getvalue()
 
 
+@pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
 def test_discover_finds_the_box_where_the_search_candidate_fails(searched, tmp_path):
     _, out, *_ = searched
     text = cli_output(["discover", str(out), "--policy", "c0001", "--goal", "act", "--out", str(tmp_path / "d")])

@@ -92,11 +92,14 @@ def format_search(result: SearchResult) -> str:
         elif "candidate" not in rec:
             lines.append(f"goal set {set_name} ({goals}): no recommendation: {rec['reason']}")
         else:
+            binding = rec["binding_goal"]
+            goal = spec.goals[binding]
             lines.append(
                 f"goal set {set_name} ({goals}): no mix{cap} was verified to meet the goals with probability "
                 f">= {spec.probability}; the best reached {format_percent(rec['probability'])} "
-                f"({rec['candidate']}), and {rec['binding_goal']} binds "
-                f"(met in {format_percent(rec[rec['binding_goal'] + '_p'])} of its runs): {EXPLAIN}"
+                f"({rec['candidate']}), and {binding} binds (met in {format_percent(rec[binding + '_p'])} of its "
+                f"runs, mean {format_value(goal.indicator, rec[binding + '_mean'])} against "
+                f"{goal.target_text()}): {EXPLAIN}"
             )
             if rec.get("undecided"):
                 lines.append(f"  undecided when the verification's batches ran out: {', '.join(rec['undecided'])}")

@@ -49,6 +49,7 @@ import pandas as pd
 from experiments.analysis.statistics import clustered_interval, clustered_wilson_interval
 from experiments.errors import InputFileError
 from experiments.files import RESULTS_DIR, atomic_path, read_json, write_json_atomically
+from experiments.inputs.goals import Goal
 from experiments.inputs.sweep_spec import SweepSpec, parse_sweep_spec
 from experiments.runs.provenance import git_state, now
 from experiments.search.spec import SPEND, SearchLever, SearchSpec, sweep_text
@@ -64,6 +65,7 @@ __all__ = [
     "SearchResult",
     "candidate_values",
     "evaluated_runs",
+    "propose",
     "run_search",
     "summarise",
 ]
@@ -200,9 +202,18 @@ def _met(spec: SearchSpec, data: pd.DataFrame, goals: Sequence[str]) -> pd.Serie
     return met.astype(float)
 
 
+def _margin(goal: Goal, mean: float) -> float:
+    """How far a mean value lies on the goal's side of its target, relative to the target (< 0: short of it)."""
+    sides = [(mean - b) / (abs(b) or 1.0) for b in [goal.at_least] if b is not None]
+    sides += [(b - mean) / (abs(b) or 1.0) for b in [goal.at_most] if b is not None]
+    return min(sides) if math.isfinite(mean) else -math.inf
+
+
 def _claims(spec: SearchSpec, data: pd.DataFrame) -> pd.DataFrame:
     """Per candidate: runs, worlds, the mean cost with its interval, each goal's mean value and
-    share met, and each goal set's probability with its Wilson interval clustered by world."""
+    share met, and each goal set's probability with its Wilson interval clustered by world, and
+    its margin (the smallest of its goals' relative margins of the mean over the target: which
+    candidate came closest when none meets the goals)."""
     rows = []
     for name, group in data.groupby("policy", sort=True):
         n, worlds, cost, _, cost_low, cost_high = clustered_interval(group[SPEND], group["world"], spec.confidence)
@@ -221,6 +232,7 @@ def _claims(spec: SearchSpec, data: pd.DataFrame) -> pd.DataFrame:
             met = _met(spec, group, goals)
             _, low, high = clustered_wilson_interval(met, group["world"], spec.confidence)
             row |= {f"{set_name}_p": float(met.mean()), f"{set_name}_p_low": low, f"{set_name}_p_high": high}
+            row[f"{set_name}_margin"] = min(_margin(spec.goals[g], row[f"{g}_mean"]) for g in goals)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -250,19 +262,22 @@ def _fit(spec: SearchSpec, data: pd.DataFrame, values: dict[str, dict]):
     """The surrogates (per goal, and the cost) fitted to each candidate's seeds' means at each
     draw, and the distinct draws on the unit cube."""
     unit, draws = _unit_draws(spec, data)
-    targets = [f"goal:{name}" for name in spec.goals] + [SPEND]
+    # goals on the same indicator at the same month share one surrogate
+    same = {name: (goal.indicator, goal.month_for(spec.months)) for name, goal in spec.goals.items()}
+    first_of = {key: name for name, key in reversed(list(same.items()))}
+    targets = [f"goal:{name}" for name in spec.goals if first_of[same[name]] == name] + [SPEND]
     by = data.assign(row=np.arange(len(data))).groupby(["policy", "world"], sort=True)
     means, first = by[targets].mean(), by["row"].first().to_numpy()
     within = by[targets].var(ddof=1).mean()  # pooled variance between seeds (NaN with one seed)
     policies = means.index.get_level_values("policy")
     x = np.hstack([encode_levers(spec.levers, [values[p] for p in policies]), unit[first]])
-    surrogates = {}
+    fitted = {}
     for column in targets:
         y = means[column].to_numpy(float)
         known = np.isfinite(y)
         variance = float(within[column]) if math.isfinite(within[column]) else 0.0
-        name = column.removeprefix("goal:")
-        surrogates[name] = Surrogate.fit(x[known], y[known], policies.to_numpy()[known], variance, spec.seeds)
+        fitted[column] = Surrogate.fit(x[known], y[known], policies.to_numpy()[known], variance, spec.seeds)
+    surrogates = {name: fitted[f"goal:{first_of[same[name]]}"] for name in spec.goals} | {SPEND: fitted[SPEND]}
     return surrogates, draws
 
 
@@ -274,13 +289,16 @@ def _incumbents(spec: SearchSpec, claims: pd.DataFrame) -> list[str]:
         order = claims.assign(
             ok=(claims[f"{set_name}_p"] >= spec.probability) & _within_cap(spec, claims["cost_usd"]),
             cheap=np.where(_within_cap(spec, claims["cost_usd"]), claims["cost_usd"], np.inf),
-        ).sort_values(["ok", f"{set_name}_p", "cheap", "candidate"], ascending=[False, False, True, True])
+        ).sort_values(
+            ["ok", f"{set_name}_p", f"{set_name}_margin", "cheap", "candidate"],
+            ascending=[False, False, False, True, True],
+        )
         feasible = order[order["ok"]].sort_values(["cost_usd", "candidate"])
         best += list((feasible if len(feasible) else order)["candidate"][:INCUMBENTS])
     return list(dict.fromkeys(best))
 
 
-def _propose(spec: SearchSpec, data: pd.DataFrame, values: dict[str, dict], count: int, round_number: int):
+def propose(spec: SearchSpec, data: pd.DataFrame, values: dict[str, dict], count: int, round_number: int):
     """`count` new mixes (module doc, step 2) and the surrogates' accuracy, in words."""
     surrogates, draws = _fit(spec, data, values)
     claims = _claims(spec, data)
@@ -301,6 +319,11 @@ def _propose(spec: SearchSpec, data: pd.DataFrame, values: dict[str, dict], coun
         )
         for set_name, goals in spec.goal_sets.items()
     }
+    means = {name: _mean_over_draws(surrogates[name], x, draws) for name in spec.goals}
+    margins: dict[str, np.ndarray] = {
+        set_name: np.min(np.array([[_margin(spec.goals[g], m) for m in means[g]] for g in goals], float), axis=0)
+        for set_name, goals in spec.goal_sets.items()
+    }
     radius = MIN_DISTANCE * math.sqrt(x.shape[1])
     chosen: list[int] = []
     for i in range(count):
@@ -314,8 +337,8 @@ def _propose(spec: SearchSpec, data: pd.DataFrame, values: dict[str, dict], coun
         feasible = free & (probability >= spec.probability)
         if feasible.any():
             pick = int(np.flatnonzero(feasible)[np.argmin(cost[feasible])])
-        else:  # the most likely, the cheaper of equals
-            order = np.lexsort((cost, -np.round(probability, 6)))
+        else:  # the most likely; of equals (all unlikely), the closest to the targets, then the cheaper
+            order = np.lexsort((cost, -margins[set_name], -np.round(probability, 6)))
             pick = int(next(j for j in order if free[j]))
         chosen.append(pick)
     accuracy = ", ".join(f"{name} {s.cv_r2:.2f}" for name, s in surrogates.items())
@@ -451,7 +474,7 @@ def _rounds(spec: SearchSpec, out: Path, runner: _Runner, progress: bool):
             mixes, note = list(candidate_values(spec, read).values()), f"read back from {existing.name}"
             continue
         data = evaluated_runs(spec, directories)
-        mixes, note = _propose(spec, data, values, min(spec.batch, left), number)
+        mixes, note = propose(spec, data, values, min(spec.batch, left), number)
     return directories, values, rounds
 
 
@@ -461,7 +484,9 @@ def _shortlists(spec: SearchSpec, claims: pd.DataFrame) -> dict[str, list[str]]:
         within = claims[_within_cap(spec, claims["cost_usd"])]
         pool = within if len(within) else claims
         feasible = pool[pool[f"{set_name}_p"] >= spec.probability].sort_values(["cost_usd", "candidate"])
-        closest = pool.sort_values([f"{set_name}_p", "cost_usd", "candidate"], ascending=[False, True, True])
+        closest = pool.sort_values(
+            [f"{set_name}_p", f"{set_name}_margin", "cost_usd", "candidate"], ascending=[False, False, True, True]
+        )
         names = list(dict.fromkeys([*feasible["candidate"], *closest["candidate"]]))
         lists[set_name] = names[: spec.shortlist]
     return lists
@@ -643,6 +668,7 @@ def summarise(
     accuracy = pd.DataFrame(
         [{"indicator": name, "points": s.points, "cv_r2": s.cv_r2} for name, s in surrogates.items()]
     )
+    verified = _with_baseline(spec, verified, values, lists)
     checked = _claims(spec, verified).set_index("candidate") if len(verified) else pd.DataFrame()
     rows, recommendations = [], {}
     for set_name, names in lists.items():
@@ -650,6 +676,18 @@ def summarise(
             rows.append(_verification_row(spec, set_name, name, values[name], checked, verified))
         recommendations[set_name] = _recommend(spec, set_name, [r for r in rows if r["goal_set"] == set_name])
     return SearchResult(spec, out, candidates, pd.DataFrame(rows), accuracy, recommendations)
+
+
+def _with_baseline(spec: SearchSpec, verified: pd.DataFrame, values: dict, lists: dict) -> pd.DataFrame:
+    """A batch whose short list holds the baseline's own mix runs it once, under the candidate's
+    name (a sweep refuses twin policies): its runs are the baseline's runs too."""
+    listed = [name for names in lists.values() for name in names]
+    twin = next((n for n in listed if spec.policy_levers(values[n]) == spec.policy_levers()), None)
+    if twin is None or not len(verified):
+        return verified
+    has_baseline = set(verified.loc[verified["policy"] == BASELINE, "store"])
+    copies = verified[(verified["policy"] == twin) & ~verified["store"].isin(has_baseline)]
+    return pd.concat([verified, copies.assign(policy=BASELINE)], ignore_index=True)
 
 
 def _verification_row(spec, set_name: str, name: str, mix: dict, checked: pd.DataFrame, verified) -> dict:
@@ -665,6 +703,7 @@ def _verification_row(spec, set_name: str, name: str, mix: dict, checked: pd.Dat
         "p_low": low,
         "p_high": high,
         "verdict": _verdict(spec, low, high),
+        "margin": claim[f"{set_name}_margin"],
         "cost_usd": claim["cost_usd"],
         "cost_low": claim["cost_low"],
         "cost_high": claim["cost_high"],
@@ -691,9 +730,9 @@ def _recommend(spec: SearchSpec, set_name: str, rows: list[dict]) -> dict:
     tried = [r for r in rows if r.get("runs")]
     if not tried:
         return {"found": False, "reason": "no short-listed candidate was verified (verification.batches)"}
-    best = max(tried, key=lambda r: (r["probability"], -r["cost_usd"]))
+    best = max(tried, key=lambda r: (r["probability"], r["margin"], -r["cost_usd"]))
     goals = spec.goal_sets[set_name]
-    binding = min(goals, key=lambda g: best[f"{g}_p"])
+    binding = min(goals, key=lambda g: (best[f"{g}_p"], _margin(spec.goals[g], best[f"{g}_mean"])))
     undecided = [r["candidate"] for r in rows if r.get("verdict") == "undecided"]
     return {"found": False, "binding_goal": binding, "undecided": undecided, **_plain(best)}
 
