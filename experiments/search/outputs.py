@@ -79,8 +79,10 @@ def format_search(result: SearchResult) -> str:
         f"{evaluated} candidates searched on {spec.draws} draws x {spec.seeds} seeds; "
         f"{result.runs_now} runs run now in {result.seconds:.0f} s ({result.out})"
     )
-    accuracy = ", ".join(f"{r.indicator} {r.cv_r2:.2f}" for r in result.surrogates.itertuples())
-    lines.append(f"surrogates (Gaussian processes), cross-validated R^2 by candidate: {accuracy}")
+    accuracy = ", ".join(
+        f"{r.indicator} {r.cv_r2:.2f} (mixes {r.cv_r2_mixes:.2f})" for r in result.surrogates.itertuples()
+    )
+    lines.append(f"surrogates (Gaussian processes), cross-validated R^2, whole candidates left out: {accuracy}")
     cap = "" if spec.cost_cap_usd is None else f" within the cap of {format_value(SPEND, spec.cost_cap_usd)} USD"
     for set_name, rec in result.recommendations.items():
         goals = ", ".join(spec.goal_sets[set_name])
@@ -91,12 +93,21 @@ def format_search(result: SearchResult) -> str:
             lines.append(f"  scenario: {result.out / f'recommended-{set_name}.toml'} (smesim run accepts it)")
         elif "candidate" not in rec:
             lines.append(f"goal set {set_name} ({goals}): no recommendation: {rec['reason']}")
+        elif rec.get("verdict") == "undecided":
+            lines.append(
+                f"goal set {set_name} ({goals}): undecided: no mix{cap} was verified to meet the goals with "
+                f"probability >= {spec.probability}, and the best claim, {rec['candidate']}'s "
+                f"{rec['probability']:.3f} ({rec['p_low']:.3f} to {rec['p_high']:.3f}), still straddles p after "
+                f"{rec['runs']} runs on fresh seeds: raise verification.batches to decide it"
+            )
+            lines.append(f"  undecided when the verification's batches ran out: {', '.join(rec['undecided'])}")
+            lines += _claim_lines(spec, rec, set_name)
         else:
             binding = rec["binding_goal"]
             goal = spec.goals[binding]
             lines.append(
-                f"goal set {set_name} ({goals}): no mix{cap} was verified to meet the goals with probability "
-                f">= {spec.probability}; the best reached {format_percent(rec['probability'])} "
+                f"goal set {set_name} ({goals}): no mix{cap} meets the goals with probability "
+                f">= {spec.probability}: the best reached {format_percent(rec['probability'])} "
                 f"({rec['candidate']}), and {binding} binds (met in {format_percent(rec[binding + '_p'])} of its "
                 f"runs, mean {format_value(goal.indicator, rec[binding + '_mean'])} against "
                 f"{goal.target_text()}): {EXPLAIN}"

@@ -341,7 +341,7 @@ def propose(spec: SearchSpec, data: pd.DataFrame, values: dict[str, dict], count
             order = np.lexsort((cost, -margins[set_name], -np.round(probability, 6)))
             pick = int(next(j for j in order if free[j]))
         chosen.append(pick)
-    accuracy = ", ".join(f"{name} {s.cv_r2:.2f}" for name, s in surrogates.items())
+    accuracy = ", ".join(f"{name} {s.cv_r2:.2f} (mixes {s.cv_r2_mixes:.2f})" for name, s in surrogates.items())
     note = f"proposed by surrogates fitted on {len(data)} runs of {len(values)} candidates; CV R^2: {accuracy}"
     return [pool[j] for j in chosen], note
 
@@ -666,7 +666,10 @@ def summarise(
         candidates[f"{set_name}_frontier"] = on
     surrogates, _ = _fit(spec, search, values)
     accuracy = pd.DataFrame(
-        [{"indicator": name, "points": s.points, "cv_r2": s.cv_r2} for name, s in surrogates.items()]
+        [
+            {"indicator": name, "points": s.points, "cv_r2": s.cv_r2, "cv_r2_mixes": s.cv_r2_mixes}
+            for name, s in surrogates.items()
+        ]
     )
     verified = _with_baseline(spec, verified, values, lists)
     checked = _claims(spec, verified).set_index("candidate") if len(verified) else pd.DataFrame()

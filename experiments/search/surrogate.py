@@ -19,7 +19,10 @@ mean over the draws. The optimistic variant moves each prediction `kappa` latent
 deviations towards the target's side: the search's exploration.
 
 Accuracy is measured by cross-validated R^2, grouped by candidate (a fold leaves whole mixes
-out, as the search asks about mixes not yet run), with the kernel's fitted hyperparameters.
+out, as the search asks about mixes not yet run), with the kernel's fitted hyperparameters:
+`cv_r2` over every point (candidate and draw: much of its variance is the draws', which every
+candidate shares) and `cv_r2_mixes` over the candidates' means across the draws (what the
+levers do, the harder part).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 
 from experiments.inputs.goals import Goal
@@ -68,6 +72,7 @@ class Surrogate:
     white_sd: float  # what the inputs do not explain in the seeds' means, in the indicator's unit
     noise_sd: float  # a single run's spread around the prediction, in the indicator's unit
     cv_r2: float
+    cv_r2_mixes: float
     points: int
 
     @classmethod
@@ -83,7 +88,7 @@ class Surrogate:
         scale = float(np.std(y)) or 1.0
         white = model.kernel_.k2.noise_level * scale**2
         noise = math.sqrt(white + seeds_variance * (1 - 1 / seeds))
-        return cls(model, math.sqrt(white), noise, _cv_r2(model.kernel_, x, y, groups), len(y))
+        return cls(model, math.sqrt(white), noise, *_cv_r2(model.kernel_, x, y, groups), len(y))
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and latent standard deviation (without the noise)."""
@@ -92,19 +97,26 @@ class Surrogate:
         return mean, latent
 
 
-def _cv_r2(kernel, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
-    """R^2 of predictions for candidates left out, GroupKFold, the fitted kernel held fixed."""
+def _r2(y: np.ndarray, predicted: np.ndarray) -> float:
+    total = float(np.sum((y - np.mean(y)) ** 2))
+    return math.nan if total == 0.0 else 1.0 - float(np.sum((y - predicted) ** 2)) / total
+
+
+def _cv_r2(kernel, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
+    """R^2 of predictions for candidates left out (GroupKFold, the fitted kernel held fixed), over
+    the points and over the candidates' means."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.model_selection import GroupKFold
 
     folds = min(CV_FOLDS, len(np.unique(groups)))
-    if folds < 2 or float(np.var(y)) == 0.0:
-        return math.nan
+    if folds < 2:
+        return math.nan, math.nan
     predicted = np.empty_like(y, dtype=float)
     for train, test in GroupKFold(folds).split(x, y, groups):
         model = GaussianProcessRegressor(kernel, optimizer=None, normalize_y=True).fit(x[train], y[train])
         predicted[test] = model.predict(x[test])
-    return float(1.0 - np.sum((y - predicted) ** 2) / np.sum((y - np.mean(y)) ** 2))
+    means = pd.DataFrame({"y": y, "predicted": predicted, "group": groups}).groupby("group").mean()
+    return _r2(y, predicted), _r2(means["y"].to_numpy(), means["predicted"].to_numpy())
 
 
 def goal_probability(
