@@ -139,7 +139,7 @@ def cart_tree(x: pd.DataFrame, y: np.ndarray) -> str:
     leaf = max(1, math.ceil(TREE_LEAF_SHARE * len(y)))
     tree = DecisionTreeClassifier(max_depth=TREE_DEPTH, min_samples_leaf=leaf, random_state=0)
     tree.fit(x.to_numpy(float), np.asarray(y, dtype=int))
-    return export_text(tree, feature_names=list(x.columns), show_weights=True)
+    return export_text(tree, feature_names=list(x.columns), show_weights=True, decimals=4)
 
 
 # --- reading a directory --------------------------------------------------------------------
