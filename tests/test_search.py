@@ -128,11 +128,11 @@ def test_the_verified_claim_decides_and_the_recommendation_runs(searched, tmp_pa
     spec, out, _, second, _ = searched
     rec = second.recommendations["low"]
     row = second.verification.set_index("candidate").loc[rec["candidate"]]
-    assert row["verdict"] in ("meets", "fails", "undecided")
-    if row["verdict"] == "meets":
-        assert rec["found"] and row["p_low"] >= spec.probability and rec["cost_usd"] <= spec.cost_cap_usd
-    else:
-        assert not rec["found"] and rec["binding_goal"] == "act" and "smesim explain" in format_search(second)
+    # the spec's target is low enough for a clinic budget to meet it: decided in two batches
+    assert row["verdict"] == "meets" and rec["found"] and row["runs"] == 2 * spec.verify_draws
+    assert row["p_low"] >= spec.probability and rec["cost_usd"] <= spec.cost_cap_usd
+    assert rec["candidate"] in set(pd.read_csv(out / "frontier.csv")["candidate"])
+    assert f"recommended {rec['candidate']}" in format_search(second)
     verified = evaluated_runs(spec, sorted((out / "verify-r02").glob("batch-??")))
     assert BASELINE in set(verified["policy"]) or rec["candidate"] in set(verified["policy"])
     frontier = pd.read_csv(out / "frontier.csv")
@@ -142,9 +142,8 @@ def test_the_verified_claim_decides_and_the_recommendation_runs(searched, tmp_pa
         assert not ((frontier["cost_usd"] < r.cost_usd) & (frontier["low_p"] >= r.low_p)).any()
     assert (out / "frontier.png").stat().st_size > 0 and (out / "summary.txt").read_text().startswith("tiny")
     assert set(pd.read_csv(out / "surrogates.csv")["indicator"]) == {"act", "policy_spend_usd"}
-    if rec["found"]:
-        scenario = out / "recommended-low.toml"
-        assert cli.main(["run", str(scenario), "--months", "2", "--out", str(tmp_path / "run")]) == 0
+    scenario = out / "recommended-low.toml"  # smesim run accepts it
+    assert cli.main(["run", str(scenario), "--months", "2", "--out", str(tmp_path / "run")]) == 0
 
 
 @pytest.mark.slow  # the search fixture: about 45 runs (13 s on two busy cores)
