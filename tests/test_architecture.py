@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # experiments' layers, lowest first: a module may import from its own layer and the ones below
-LAYERS = ("base", "inputs", "runs", "sweeps", "analysis", "report", "dashboard", "cli")
+LAYERS = ("base", "inputs", "runs", "sweeps", "analysis", "search", "report", "dashboard", "cli")
 BASE_MODULES = ("experiments.errors", "experiments.files", "experiments.formatting")
 FACADES = ("experiments", "experiments.report", "experiments.dashboard")  # lazy: names resolved on first use
 

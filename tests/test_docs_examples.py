@@ -3,7 +3,7 @@
 - ```python blocks run, from a fresh temporary directory (they must take seconds);
   ```python external blocks need a package the project does not depend on (SALib, EMA
   Workbench): they are compiled, not run;
-- ```toml blocks whose first line is `# scenario`, `# sweep spec` or `# cluster profile` are valid
+- ```toml blocks whose first line is `# scenario`, `# sweep spec`, `# search spec` or `# cluster profile` are valid
   files of that kind;
 - ```sh blocks: each `smesim ...` line parses with the real command line (commands and flags
   exist; nothing is run) and each `make ...` line names a target of the Makefile.
@@ -18,6 +18,7 @@ import pytest
 from experiments.cli import parser
 from experiments.inputs.scenario import parse_scenario
 from experiments.inputs.sweep_spec import parse_sweep_spec
+from experiments.search.spec import parse_search_spec
 from experiments.sweeps.executors import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,12 +55,14 @@ def test_toml_example_is_a_valid_file(text, tmp_path):
         parse_scenario(text, str(tmp_path / "example.toml"), "example")
     elif first == "# sweep spec":
         parse_sweep_spec(text, str(tmp_path / "example.toml"), "example")
+    elif first == "# search spec":
+        parse_search_spec(text, str(tmp_path / "example.toml"), "example")
     elif first == "# cluster profile":
         (tmp_path / "profile.toml").write_text(text, encoding="utf-8")
         load_profile("slurm", tmp_path / "profile.toml")
     else:
         pytest.fail(
-            f"a ```toml block starts with '# scenario', '# sweep spec' or '# cluster profile' (else "
+            f"a ```toml block starts with '# scenario', '# sweep spec', '# search spec' or '# cluster profile' (else "
             f"```toml fragment), not {first!r}"
         )
 

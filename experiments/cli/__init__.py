@@ -2,6 +2,7 @@
 
     smesim run SCENARIO ... / scenarios / validate / demo     (experiments/cli/run.py)
     smesim sweep SPEC ... / status DIR / merge OUT DIRS / sweeps (experiments/cli/sweep.py)
+    smesim search SPEC ... / searches / discover DIR            (experiments/cli/search.py)
     smesim compare DIR / sensitivity DIR                        (experiments/cli/analysis.py)
     smesim report DIR / replay DIR                              (experiments/cli/report.py)
     smesim dashboard [SCENARIO]                                 (experiments/cli/dashboard.py)
@@ -41,11 +42,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     # imported here, inside exit_code: a Ctrl-C while the libraries load is an interrupt, not a traceback
-    from experiments.cli import analysis, dashboard, report, run, sweep
+    from experiments.cli import analysis, dashboard, report, run, search, sweep
 
     top = OneLineParser(prog=PROG, description="Agent-based model of Iran's small and medium industry.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
-    for group in (run, sweep, analysis, report, dashboard):
+    for group in (run, sweep, search, analysis, report, dashboard):
         group.add_commands(commands)
     return top
 

@@ -33,7 +33,7 @@ from experiments.sweeps.merge import merge_shards
 from experiments.sweeps.status import sweep_status
 from experiments.sweeps.sweep import DEFAULT_CHUNK_SECONDS, Shard, default_out, format_report, run_sweep
 
-__all__ = ["add_commands", "list_sweeps"]
+__all__ = ["add_commands", "add_executor_flags", "executor_options", "list_sweeps"]
 
 SWEEP_DESCRIPTION = """Run a sweep spec's runs and store them in DIR (default results/sweeps/<spec name>/):
 runs/part-*.parquet (one row per run), series/part-*.parquet (one row per run and month), manifest.json.
@@ -46,31 +46,13 @@ def add_commands(commands) -> None:
     sweep = commands.add_parser("sweep", help="run a sweep spec's runs (resumable)", description=SWEEP_DESCRIPTION)
     sweep.add_argument("spec", metavar="SPEC", help="a sweep spec file, or a shipped spec's name")
     sweep.add_argument("--out", type=output_path, help="results directory (default: results/sweeps/<spec name>)")
-    sweep.add_argument(
-        "--workers",
-        type=int,
-        help="worker processes of the embedded cluster (default: one per core; 0: run in this process; "
-        f"at most {MAX_WORKERS_PER_CORE} per core)",
-    )
-    sweep.add_argument(
-        "--scheduler", metavar="ADDR", help="use the workers of this Dask scheduler, e.g. tcp://host:8786"
-    )
-    sweep.add_argument("--cluster", choices=sorted(CLUSTERS), help="submit workers as batch jobs (needs --profile)")
-    sweep.add_argument("--profile", type=Path, metavar="FILE", help="the cluster profile (TOML; README, 'Sweeps')")
+    add_executor_flags(sweep)
     sweep.add_argument("--shard", metavar="i/n", help="run only shard i of n (then smesim merge)")
     sweep.add_argument(
         "--chunk-seconds",
         type=float,
         default=DEFAULT_CHUNK_SECONDS,
         help=f"about how many seconds of runs each task holds (default {DEFAULT_CHUNK_SECONDS:g})",
-    )
-    sweep.add_argument(
-        "--stall-seconds",
-        type=float,
-        metavar="S",
-        help="stop (resumable) when the cluster has had no worker this long, after two tries to start new ones "
-        f"(default {DEFAULT_STALL_SECONDS:g}; {QUEUED_STALL_SECONDS:g} with --scheduler or --cluster; "
-        f"{MIN_STALL_SECONDS:g} to {MAX_STALL_SECONDS:g})",
     )
     sweep.add_argument("--no-resume", action="store_true", help="delete the directory's results and start over")
     sweep.add_argument(
@@ -102,6 +84,35 @@ def add_commands(commands) -> None:
     sweeps.set_defaults(handler=lambda args, argv: print(list_sweeps()) or 0)
 
 
+def add_executor_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say where runs run (--workers, --scheduler, --cluster, --profile,
+    --stall-seconds): `smesim sweep`'s, shared by `smesim search`."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes of the embedded cluster (default: one per core; 0: run in this process; "
+        f"at most {MAX_WORKERS_PER_CORE} per core)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDR", help="use the workers of this Dask scheduler, e.g. tcp://host:8786"
+    )
+    parser.add_argument("--cluster", choices=sorted(CLUSTERS), help="submit workers as batch jobs (needs --profile)")
+    parser.add_argument("--profile", type=Path, metavar="FILE", help="the cluster profile (TOML; README, 'Sweeps')")
+    parser.add_argument(
+        "--stall-seconds",
+        type=float,
+        metavar="S",
+        help="stop (resumable) when the cluster has had no worker this long, after two tries to start new ones "
+        f"(default {DEFAULT_STALL_SECONDS:g}; {QUEUED_STALL_SECONDS:g} with --scheduler or --cluster; "
+        f"{MIN_STALL_SECONDS:g} to {MAX_STALL_SECONDS:g})",
+    )
+
+
+def executor_options(args: argparse.Namespace) -> ExecutorOptions:
+    """The executor the flags of `add_executor_flags` ask for, checked."""
+    return ExecutorOptions(args.workers, args.scheduler, args.cluster, args.profile, args.stall_seconds).check()
+
+
 def list_sweeps() -> str:
     specs = [load_sweep_spec(path) for path in shipped_sweeps().values()]
     width = max(len(s.name) for s in specs)
@@ -109,7 +120,7 @@ def list_sweeps() -> str:
 
 
 def _sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
-    options = ExecutorOptions(args.workers, args.scheduler, args.cluster, args.profile, args.stall_seconds).check()
+    options = executor_options(args)
     shard = Shard.parse(args.shard) if args.shard is not None else None
     spec = load_sweep_spec(args.spec)
     out = args.out if args.out is not None else default_out(spec, shard)
