@@ -3,6 +3,8 @@ goals, indicators and values come from `experiments.report.words.Words`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from experiments.errors import FlagError
 from experiments.formatting import DIGITS, persian_digits
 from experiments.report.words import Words
@@ -13,7 +15,6 @@ DASHBOARD_TEXT = {
     "en": {
         "title": "Iran's small industry: policy workshop",
         "scenario": "Scenario",
-        "settings_from": "Levers and uncertainties from",
         "seed": "Seed",
         "scale": "Scale (share of the 85,000 units simulated)",
         "province": "Province for province targeting",
@@ -21,7 +22,7 @@ DASHBOARD_TEXT = {
         "budget": "{lever} (USD m/year)",
         "targeting": "Targeting: {lever}",
         "month": "Month {month}",
-        "status": "{scenario}, scale {scale}, seed {seed}; last step with baseline {ms} ms",
+        "status": "{scenario}, scale {scale}, seed {seed}; last step with the comparison {ms} ms",
         "this_run": "this run",
         "baseline": "baseline",
         "target": "target {value}",
@@ -49,11 +50,40 @@ DASHBOARD_TEXT = {
         "report_failed": "could not write the report: {error}",
         "ranking_note": "{lever}: ranking targeting needs a ranking budget > 0; using all",
         "seed_note": "seed {text!r} is not a whole number >= 0; using seed 1",
+        "compare": "Compare with",
+        "compare_policies": "today's policies under this run's shocks and uncertainties",
+        "compare_baseline": "the baseline scenario (no shocks, default uncertainties)",
+        "compare_short_policies": "today's policies",
+        "compare_short_baseline": "baseline scenario",
+        "compared_with": "this run compared with {comparison}",
+        "budgets": "Lever budgets (USD m a year; type a value or drag)",
+        "targeting_title": "Targeting",
+        "uncertainties": "Uncertainties",
+        "unit_musd_year": "USD m/yr",
+        "plan_cost": "Plan: USD {cost} m a year",
+        "reset": "Reset",
+        "play": "Play",
+        "pause": "Pause",
+        "step": "Step",
+        "building": "Building the run…",
+        "building_note": "Building the run: {units} units and the comparison run (seconds at full scale)",
+        "pending": "Not applied yet (press Reset to run with them): {changes}",
+        "tab_goals": "Goals",
+        "tab_economy": "Economy",
+        "rule_all": "all eligible units",
+        "rule_province": "the province below",
+        "rule_cluster": "the cluster below",
+        "rule_ranking": "the top-100 ranking",
+        "save_scenario": "Save settings as a scenario file",
+        "download_report": "Download the report",
+        "report_writing": "Writing the report (a few seconds)…",
+        "report_needs_a_month": "Step at least one month to write a report.",
+        "changed_plan": "{description}; levers or uncertainties changed on the dashboard",
+        "scenario_comment": "Settings from smesim dashboard (started from {source}): for smesim run or a sweep",
     },
     "fa": {
         "title": "صنایع کوچک ایران: کارگاه سیاست‌گذاری",
         "scenario": "سناریو",
-        "settings_from": "اهرم‌ها و عدم قطعیت‌ها از",
         "seed": "بذر تصادفی",
         "scale": "مقیاس (سهم شبیه‌سازی‌شده از ۸۵٬۰۰۰ واحد)",
         "province": "استان برای هدف‌گیری استانی",
@@ -89,8 +119,43 @@ DASHBOARD_TEXT = {
         "report_failed": "گزارش نوشته نشد: {error}",
         "ranking_note": "{lever}: هدف‌گیری با رتبه‌بندی به بودجهٔ رتبه‌بندی نیاز دارد؛ همهٔ واحدها هدف‌اند",
         "seed_note": "بذر {text!r} عدد صحیح نامنفی نیست؛ بذر ۱ به کار رفت",
+        "compare": "مقایسه با",
+        "compare_policies": "سیاست‌های کنونی با همین تکانه‌ها و عدم قطعیت‌ها",
+        "compare_baseline": "سناریوی مبنا (بی‌تکانه، عدم قطعیت‌های پیش‌فرض)",
+        "compare_short_policies": "سیاست‌های کنونی",
+        "compare_short_baseline": "سناریوی مبنا",
+        "compared_with": "این اجرا در مقایسه با {comparison}",
+        "budgets": "بودجهٔ اهرم‌ها (میلیون دلار در سال؛ عدد را بنویسید یا بکشید)",
+        "targeting_title": "هدف‌گیری",
+        "uncertainties": "عدم قطعیت‌ها",
+        "unit_musd_year": "میلیون دلار/سال",
+        "plan_cost": "برنامه: {cost} میلیون دلار در سال",
+        "reset": "از نو",
+        "play": "پخش",
+        "pause": "توقف",
+        "step": "یک ماه",
+        "building": "ساختن اجرا…",
+        "building_note": "ساختن اجرا: {units} واحد و اجرای مقایسه (در مقیاس کامل چند ثانیه)",
+        "pending": "هنوز اعمال نشده (برای اجرا «از نو» را بزنید): {changes}",
+        "tab_goals": "اهداف",
+        "tab_economy": "اقتصاد",
+        "rule_all": "همهٔ واحدهای واجد شرایط",
+        "rule_province": "استان زیر",
+        "rule_cluster": "خوشهٔ زیر",
+        "rule_ranking": "رتبه‌بندی ۱۰۰ واحد برتر",
+        "save_scenario": "ذخیرهٔ تنظیمات به صورت فایل سناریو",
+        "download_report": "دریافت گزارش",
+        "report_writing": "نوشتن گزارش (چند ثانیه)…",
+        "report_needs_a_month": "برای نوشتن گزارش دست‌کم یک ماه پیش بروید.",
+        "changed_plan": "{description}؛ اهرم‌ها یا عدم قطعیت‌ها در داشبورد تغییر کرد",
+        "scenario_comment": "Settings from smesim dashboard (started from {source}): for smesim run or a sweep",
     },
 }
+
+# Names of shipped scenarios, provinces, destinations and sectors where the page's language has its own
+SCENARIO_NAMES: dict[str, dict[str, str]] = {}
+PLACE_NAMES: dict[str, dict[str, str]] = {}
+SECTOR_NAMES: dict[str, dict[str, str]] = {"fa": {}}
 
 # Names of the dashboard's budget controls ((lever, setting) as in experiments.dashboard.app.BUDGETS),
 # of the levers in targeting controls, of unit statuses and of the four uncertainties on the page.
@@ -178,6 +243,26 @@ class PageWords(Words):
 
     def say(self, key: str, **fields) -> str:
         return self.page[key].format(**fields)
+
+    def scenario_name(self, name: str) -> str:
+        """A scenario (a shipped one's name or a file's path) as the page names it."""
+        return SCENARIO_NAMES.get(self.lang, {}).get(name, Path(name).stem)
+
+    def place(self, name: str) -> str:
+        """A province or export destination in the page's language."""
+        return PLACE_NAMES.get(self.lang, {}).get(name, name)
+
+    def cluster(self, name: str) -> str:
+        """A cluster ("<sector> in <province>") in the page's language."""
+        sector, _, province = name.rpartition(" in ")
+        if self.lang == "en" or not sector:
+            return name
+        return f"{SECTOR_NAMES[self.lang].get(sector, sector)} در {self.place(province)}"
+
+    def isolate(self, value) -> str:
+        """A value inside Persian text isolated (U+2068 ... U+2069), so that a sign or a unit stays
+        with its number in right-to-left text; English text as it is."""
+        return f"\u2068{value}\u2069" if self.lang == "fa" else str(value)
 
     def html(self, markup: str) -> str:
         """Markup (HTML or SVG) with Persian digits in its text when asked for (never in tags)."""
