@@ -5,6 +5,7 @@ controls, the comparison run runs on the same seed, written runs replay identica
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,11 @@ from experiments.dashboard.workshop import (
     targeting_choices,
 )
 from experiments.errors import BadInput
-from experiments.inputs.scenario import load_scenario, parse_scenario
+from experiments.inputs.scenario import load_scenario, parse_scenario, shipped_scenarios
 from experiments.runs.replay import replay_runs
-from simulation import SMEModel
+from simulation import SMEModel, destinations
+from simulation.geography import PROVINCE_NAMES
+from simulation.policy import CLUSTER_NAMES
 
 SCALE = 0.1
 
@@ -241,6 +244,11 @@ def test_the_page_in_persian():
     specs = control_specs(PageWords("fa", "persian"))
     assert specs["clinics_budget_musd"]["label"] == "کلینیک صنعتی"
     assert specs["clinics_budget_musd"]["unit"] == "میلیون دلار/سال"
+    fa = PageWords("fa")
+    names = [fa.place(p) for p in (*PROVINCE_NAMES, *destinations.NAMES)] + [fa.cluster(c) for c in CLUSTER_NAMES]
+    names += [fa.scenario_name(s) for s in shipped_scenarios()]
+    assert not [name for name in names if re.search("[A-Za-z]", name)]  # no English name left on the page
+    assert fa.cluster("food and beverages in Tehran") == "غذایی و آشامیدنی در تهران"
     with pytest.raises(BadInput, match="--digits"):
         PageWords("fa", "arabic")
     with pytest.raises(BadInput, match="--lang"):

@@ -279,6 +279,8 @@ def test_persian_page_is_right_to_left_in_persian(browser, persian):
         assert page.get_by_role("button", name="نوشتن گزارش").count() == 1
         targeting = page.locator(".choice", has_text="هدف‌گیری").first.inner_text()
         assert "همهٔ واحدهای واجد شرایط" in targeting or "رتبه‌بندی" in targeting  # the choices in Persian
+        assert "برنامهٔ وزارت" in page.locator(".choice", has_text="سناریو").first.inner_text()
+        assert "تهران" in page.locator(".choice", has_text="استان برای").inner_text()
         page.screenshot(path=str(SCREENSHOT.with_name("screenshot-fa.png")), full_page=True)
     finally:
         page.close()

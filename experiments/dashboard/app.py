@@ -43,6 +43,7 @@ from experiments.dashboard.workshop import (
     DEFAULT_SCALE,
     LIVE_RUNS,
     LOG,
+    OUT_DIR,
     TARGETED,
     UNCERTAINTY_CONTROLS,
     WorkshopModel,
@@ -322,11 +323,11 @@ def Report(model: WorkshopModel, tick: solara.Reactive[int], words: PageWords, c
         solara.Error(w.say("report_failed", error=task.exception))
     elif task.finished and task.value and task.value[0] == model.serial:  # not a report of an earlier run
         path = task.value[1]
-        folder = path.parents[1]
-        solara.Text(w.say("report_written", path=folder.name), classes=["run-written"])
+        folder = path.relative_to(OUT_DIR).parts[0]  # the run's directory, named by its settings
+        solara.Text(w.say("report_written", path=OUT_DIR / folder), classes=["run-written"])
         solara.FileDownload(
             lambda: path.read_bytes(),
-            filename=f"{folder.name}.html",
+            filename=f"{folder}.html",
             label=w.say("download_report"),
             mime_type="text/html",
         )

@@ -9,7 +9,7 @@ from experiments.errors import FlagError
 from experiments.formatting import DIGITS, persian_digits
 from experiments.report.words import Words
 
-__all__ = ["CONTROL_NAMES", "DASHBOARD_TEXT", "PageWords"]
+__all__ = ["CONTROL_NAMES", "DASHBOARD_TEXT", "PLACE_NAMES", "SCENARIO_NAMES", "SECTOR_NAMES", "PageWords"]
 
 DASHBOARD_TEXT = {
     "en": {
@@ -46,7 +46,7 @@ DASHBOARD_TEXT = {
         "consortia_axis": "consortia",
         "units_now": "Units now (national scale)",
         "write_report": "Write report",
-        "report_written": "report written: {path}",
+        "report_written": "report written (kept on the server in {path})",
         "report_failed": "could not write the report: {error}",
         "ranking_note": "{lever}: ranking targeting needs a ranking budget > 0; using all",
         "seed_note": "seed {text!r} is not a whole number >= 0; using seed 1",
@@ -115,7 +115,7 @@ DASHBOARD_TEXT = {
         "consortia_axis": "کنسرسیوم",
         "units_now": "واحدها اکنون (مقیاس ملی)",
         "write_report": "نوشتن گزارش",
-        "report_written": "گزارش نوشته شد: {path}",
+        "report_written": "گزارش نوشته شد (روی سرور در {path})",
         "report_failed": "گزارش نوشته نشد: {error}",
         "ranking_note": "{lever}: هدف‌گیری با رتبه‌بندی به بودجهٔ رتبه‌بندی نیاز دارد؛ همهٔ واحدها هدف‌اند",
         "seed_note": "بذر {text!r} عدد صحیح نامنفی نیست؛ بذر ۱ به کار رفت",
@@ -152,10 +152,94 @@ DASHBOARD_TEXT = {
     },
 }
 
-# Names of shipped scenarios, provinces, destinations and sectors where the page's language has its own
-SCENARIO_NAMES: dict[str, dict[str, str]] = {}
-PLACE_NAMES: dict[str, dict[str, str]] = {}
-SECTOR_NAMES: dict[str, dict[str, str]] = {"fa": {}}
+# Names of shipped scenarios, provinces, export destinations and sectors in Persian (English: as in the model)
+SCENARIO_NAMES = {
+    "fa": {
+        "baseline": "مبنا (سیاست‌های کنونی)",
+        "ministry_plan": "برنامهٔ وزارت",
+        "rial_fall": "سقوط ریال",
+        "sanctions_tightening": "تشدید تحریم‌ها",
+        "lever_training": "اهرم آموزش و نمایشگاه",
+        "lever_clinics": "اهرم کلینیک صنعتی",
+        "lever_consortia": "اهرم کنسرسیوم‌ها",
+        "lever_clusters": "اهرم طرح‌های خوشه‌ای",
+        "lever_sukuk": "اهرم صکوک",
+        "lever_listing": "اهرم پذیرش در بورس",
+        "lever_infrastructure": "اهرم زیرساخت شهرک‌ها",
+        "lever_rural_zones": "اهرم نواحی روستایی",
+        "lever_matchmaking": "اهرم پیوند زنجیرهٔ تأمین",
+        "lever_technology": "اهرم فناوری و استاندارد",
+        "lever_credit": "اهرم اعتبار و کمک بلاعوض",
+        "lever_ranking": "اهرم رتبه‌بندی ۱۰۰ واحد برتر",
+    }
+}
+PLACE_NAMES = {
+    "fa": {
+        "Tehran": "تهران",
+        "Razavi Khorasan": "خراسان رضوی",
+        "Isfahan": "اصفهان",
+        "Fars": "فارس",
+        "Khuzestan": "خوزستان",
+        "East Azerbaijan": "آذربایجان شرقی",
+        "Mazandaran": "مازندران",
+        "West Azerbaijan": "آذربایجان غربی",
+        "Kerman": "کرمان",
+        "Sistan and Baluchestan": "سیستان و بلوچستان",
+        "Alborz": "البرز",
+        "Gilan": "گیلان",
+        "Kermanshah": "کرمانشاه",
+        "Golestan": "گلستان",
+        "Hormozgan": "هرمزگان",
+        "Lorestan": "لرستان",
+        "Hamadan": "همدان",
+        "Kurdistan": "کردستان",
+        "Markazi": "مرکزی",
+        "Qom": "قم",
+        "Qazvin": "قزوین",
+        "Ardabil": "اردبیل",
+        "Bushehr": "بوشهر",
+        "Yazd": "یزد",
+        "Zanjan": "زنجان",
+        "Chaharmahal and Bakhtiari": "چهارمحال و بختیاری",
+        "North Khorasan": "خراسان شمالی",
+        "South Khorasan": "خراسان جنوبی",
+        "Kohgiluyeh and Boyer-Ahmad": "کهگیلویه و بویراحمد",
+        "Semnan": "سمنان",
+        "Ilam": "ایلام",
+        "Iraq": "عراق",
+        "Turkey": "ترکیه",
+        "Afghanistan": "افغانستان",
+        "Pakistan": "پاکستان",
+        "Armenia": "ارمنستان",
+        "Azerbaijan": "جمهوری آذربایجان",
+        "Turkmenistan": "ترکمنستان",
+        "Russia": "روسیه",
+        "Kazakhstan": "قزاقستان",
+        "UAE": "امارات متحده عربی",
+        "Oman": "عمان",
+        "Qatar": "قطر",
+        "Kuwait": "کویت",
+        "Saudi Arabia": "عربستان سعودی",
+        "Bahrain": "بحرین",
+        "China": "چین",
+        "India": "هند",
+        "Africa": "آفریقا",
+    }
+}
+SECTOR_NAMES = {
+    "fa": {
+        "basic metals": "فلزات پایه",
+        "chemicals and pharmaceuticals": "شیمیایی و دارویی",
+        "fabricated metal products": "محصولات فلزی",
+        "food and beverages": "غذایی و آشامیدنی",
+        "machinery, electrical and vehicles": "ماشین‌آلات، برق و خودرو",
+        "non-metallic minerals": "کانی‌های غیرفلزی",
+        "other manufacturing": "سایر صنایع",
+        "rubber and plastics": "لاستیک و پلاستیک",
+        "textiles, clothing and leather": "نساجی، پوشاک و چرم",
+        "wood, paper and printing": "چوب، کاغذ و چاپ",
+    }
+}
 
 # Names of the dashboard's budget controls ((lever, setting) as in experiments.dashboard.app.BUDGETS),
 # of the levers in targeting controls, of unit statuses and of the four uncertainties on the page.

@@ -34,6 +34,8 @@ __all__ = [
     "COMPARISONS",
     "DEFAULT_SCALE",
     "LIVE_RUNS",
+    "LOG",
+    "OUT_DIR",
     "SCENARIO_FILE",
     "TARGETED",
     "UNCERTAINTY_CONTROLS",
