@@ -161,7 +161,13 @@ def _units_chart(model: WorkshopModel) -> str:
     if base is not None:  # the comparison's active units: what the plan adds to the active stock
         series.append(Series(f"{w.names['active']}: {_comparison(model)}", base["active_units"] / 1e3, "#1f77b4", True))
     return line_chart(
-        _titled(model, "units_title"), run.index, series, x_label=w.say("axis_month"), from_zero=True, height=260
+        _titled(model, "units_title"),
+        run.index,
+        series,
+        x_label=w.say("axis_month"),
+        from_zero=True,
+        width=600,  # room for five legend entries
+        height=300,
     )
 
 
