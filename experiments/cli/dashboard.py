@@ -71,6 +71,7 @@ def server_command(
         # asked for. A page whose connection is lost frees its run after a minute, not solara's 24 h
         # (a closed tab frees it at once).
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_THEME_SHOW_BANNER": "False",  # solara's "This website runs on Solara" over the tables
         "SOLARA_KERNEL_CULL_TIMEOUT": "60s",
         **os.environ,
         "SMESIM_DASHBOARD_SCENARIO": scenario,

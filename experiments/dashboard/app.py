@@ -270,7 +270,7 @@ def RunBar(model, tick: solara.Reactive[int], controls: dict, applied: dict, wor
     idle = model is not None and not (building or stepping or writing)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="12px"):
         solara.Text(w.say("title"), style={"font-weight": "bold", "font-size": "1.1em"})
-        month = w.say("month", month=model.steps) if model is not None else w.say("building")
+        month = w.say("month", month=model.steps) if model is not None else w.say("building" if building else "no_run")
         solara.HTML(tag="b", unsafe_innerHTML=w.html(month), classes=["month"])
         cost = w.say("plan_cost", cost=f"{plan_cost_musd(controls):,.1f}")
         solara.HTML(tag="span", unsafe_innerHTML=w.html(cost), classes=["plan-cost"])
@@ -287,6 +287,8 @@ def RunBar(model, tick: solara.Reactive[int], controls: dict, applied: dict, wor
             on_click=tasks["step"],
             disabled=not idle or playing.value or not model.running,
         )
+    if tasks["build"].error:  # e.g. a typed budget below 0: say which, and let it be corrected
+        solara.Error(w.say("build_failed", error=tasks["build"].exception), classes=["build-failed"])
     if building:
         solara.ProgressLinear(True)
         solara.Text(w.say("building_note", units=f"{round(85_000 * controls['scale']):,}"), classes=["busy"])
@@ -392,9 +394,9 @@ def make_page(scenario: str = "baseline", scale: float = DEFAULT_SCALE, lang: st
             return None if model is None else (model.serial, model.write_report())
 
         tasks = {
-            "build": solara.lab.use_task(build, dependencies=None),
+            "build": solara.lab.use_task(build, dependencies=None, raise_error=False),  # shown on the page
             "step": solara.lab.use_task(advance, dependencies=None),
-            "write": solara.lab.use_task(write, dependencies=None),
+            "write": solara.lab.use_task(write, dependencies=None, raise_error=False),
         }
         player = solara.lab.use_task(play, dependencies=[playing.value])
 
@@ -410,6 +412,7 @@ def make_page(scenario: str = "baseline", scale: float = DEFAULT_SCALE, lang: st
 
         solara.use_effect(session, [])
         model = run.value
+        solara.Title(words.say("title"))
         solara.Style(views.PAGE_CSS + (views.RTL_CSS if lang == "fa" else ""))
         with solara.Column(classes=["workshop", "rtl" if lang == "fa" else "ltr"], gap="0px"):
             with solara.Column(classes=["run-bar"], gap="4px"):
