@@ -30,6 +30,7 @@ from experiments.dashboard.workshop import (
 )
 from experiments.errors import BadInput
 from experiments.inputs.scenario import load_scenario, parse_scenario, shipped_scenarios
+from experiments.inputs.sweep_spec import load_sweep_spec
 from experiments.runs.replay import replay_runs
 from simulation import SMEModel, destinations
 from simulation.geography import PROVINCE_NAMES
@@ -179,6 +180,13 @@ def test_written_runs_replay_identically_and_are_named_by_their_settings(tmp_pat
     assert len(results) == 2 and all(r.identical for r in results), [r.text() for r in results]
     plan = parse_scenario((out / SCENARIO_FILE).read_text(), "plan.toml", "plan")  # `smesim run` accepts it
     assert plan.policy == model.policy and plan.shocks == model.shocks and plan.months == 48
+    spec = out / "sweep.toml"  # and a sweep takes it as a policy (its scenario file beside the spec)
+    spec.write_text(
+        'description = "d"\nbase = "rial_fall"\nseed = 1\nmonths = 3\nscale = 0.02\n'
+        '[policies.baseline]\n[policies.plan]\nscenario = "scenario.toml"\n',
+        encoding="utf-8",
+    )
+    assert load_sweep_spec(spec).policies["plan"] == model.policy
     other = WorkshopModel(scenario_name="rial_fall", scale=0.02, clinics_budget_musd=20.0, compare="policies")
     other.step()
     other.step()
