@@ -132,14 +132,13 @@ def _page_open(context) -> bool:
 
 
 @solara.component
-def Choice(label: str, value: str, choices: dict[str, str], on_value, disabled: bool = False):
+def Choice(label: str, value: str, choices: dict[str, str], on_value):
     """A drop-down list whose entries show words (`choices`: value -> text) and give values."""
     solara.v.Select(
         label=label,
         v_model=value,
         items=[{"text": text, "value": key} for key, text in choices.items()],
         on_v_model=on_value,
-        disabled=disabled,
         dense=True,
         hide_details=True,
         class_="choice mb-3",
