@@ -195,7 +195,7 @@ def test_written_runs_replay_identically_and_are_named_by_their_settings(tmp_pat
 
 @pytest.mark.slow
 def test_write_report(tmp_path):
-    model = WorkshopModel(scale=SCALE, clinics_budget_musd=10.0)
+    model = WorkshopModel(scale=0.02, clinics_budget_musd=10.0)
     model.step()
     report = model.write_report(tmp_path)
     assert report.exists() and "<html" in report.read_text()[:500].lower()

@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from dashboard_server import CHROMIUM, REPOSITORY, served_dashboard, step
 
+from experiments import cli
 from experiments.dashboard.workshop import BUDGETS
 from experiments.inputs.scenario import load_scenario
 
@@ -214,7 +213,7 @@ def test_a_picked_scenario_sets_the_controls_and_a_shock_shows_against_no_shock(
         page.close()
 
 
-def test_a_report_downloads_and_replays_and_the_settings_save_as_a_scenario(browser, english, tmp_path):
+def test_a_report_downloads_and_replays_and_the_settings_save_as_a_scenario(browser, english, capsys):
     url, where = english
     page = _open(browser, url)
     try:
@@ -232,13 +231,8 @@ def test_a_report_downloads_and_replays_and_the_settings_save_as_a_scenario(brow
         assert re.fullmatch(r"baseline-changed-[0-9a-f]{10}-month2\.html", name), name
         assert "<html" in Path(download.value.path()).read_text()[:500].lower()
         folder = where / "results" / "dashboard" / name.removesuffix(".html")
-        replay = subprocess.run(
-            [sys.executable, "-m", "experiments.cli", "replay", str(folder)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
-        )
-        assert replay.returncode == 0 and replay.stdout.count(": identical") == 2, replay.stdout + replay.stderr
+        assert cli.main(["replay", str(folder)]) == 0  # `smesim replay`: the run and its comparison
+        assert capsys.readouterr().out.count(": identical") == 2
 
         with page.expect_download() as saved:
             page.get_by_role("button", name="Save settings as a scenario file").click()
