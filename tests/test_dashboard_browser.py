@@ -171,6 +171,12 @@ def test_levers_read_typed_pending_and_applied(browser, english):
             svg = views.nth(i).inner_html()
             assert "Month 3" in svg and "baseline scenario" in svg, svg[:300]
         page.get_by_role("tab", name="Goals").click()
+        table = page.locator(".goal-table")
+        before = table.bounding_box()["y"]
+        table.hover()
+        page.mouse.wheel(0, 3000)  # the page scrolled down: the month and the plan's cost stay on screen
+        page.wait_for_function("y => document.querySelector('.goal-table').getBoundingClientRect().y < y", arg=before)
+        assert 0 <= page.locator(".plan-cost").bounding_box()["y"] < 60
         page.screenshot(path=str(where / "screenshot.png"), full_page=True)
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(where / "screenshot.png", SCREENSHOT)

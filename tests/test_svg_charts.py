@@ -175,6 +175,8 @@ def test_counts_start_at_zero():
     root = _parse(line_chart("consortia", [0, 1, 2], [Series("a", [100, 104, 110])], from_zero=True))
     assert min(_y_ticks(root)) == 0
     assert min(_y_ticks(_parse(line_chart("c", [0, 1, 2], [Series("a", [100, 104, 110])])))) >= 90
+    still = _y_ticks(_parse(line_chart("activated", [0], [Series("a", [0.0])], from_zero=True)))
+    assert min(still) == 0 < max(still)  # nothing yet: no negative counts on the axis
 
 
 def test_long_names_beside_horizontal_bars_are_not_cut():

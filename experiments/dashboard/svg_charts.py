@@ -179,6 +179,8 @@ def line_chart(
         x_low, x_high = min(x_low, marker_x), max(x_high, marker_x)
     ys = [v for s in series for v in _finite(s.values)] + ([0.0] if from_zero else [])
     y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    if from_zero and y_high <= y_low == 0:  # a count still at 0: an axis from 0 up, not around 0
+        y_high = 1.0
     on_scale = [t for t in targets if not _off_scale(t.value, y_low, y_high)]
     y_low, y_high = min([y_low, *(t.value for t in on_scale)]), max([y_high, *(t.value for t in on_scale)])
     y_ticks = nice_ticks(y_low, y_high)

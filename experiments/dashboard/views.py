@@ -38,6 +38,7 @@ GOAL_UNITS = {
     "export_share": (1e-2, "unit_percent"),
     "sme_employment_share": (1e-2, "unit_percent"),
 }
+COUNTS = {"units_activated", "units_activated_distinct"}  # goal indicators whose axis starts at 0
 RUN_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
 STATUS_COLOURS = ("#ff7f0e", "#1f77b4", "#9467bd", "#7f7f7f")
 SIZE_EDGES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # employees: 1, 2-4, ..., 1,000+
@@ -100,6 +101,7 @@ def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], l
                     marker_x=goal.month_for(GOALS_MONTH),
                     x_label=w.say("axis_month"),
                     y_label=unit_label,
+                    from_zero=goal.indicator in COUNTS,
                     width=410,
                     height=230,
                 )
