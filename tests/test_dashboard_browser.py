@@ -277,6 +277,7 @@ def test_persian_page_is_right_to_left_in_persian(browser, persian):
         step(page, "یک ماه")
         assert page.locator("b.month").inner_text() == "ماه ۱"
         assert page.locator(".workshop").evaluate("e => getComputedStyle(e).direction") == "rtl"
+        _playwright_or_skip().expect(page.locator(".v-application--is-rtl")).to_have_count(1)  # sliders mirrored too
         table = page.locator(".goal-table")
         assert "واحدهای فعال‌شده" in table.inner_text()
         assert not re.search(r"[0-9]", table.inner_text())  # Persian digits only

@@ -33,7 +33,9 @@ import warnings
 from pathlib import Path
 from typing import cast
 
+import ipyvuetify
 import solara
+import traitlets
 
 from experiments.dashboard import views
 from experiments.dashboard.words import PageWords
@@ -126,6 +128,14 @@ def _page_open(context) -> bool:
     if context is None:
         return True
     return not context.closed_event.is_set() and PageStatus.CONNECTED in context.page_status.values()
+
+
+class _RightToLeft(ipyvuetify.VuetifyTemplate):
+    """Turns Vuetify's right-to-left mode on (sliders, fields and menus mirrored, not only text)."""
+
+    template = traitlets.Unicode(
+        "<template><span></span></template><script>module.exports = {mounted() { this.$vuetify.rtl = true; }}</script>"
+    ).tag(sync=True)
 
 
 # --- controls -------------------------------------------------------------------------------
@@ -412,6 +422,8 @@ def make_page(scenario: str = "baseline", scale: float = DEFAULT_SCALE, lang: st
         solara.use_effect(session, [])
         model = run.value
         solara.Title(words.say("title"))
+        if lang == "fa":
+            _RightToLeft.element()
         solara.Style(views.PAGE_CSS + (views.RTL_CSS if lang == "fa" else ""))
         with solara.Column(classes=["workshop", "rtl" if lang == "fa" else "ltr"], gap="0px"):
             with solara.Column(classes=["run-bar"], gap="4px"):
