@@ -257,6 +257,9 @@ def test_the_page_in_persian():
     names += [fa.scenario_name(s) for s in shipped_scenarios()]
     assert not [name for name in names if re.search("[A-Za-z]", name)]  # no English name left on the page
     assert fa.cluster("food and beverages in Tehran") == "غذایی و آشامیدنی در تهران"
+    assert PageWords("fa", "persian").number_text(12.5) == "۱۲٫۵"  # a field's number in Persian digits
+    typed = ("۱۲٫۵", "١٢.٥", "1,250", "12.5", "x")
+    assert [PageWords.read_number(t) for t in typed] == [12.5, 12.5, 1250.0, 12.5, None]
     with pytest.raises(BadInput, match="--digits"):
         PageWords("fa", "arabic")
     with pytest.raises(BadInput, match="--lang"):

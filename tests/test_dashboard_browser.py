@@ -278,6 +278,11 @@ def test_persian_page_is_right_to_left_in_persian(browser, persian):
         assert page.locator("b.month").inner_text() == "ماه ۱"
         assert page.locator(".workshop").evaluate("e => getComputedStyle(e).direction") == "rtl"
         _playwright_or_skip().expect(page.locator(".v-application--is-rtl")).to_have_count(1)  # sliders mirrored too
+        clinics = page.get_by_label("کلینیک صنعتی", exact=True)
+        assert clinics.input_value() == "۲۰٫۰"  # the plan's USD 20 m, in Persian digits
+        clinics.fill("۳۵")  # typed in Persian digits
+        clinics.press("Enter")
+        page.locator(".pending", has_text="۳۵").wait_for()
         table = page.locator(".goal-table")
         assert "واحدهای فعال‌شده" in table.inner_text()
         assert not re.search(r"[0-9]", table.inner_text())  # Persian digits only

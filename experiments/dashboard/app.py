@@ -156,13 +156,14 @@ def Choice(label: str, value: str, choices: dict[str, str], on_value):
 
 
 @solara.component
-def Number(spec: dict, value: float, on_value):
+def Number(spec: dict, value: float, on_value, words: PageWords):
     """A lever or uncertainty: a slider (all tracks aligned: the label sits in the field beside
-    it) and a field that shows the value with its unit and takes a typed one."""
+    it) and a field that shows the value with its unit and takes a typed one (any digits)."""
 
-    def typed(number):
+    def typed(text):
+        number = words.read_number(text)
         if number is not None:
-            on_value(float(number))
+            on_value(number)
 
     def slid(number):
         # the slider moves in steps from its low end: it reports a value off that grid (a file's,
@@ -181,8 +182,13 @@ def Number(spec: dict, value: float, on_value):
             on_v_model=slid,
             style_="flex: 1 1 40%",
         )
-        solara.InputFloat(
-            spec["label"], value=value, on_value=typed, dense=True, suffix=spec["unit"], style={"flex": "1 1 60%"}
+        solara.InputText(
+            spec["label"],
+            value=words.number_text(value),
+            on_value=typed,
+            dense=True,
+            suffix=spec["unit"],
+            style={"flex": "1 1 60%"},
         )
 
 
@@ -206,11 +212,11 @@ def Controls(controls: solara.Reactive[dict], launched: str, words: PageWords):
         lambda v: set_value("compare", v),
     )
     solara.InputText(w.say("seed"), value=values["seed"], on_value=lambda v: set_value("seed", v))
-    Number(specs["scale"], values["scale"], lambda v: set_value("scale", v))
+    Number(specs["scale"], values["scale"], lambda v: set_value("scale", v), w)
     solara.Text(w.say("budgets"), classes=["group-title"])
     for lever, setting in BUDGETS:
         key = budget_key(lever, setting)
-        Number(specs[key], values[key], lambda v, key=key: set_value(key, v))
+        Number(specs[key], values[key], lambda v, key=key: set_value(key, v), w)
     solara.Text(w.say("targeting_title"), classes=["group-title"])
     for lever in TARGETED:
         key = f"{lever}_targeting"
@@ -234,7 +240,7 @@ def Controls(controls: solara.Reactive[dict], launched: str, words: PageWords):
     )
     solara.Text(w.say("uncertainties"), classes=["group-title"])
     for name in UNCERTAINTY_CONTROLS:
-        Number(specs[name], values[name], lambda v, name=name: set_value(name, v))
+        Number(specs[name], values[name], lambda v, name=name: set_value(name, v), w)
 
 
 def pending_changes(controls: dict, applied: dict, words: PageWords) -> list[str]:
@@ -300,10 +306,10 @@ def RunBar(model, tick: solara.Reactive[int], controls: dict, applied: dict, wor
         solara.Error(w.say("build_failed", error=tasks["build"].exception), classes=["build-failed"])
     if building:
         solara.ProgressLinear(True)
-        solara.Text(w.say("building_note", units=f"{round(85_000 * controls['scale']):,}"), classes=["busy"])
+        solara.Text(w.html(w.say("building_note", units=f"{round(85_000 * controls['scale']):,}")), classes=["busy"])
     changes = pending_changes(controls, applied, w) if applied else []
     if changes and not building:
-        solara.Warning(w.say("pending", changes="; ".join(changes)), classes=["pending"], dense=True)
+        solara.Warning(w.html(w.say("pending", changes="; ".join(changes))), classes=["pending"], dense=True)
 
 
 @solara.component

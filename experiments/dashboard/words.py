@@ -319,6 +319,9 @@ CONTROL_NAMES = {
 }
 
 
+_TYPED_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
 class PageWords(Words):
     """Words (goals, indicators, values) plus the dashboard's own; `html` applies the digits."""
 
@@ -351,6 +354,19 @@ class PageWords(Words):
         """A value inside Persian text isolated (U+2068 ... U+2069), so that a sign or a unit stays
         with its number in right-to-left text; English text as it is."""
         return f"\u2068{value}\u2069" if self.lang == "fa" else str(value)
+
+    def number_text(self, value: float) -> str:
+        """A control's number as its field shows it (Persian digits when asked for)."""
+        return persian_digits(str(value)) if self.digits == "persian" else str(value)
+
+    @staticmethod
+    def read_number(text: str) -> float | None:
+        """A number typed in Latin, Persian or Arabic-Indic digits (None if it is not one)."""
+        latin = str(text).translate(_TYPED_DIGITS).replace("٫", ".").replace("٬", "").replace(",", "").strip()
+        try:
+            return float(latin)
+        except ValueError:
+            return None
 
     def html(self, markup: str) -> str:
         """Markup (HTML or SVG) with Persian digits in its text when asked for (never in tags)."""
