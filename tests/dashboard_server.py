@@ -25,9 +25,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_dashboard(arguments: list[str], cwd: Path, log_path: Path, start_seconds: float = 120) -> Iterator[str]:
-    """Serve `smesim dashboard ARGUMENTS` (from `cwd`, output to `log_path`) until the block ends;
-    yields its URL. A RuntimeError with the end of the log when it does not start in time."""
+def served_dashboard(
+    arguments: list[str], cwd: Path, log_path: Path, start_seconds: float = 120, env: dict | None = None
+) -> Iterator[str]:
+    """Serve `smesim dashboard ARGUMENTS` (from `cwd`, output to `log_path`, with `env` added to the
+    environment) until the block ends; yields its URL. A RuntimeError with the end of the log when
+    it does not start in time."""
     port = free_port()
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
@@ -36,7 +39,7 @@ def served_dashboard(arguments: list[str], cwd: Path, log_path: Path, start_seco
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+            env={**os.environ, "PYTHONPATH": str(REPOSITORY), **(env or {})},
         )
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -63,18 +66,19 @@ def served_dashboard(arguments: list[str], cwd: Path, log_path: Path, start_seco
 
 
 def open_page(playwright, url: str, ready_text: str, timeout_ms: int = 180_000):
-    """(browser, page): headless Chromium showing the dashboard once `ready_text` is on the page."""
+    """(browser, page): headless Chromium showing the dashboard once its month reads `ready_text`."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
     page = browser.new_page(viewport={"width": 1600, "height": 1400})
     page.goto(url)
-    page.get_by_text(ready_text).wait_for(timeout=timeout_ms)
+    page.locator("b.month", has_text=ready_text).wait_for(timeout=timeout_ms)
     return browser, page
 
 
-def step(page) -> float:
-    """Click Step and wait until the page shows the next month; the seconds it took."""
+def step(page, button: str = "Step") -> float:
+    """Click Step (`button`: its name in the page's language) and wait until the page shows the
+    next month; the seconds it took."""
     month = page.locator("b.month").inner_text()
     started = time.perf_counter()
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name=button).click()
     page.wait_for_function("old => document.querySelector('b.month').innerText !== old", arg=month, timeout=60_000)
     return time.perf_counter() - started

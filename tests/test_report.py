@@ -102,6 +102,15 @@ def test_persian_report_is_right_to_left_with_persian_digits(comparison, tmp_pat
     assert_self_contained(text)
 
 
+def test_a_persian_report_leaves_the_english_one_alone(comparison):
+    english = report(comparison)  # DIR/report/report.html
+    assert cli.main(["report", str(comparison), "--lang", "fa"]) == 0  # no --out
+    persian = (comparison / "report" / "fa" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="fa"' in persian
+    assert (comparison / "report" / "report.html").read_text(encoding="utf-8") == english
+    assert len(figures(comparison / "report" / "fa")) == 2  # its figures beside it, not over the English ones
+
+
 def test_persian_report_with_latin_digits(comparison, tmp_path):
     text = report(comparison, "--lang", "fa", out=tmp_path / "r.html")
     assert 'dir="rtl"' in text and "ماه 4" in text

@@ -147,3 +147,42 @@ def test_bar_chart_refuses_negative_or_missing_values():
         bar_chart("x", ["a"], [Series("s", [-1.0])])
     with pytest.raises(ValueError, match="finite and >= 0"):
         bar_chart("x", ["a"], [Series("s", [float("nan")])])
+
+
+def test_charts_fill_their_container():
+    root = _parse(line_chart("t", [0, 1], [Series("a", [1, 2])], width=460, height=230))
+    assert root.get("width") == "100%" and root.get("viewBox") == "0 0 460 230" and root.get("height") is None
+
+
+def _y_ticks(root: ET.Element) -> list[float]:
+    """The y tick labels (text anchored at the end, left of the plot)."""
+    texts = [t for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end" and t.get("class") is None]
+    return [float(t.text.replace(",", "")) for t in texts if t.text and t.get("font-size") == "10"]
+
+
+def test_a_far_target_is_named_off_scale_and_the_axis_fits_the_data():
+    exports = Series("this run", [1.03, 1.05, 1.08])
+    root = _parse(line_chart("exports", [0, 1, 2], [exports], targets=[Target(17, "target 17")]))
+    assert not any(line.get("class") == "target" for line in root.iter(f"{SVG}line"))  # no line squashing the data
+    notes = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "target-off-scale"]
+    assert notes == ["↑ target 17"]
+    assert max(_y_ticks(root)) < 2  # the differences between 1.03 and 1.08 are visible
+    near = _parse(line_chart("share", [0, 1], [Series("a", [0.51, 0.515])], targets=[Target(0.5, "target 0.5")]))
+    assert sum(line.get("class") == "target" for line in near.iter(f"{SVG}line")) == 1  # near: drawn as a line
+
+
+def test_counts_start_at_zero():
+    root = _parse(line_chart("consortia", [0, 1, 2], [Series("a", [100, 104, 110])], from_zero=True))
+    assert min(_y_ticks(root)) == 0
+    assert min(_y_ticks(_parse(line_chart("c", [0, 1, 2], [Series("a", [100, 104, 110])])))) >= 90
+    still = _y_ticks(_parse(line_chart("activated", [0], [Series("a", [0.0])], from_zero=True)))
+    assert min(still) == 0 < max(still)  # nothing yet: no negative counts on the axis
+
+
+def test_long_names_beside_horizontal_bars_are_not_cut():
+    name = "Kohgiluyeh and Boyer-Ahmad"
+    root = _parse(bar_chart("p", [name, "Ilam"], [Series("a", [5, 3])], horizontal=True, width=460))
+    label = next(t for t in root.iter(f"{SVG}text") if t.text == name)
+    bar = next(r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar")
+    assert float(bar.get("x")) - 5 >= 6 * len(name)  # room for the whole name left of the bars
+    assert float(label.get("x")) == float(bar.get("x")) - 5

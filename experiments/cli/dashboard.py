@@ -11,7 +11,7 @@ from pathlib import Path
 
 from experiments.errors import FlagError
 from experiments.formatting import DIGITS
-from experiments.inputs.scenario import shipped_scenarios
+from experiments.inputs.scenario import load_scenario
 from experiments.report.words import LANGUAGES
 
 __all__ = ["add_commands", "serve", "server_command"]
@@ -24,7 +24,7 @@ DEFAULT_PORT = 8765
 def add_commands(commands) -> None:
     parser = commands.add_parser(
         "dashboard",
-        help="the model in the browser (SolaraViz)",
+        help="the model in the browser (a solara page for workshops)",
         description="Serve the dashboard: pick a scenario, move levers, step or play, "
         "watch the goals against their targets beside the baseline.",
     )
@@ -33,7 +33,7 @@ def add_commands(commands) -> None:
         nargs="?",
         default="baseline",
         metavar="SCENARIO",
-        help="a shipped scenario's name (default: baseline)",
+        help="a shipped scenario's name or a scenario file (default: baseline)",
     )
     parser.add_argument(
         "--scale",
@@ -53,9 +53,11 @@ def add_commands(commands) -> None:
 def server_command(
     scenario: str, scale: float, port: int, host: str, lang: str = "en", digits: str = "latin"
 ) -> tuple[list[str], dict]:
-    """The `solara run` command line and environment that serve the dashboard (checked inputs)."""
-    if scenario not in shipped_scenarios():
-        raise FlagError("SCENARIO", f"must be one of {', '.join(shipped_scenarios())}, got {scenario!r}")
+    """The `solara run` command line and environment that serve the dashboard (checked inputs:
+    a bad scenario file is refused here, naming the file and key, as by `smesim run`)."""
+    if Path(scenario).is_file():
+        scenario = str(Path(scenario).resolve())  # the server runs from another directory
+    load_scenario(scenario)
     if not 0.0 < scale <= 1.0:
         raise FlagError("--scale", f"must lie in (0, 1], got {scale}")
     if not 0 < port < 65536:
@@ -65,6 +67,12 @@ def server_command(
     if digits not in DIGITS:
         raise FlagError("--digits", f"must be one of {', '.join(DIGITS)}, got {digits!r}")
     env = {
+        # No calls to outside hosts (a ministry network): solara's usage telemetry is off unless
+        # asked for. A page whose connection is lost frees its run after a minute, not solara's 24 h
+        # (a closed tab frees it at once).
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_THEME_SHOW_BANNER": "False",  # solara's "This website runs on Solara" over the tables
+        "SOLARA_KERNEL_CULL_TIMEOUT": "60s",
         **os.environ,
         "SMESIM_DASHBOARD_SCENARIO": scenario,
         "SMESIM_DASHBOARD_SCALE": str(scale),

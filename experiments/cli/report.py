@@ -20,7 +20,7 @@ __all__ = ["add_commands", "replay_command", "report_command"]
 
 REPORT_DESCRIPTION = """Write one self-contained HTML report (figures embedded) of a run, a comparison directory
 (several run directories; the one named baseline, else the first, is the reference) or a sweep directory,
-with the figures as PNG files beside it (default DIR/report/report.html)."""
+with the figures as PNG files beside it (default DIR/report/report.html; in Persian DIR/report/fa/report.html)."""
 REPLAY_DESCRIPTION = """Re-run a stored run (or each run of a comparison directory) from its manifest into a
 temporary directory and check the indicators are identical; for a sweep directory, re-run some of its runs
 (--runs) from the stored spec and check their monthly series. Exit 0 identical, 1 different, 2 bad input."""
@@ -35,7 +35,10 @@ def add_commands(commands) -> None:
     report.add_argument("--lang", choices=("en", "fa"), default="en", help="language (default en)")
     report.add_argument("--digits", choices=DIGITS, default="latin", help="digits of the text (default latin)")
     report.add_argument(
-        "--out", type=output_path, metavar="FILE", help="the HTML file (default DIR/report/report.html)"
+        "--out",
+        type=output_path,
+        metavar="FILE",
+        help="the HTML file (default DIR/report/report.html, DIR/report/fa/report.html in Persian)",
     )
     report.set_defaults(handler=_report_command)
 

@@ -1,5 +1,5 @@
-"""`smesim dashboard`: the workshop page (app, on Mesa's SolaraViz), its SVG charts and its words.
-The app is imported on first use: it loads solara."""
+"""`smesim dashboard`: the workshop page (app, on solara), its run (workshop), its views and SVG
+charts, and its words. The app is imported on first use: it loads solara."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ __all__ = ["PageWords", "WorkshopModel", "bar_chart", "line_chart", "make_page"]
 
 _HOMES = {
     "PageWords": "experiments.dashboard.words",
-    "WorkshopModel": "experiments.dashboard.app",
+    "WorkshopModel": "experiments.dashboard.workshop",
     "make_page": "experiments.dashboard.app",
     "line_chart": "experiments.dashboard.svg_charts",
     "bar_chart": "experiments.dashboard.svg_charts",

@@ -1,23 +1,24 @@
-"""`smesim dashboard`: the model in the browser (Mesa's SolaraViz on solara).
+"""`smesim dashboard`: the workshop page, on solara (Mesa's visualisation stack).
 
-Pick a shipped scenario, set every lever's budget and targeting and four main uncertainties,
-then step, play, pause and reset (SolaraViz's controls; a change of the controls takes
-effect on Reset). The page shows the four goals of experiments/goals.toml against their
-targets beside the baseline scenario run on the same seed (a shadow `SMEModel` stepped in
-lock-step), and aggregate views that suit 85,000 firms: units by status, exports by
-destination, the firm-size histogram, active units by province and consortia. "Write report"
-writes the run and its baseline as `smesim run` directories and their HTML report under
-results/dashboard/.
+Pick a scenario (a shipped one, or the file the dashboard was started with): every control
+takes its values. Move any lever's budget (slider or typed, USD m a year; the plan's yearly
+cost stays in the top bar) and targeting, and the four main uncertainties; changes wait for
+Reset, and the top bar lists them until then. Step, play, pause: the page shows the four goals
+of the scenario against their targets beside a comparison run stepped in lock-step on the same
+seed, either today's policies under the run's shocks and uncertainties (the levers' effect) or
+the no-shock baseline scenario (a shock's effect), and the economy's aggregate views.
+"Write report" writes the run and its comparison as `smesim run` directories that
+`smesim replay` reproduces, with scenario.toml (the plan, for `smesim run` and sweeps) and
+the HTML report, under results/dashboard/, and offers the report for download.
 
-The charts are SVG drawn by the browser (experiments.dashboard.svg_charts): a step's page update stays
-within half a second at full scale, and Persian text is shaped correctly. Every browser
-session gets its own model, so two people with the page open do not step each other's run.
-Words: English or Persian (`--lang fa`, right to left; `--digits persian`), except Mesa's own
-controls (Step, Reset, play, the intervals) and the names of provinces and destinations.
+Building a run (seconds at full scale), stepping, playing and writing run in threads: the
+page stays responsive, says what is going on and disables what cannot be used meanwhile.
+Play stops when the page is closed or loses its connection; a closed page's run is freed
+(solara closes its session: at once on a closed tab, after SOLARA_KERNEL_CULL_TIMEOUT when the
+connection was lost). Every browser session has its own run. The charts are SVG drawn by the
+browser (experiments.dashboard.svg_charts), as wide as the page. Words: English or Persian
+(`--lang fa`, right to left; `--digits persian`).
 
-Settings from: "controls" takes lever budgets, targeting and the four uncertainties from the
-controls (the scenario supplies shocks, constants and the levers' other settings);
-"scenario" runs the scenario file as it is and ignores the controls.
 Launch: `smesim dashboard [SCENARIO] [--scale S] [--lang en|fa] [--digits latin|persian]
 [--port P] [--host H]`, or `solara run experiments/dashboard/app.py` (SMESIM_DASHBOARD_SCENARIO,
 _SCALE, _LANG and _DIGITS in the environment).
@@ -25,585 +26,436 @@ _SCALE, _LANG and _DIGITS in the environment).
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
+import gc
+import logging
 import os
-import time
-from html import escape
+import warnings
 from pathlib import Path
+from typing import cast
 
-import numpy as np
-import pandas as pd
+import ipyvuetify
 import solara
+import traitlets
 
-from experiments.dashboard.svg_charts import Series, Target, bar_chart, line_chart, plain_number
+from experiments.dashboard import views
 from experiments.dashboard.words import PageWords
-from experiments.files import RESULTS_DIR
-from experiments.inputs.goals import evaluate, load_goals
-from experiments.inputs.scenario import load_scenario, shipped_scenarios
-from experiments.runs.provenance import now
-from experiments.runs.rundir import remove_outputs, replication_frame, write_run_directory
-from simulation import SMEModel
+from experiments.dashboard.workshop import (
+    BUDGETS,
+    COMPARISONS,
+    DEFAULT_SCALE,
+    LIVE_RUNS,
+    LOG,
+    OUT_DIR,
+    TARGETED,
+    UNCERTAINTY_CONTROLS,
+    WorkshopModel,
+    budget_key,
+    controls_of,
+    plan_cost_musd,
+    planned_scenario,
+    targeting_choices,
+)
+from experiments.inputs.scenario import load_scenario, scenario_toml, shipped_scenarios
 from simulation.geography import PROVINCE_NAMES
 from simulation.parameters import parameter_metadata
-from simulation.policy import CLUSTER_NAMES, LEVERS, Policy
-from simulation.state import ACTIVE, STATUS_NAMES
+from simulation.policy import CLUSTER_NAMES
 
-__all__ = [
-    "BUDGETS",
-    "DEFAULT_SCALE",
-    "GOAL_UNITS",
-    "UNCERTAINTY_CONTROLS",
-    "WorkshopModel",
-    "budget_key",
-    "goal_charts",
-    "make_page",
-    "model_params",
-    "targeting_choices",
-]
+__all__ = ["DEFAULT_SCALE", "WorkshopModel", "control_specs", "make_page", "scenario_choices", "start_controls"]
 
-DEFAULT_SCALE = 0.1
-BASELINE = "baseline"
-OUT_DIR = RESULTS_DIR / "dashboard"
-MUSD = 1e6
-
-# Budget controls: (lever, setting) -> maximum of the slider in USD m a year (names: CONTROL_NAMES)
-BUDGETS = {
-    ("training", "budget_usd"): 50,
-    ("clinics", "budget_usd"): 100,
-    ("consortia", "budget_usd"): 50,
-    ("clusters", "budget_usd"): 100,
-    ("sukuk", "budget_usd"): 20,
-    ("listing", "budget_usd"): 20,
-    ("infrastructure", "budget_usd"): 300,
-    ("rural_zones", "budget_usd"): 200,
-    ("matchmaking", "budget_usd"): 50,
-    ("technology", "budget_usd"): 100,
-    ("credit", "grants_usd"): 200,
-    ("credit", "subsidised_credit_usd"): 500,
-    ("ranking", "budget_usd"): 5,
-}
-UNCERTAINTY_CONTROLS = (
-    "inflation_rate",
-    "real_exchange_rate_drift",
-    "foreign_demand_growth",
-    "sanctions_risk_multiplier",
-)
-# Levers with targeting on the page; "province" and "cluster" targeting serve the one province and
-# the one cluster picked on the page (scenario files can list several).
-TARGETED = tuple(lever for lever, specs in LEVERS.items() if "targeting" in specs)
+# solara warns on every page load served over plain http on a host other than "localhost" that
+# it cannot set a samesite=none cookie (needed only inside an iframe): it floods the terminal.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+if not LOG.handlers:  # sessions opened and closed, Play stopped: in the server's terminal
+    LOG.addHandler(logging.StreamHandler())
+    LOG.setLevel(os.environ.get("SMESIM_DASHBOARD_LOG", "INFO").upper())
+    LOG.info("dashboard code: %s", Path(__file__).parents[2])
 
 
-def budget_key(lever: str, setting: str) -> str:
-    return f"{lever}_{setting.removesuffix('_usd')}_musd"
+def scenario_choices(launched: str) -> list[str]:
+    """The scenario picker's values: the shipped scenarios and the file the dashboard was started with."""
+    return list(dict.fromkeys([*shipped_scenarios(), launched]))
 
 
-def targeting_choices(lever: str) -> list[str]:
-    return list(LEVERS[lever]["targeting"].allowed)
+def start_controls(scenario: str, scale: float) -> dict:
+    """The controls at the start: the launch scenario's values, at the launch scale."""
+    return {**controls_of(load_scenario(scenario), scenario), "scale": float(scale)}
 
 
-class WorkshopModel(SMEModel):
-    """SMEModel built from the dashboard's flat controls, with a shadow baseline run.
-
-    Keyword parameters: scenario_name, settings_from ("controls" or "scenario"), seed, scale,
-    one `<lever>_<setting>_musd` per budget (USD m a year), `<lever>_targeting` per targeted
-    lever, target_province and target_cluster (for "province" and "cluster" targeting), the
-    four uncertainties, and the page's lang ("en", "fa") and digits ("latin", "persian"). The
-    run and its baseline use the scenario runner's seed for replication 0, so a dashboard run
-    matches `smesim run` of the same settings."""
-
-    def __init__(
-        self,
-        *,
-        scenario_name: str = BASELINE,
-        settings_from: str = "controls",
-        seed: int = 1,
-        scale: float = DEFAULT_SCALE,
-        target_province: str = PROVINCE_NAMES[0],
-        target_cluster: str = CLUSTER_NAMES[0],
-        with_baseline: bool = True,
-        lang: str = "en",
-        digits: str = "latin",
-        scenario=None,
-        **controls,
-    ):
-        # `scenario`: Mesa's Scenario object, which SolaraViz's reset passes to a model taking
-        # **kwargs; ours is `scenario_name`, so it is ignored.
-        known = (
-            {budget_key(*k) for k in BUDGETS} | {f"{lever}_targeting" for lever in TARGETED} | set(UNCERTAINTY_CONTROLS)
-        )
-        unknown = sorted(set(controls) - known)
-        if unknown:
-            raise TypeError(f"unknown dashboard control(s) {unknown}")
-        scenario = load_scenario(scenario_name)
-        self.words = PageWords(lang, digits)
-        self.notes: list[str] = []
-        self.scenario_name, self.settings_from = scenario_name, settings_from
-        seed, scale = self._seed(seed), float(scale)
-        if settings_from == "scenario":
-            policy, uncertainties = scenario.policy, dict(scenario.uncertainties)
-        else:
-            policy = self._policy_from_controls(scenario.policy, controls, target_province, target_cluster)
-            uncertainties = {
-                **scenario.uncertainties,
-                **{name: float(controls[name]) for name in UNCERTAINTY_CONTROLS if name in controls},
+def control_specs(words: PageWords) -> dict[str, dict]:
+    """Each number control: its label, unit, slider range and step (a typed value may leave the range)."""
+    meta = parameter_metadata()
+    specs = {
+        "scale": {"label": words.say("scale"), "unit": "", "low": 0.01, "top": 1.0, "step": 0.01},
+        **{
+            budget_key(lever, setting): {
+                "label": words.names[lever, setting],
+                "unit": words.say("unit_musd_year"),
+                "low": 0.0,
+                "top": float(top),
+                "step": 0.5,
             }
-        self.run_scenario = dataclasses.replace(
-            scenario, seed=seed, scale=scale, policy=policy, uncertainties=uncertainties, replications=1
-        )
-        kwargs = self.run_scenario.model_kwargs(0)
-        super().__init__(**kwargs)
-        self.goals = load_goals()
-        self.baseline: SMEModel | None = None
-        if with_baseline:
-            base = load_scenario(BASELINE)
-            self.baseline = SMEModel(**{**kwargs, "policy": base.policy})
-        self.step_seconds = 0.0
-
-    def _seed(self, text) -> int:
-        """The seed control's text as a whole number >= 0; anything else gives seed 1 and a note
-        (a bad entry must not end the session)."""
-        try:
-            seed = int(str(text).strip())
-        except ValueError:
-            seed = -1
-        if seed < 0:
-            self.notes.append(self.words.say("seed_note", text=text))
-            return 1
-        return seed
-
-    def _policy_from_controls(self, policy: Policy, controls: dict, province: str, cluster: str) -> Policy:
-        levers = policy.to_dict()
-        for (lever, setting), _ in BUDGETS.items():
-            key = budget_key(lever, setting)
-            if key in controls:
-                levers[lever][setting] = float(controls[key]) * MUSD
-        for lever in TARGETED:
-            rule = controls.get(f"{lever}_targeting", levers[lever]["targeting"])
-            if rule == "ranking" and levers["ranking"]["budget_usd"] <= 0:
-                self.notes.append(self.words.say("ranking_note", lever=self.words.names[lever]))
-                rule = "all"
-            levers[lever]["targeting"] = rule
-            if "provinces" in levers[lever]:
-                levers[lever]["provinces"] = [province] if rule == "province" else []
-            if "clusters" in levers[lever] and (rule != "cluster" or f"{lever}_targeting" in controls):
-                levers[lever]["clusters"] = [cluster] if rule == "cluster" else []
-        return Policy.from_dict(levers)
-
-    @property
-    def horizon(self) -> int:
-        """The scenario's months: the run ends there (`running` turns False, which stops SolaraViz's
-        Play and disables its Step)."""
-        return self.run_scenario.months
-
-    def step(self) -> None:
-        started = time.perf_counter()
-        super().step()
-        if self.baseline is not None:
-            self.baseline.step()
-        self.step_seconds = time.perf_counter() - started
-        self.running = self.steps < self.horizon
-
-    def history(self) -> pd.DataFrame:
-        return self.datacollector.get_model_vars_dataframe()
-
-    def baseline_history(self) -> pd.DataFrame | None:
-        return None if self.baseline is None else self.baseline.datacollector.get_model_vars_dataframe()
-
-    def write_run(self, out_dir: Path = OUT_DIR) -> Path:
-        """The run so far as a comparison directory of run directories in the format of
-        `smesim run` (indicators.parquet, manifest.json last), the months run so far as the
-        horizon: `<scenario>-dashboard/` and, with the shadow, `baseline/` (the reference)."""
-        out = Path(out_dir) / f"{self.run_scenario.name}-seed{self.run_scenario.seed}-month{self.steps}"
-        name = f"{self.run_scenario.name}-dashboard"
-        scenario = dataclasses.replace(self.run_scenario, name=name, overrides={"settings_from": self.settings_from})
-        _write_run_directory(self, scenario, out / name)
-        if self.baseline is not None:
-            base = dataclasses.replace(self.run_scenario, name=BASELINE, policy=load_scenario(BASELINE).policy)
-            _write_run_directory(self.baseline, base, out / BASELINE)
-        return out
-
-    def write_report(self, out_dir: Path = OUT_DIR) -> Path:
-        """Write the run directories (write_run) and their HTML report (experiments.report); its path."""
-        from experiments.report.html import build_report
-
-        return build_report(self.write_run(out_dir), lang=self.words.lang, digits=self.words.digits)
-
-
-def _write_run_directory(model: SMEModel, scenario, out: Path) -> None:
-    frame = replication_frame(model, 0, scenario.seed)
-    scenario = dataclasses.replace(scenario, months=model.steps)  # manifest rows: months + 1
-    remove_outputs(out)
-    goals = tuple(evaluate(goal, frame, max(model.steps, 1)) for goal in scenario.goals.values())
-    write_run_directory(
-        out,
-        scenario,
-        frame,
-        goals,
-        command=["smesim", "dashboard"],
-        started=now(),
-        seconds=0.0,
-        model_seeds=[model.seed],
-    )
-
-
-# --- model parameters (the controls) ---------------------------------------------------------
-
-
-def model_params(
-    scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en", digits: str = "latin"
-) -> dict:
-    """SolaraViz's controls, each starting at the launch scenario's value (its budgets, targeting,
-    uncertainties and seed), so a Reset that changes nothing runs that scenario again."""
-    meta, w = parameter_metadata(), PageWords(lang, digits)
-    start = load_scenario(scenario)
-    levers = start.policy.to_dict()
-    params: dict = {
-        "scenario_name": {
-            "type": "Select",
-            "value": scenario,
-            "values": list(shipped_scenarios()),
-            "label": w.say("scenario"),
+            for (lever, setting), top in BUDGETS.items()
         },
-        "settings_from": {
-            "type": "Select",
-            "value": "controls",
-            "values": ["controls", "scenario"],
-            "label": w.say("settings_from"),
-        },
-        "seed": {"type": "InputText", "value": str(start.seed), "label": w.say("seed")},
-        "scale": {
-            "type": "SliderFloat",
-            "value": scale,
-            "min": 0.05,
-            "max": 1.0,
-            "step": 0.05,
-            "label": w.say("scale"),
-        },
-    }
-    for (lever, setting), top in BUDGETS.items():
-        value = levers[lever][setting] / MUSD
-        params[budget_key(lever, setting)] = {
-            "type": "SliderFloat",
-            "value": value,
-            "min": 0.0,
-            "max": float(max(top, value)),
-            "step": 0.5,
-            "label": w.say("budget", lever=w.names[lever, setting]),
-        }
-    for lever in TARGETED:
-        params[f"{lever}_targeting"] = {
-            "type": "Select",
-            "value": levers[lever]["targeting"],
-            "values": targeting_choices(lever),
-            "label": w.say("targeting", lever=w.names[lever]),
-        }
-    listed = {
-        name: [x for lever in TARGETED for x in levers[lever].get(name, ())] for name in ("provinces", "clusters")
-    }
-    params["target_province"] = {
-        "type": "Select",
-        "value": (listed["provinces"] or PROVINCE_NAMES)[0],
-        "values": list(PROVINCE_NAMES),
-        "label": w.say("province"),
-    }
-    params["target_cluster"] = {
-        "type": "Select",
-        "value": (listed["clusters"] or CLUSTER_NAMES)[0],
-        "values": list(CLUSTER_NAMES),
-        "label": w.say("cluster"),
     }
     for name in UNCERTAINTY_CONTROLS:  # half the plausible range beyond each side, within what is allowed
         lo, hi = meta[name]["plausible"]
         allowed_lo, allowed_hi = meta[name]["allowed"]
         span = hi - lo
-        value = float(start.uncertainties.get(name, meta[name]["default"]))
-        params[name] = {
-            "type": "SliderFloat",
-            "value": value,
-            "min": min(max(lo - 0.5 * span, allowed_lo), value),
-            "max": max(min(hi + 0.5 * span, allowed_hi), value),
+        specs[name] = {
+            "label": words.names[name],
+            "unit": words.names.get(meta[name]["unit"], meta[name]["unit"]),
+            "low": max(lo - 0.5 * span, allowed_lo),
+            "top": min(hi + 0.5 * span, allowed_hi),
             "step": round(span / 40, 4),
-            "label": f"{w.names[name]} ({w.names.get(meta[name]['unit'], meta[name]['unit'])})",
         }
-    params["lang"], params["digits"] = lang, digits  # fixed: no control, kept by Reset
-    return params
+    return specs
 
 
-# --- views ----------------------------------------------------------------------------------
+def _kernel_context():
+    """This session's solara kernel context (None outside a solara server)."""
+    from solara.server import kernel_context
 
-# indicator -> (divisor, unit key) on the goal charts and in the goal table
-GOAL_UNITS = {
-    "units_activated": (1e3, "unit_thousand_units"),
-    "units_activated_distinct": (1e3, "unit_thousand_units"),
-    "exports_usd": (1e9, "unit_usd_bn_year"),
-    "export_share": (1e-2, "unit_percent"),
-    "sme_employment_share": (1e-2, "unit_percent"),
-}
-RUN_COLOUR, BASELINE_COLOUR = "#1f77b4", "#7f7f7f"
-STATUS_COLOURS = ("#ff7f0e", "#1f77b4", "#9467bd", "#7f7f7f")
-SIZE_EDGES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # employees: 1, 2-4, ..., 1,000+
-GOALS_MONTH = 48  # the goals' four years: the charts' time axis reaches it (a goal without a month of its own)
+    try:
+        return kernel_context.get_current_context()
+    except RuntimeError:
+        return None
 
 
-def _render_counter():
-    from mesa.visualization.utils import update_counter
+def _page_open(context) -> bool:
+    """Whether a browser page of the session is still connected (Play stops when none is)."""
+    from solara.server.kernel_context import PageStatus
 
-    return update_counter.get()
-
-
-def _show(model: WorkshopModel, markup: str, classes: list[str]) -> None:
-    """Markup in a div, right to left for Persian; the charts inside keep a left-to-right time axis."""
-    direction = "rtl" if model.words.lang == "fa" else "ltr"
-    solara.HTML(tag="div", unsafe_innerHTML=model.words.html(f"<div dir='{direction}'>{markup}</div>"), classes=classes)
+    if context is None:
+        return True
+    return not context.closed_event.is_set() and PageStatus.CONNECTED in context.page_status.values()
 
 
-def _charts(svgs: list[str]) -> str:
-    return "<div dir='ltr' style='display:flex;flex-wrap:wrap;gap:6px'>" + "".join(svgs) + "</div>"
+class _RightToLeft(ipyvuetify.VuetifyTemplate):
+    """Turns Vuetify's right-to-left mode on (sliders, fields and menus mirrored, not only text)."""
+
+    template = traitlets.Unicode(
+        "<template><span></span></template><script>module.exports = {mounted() { this.$vuetify.rtl = true; }}</script>"
+    ).tag(sync=True)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    cells = "".join(f"<th style='padding:2px 8px'>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td style='padding:2px 8px'>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
+# --- controls -------------------------------------------------------------------------------
+
+
+@solara.component
+def Choice(label: str, value: str, choices: dict[str, str], on_value):
+    """A drop-down list whose entries show words (`choices`: value -> text) and give values."""
+    solara.v.Select(
+        label=label,
+        v_model=value,
+        items=[{"text": text, "value": key} for key, text in choices.items()],
+        on_v_model=on_value,
+        dense=True,
+        hide_details=True,
+        class_="choice mb-3",
     )
-    return f"<table class='goal-table' style='border-collapse:collapse'><tr>{cells}</tr>{body}</table>"
 
 
-def goal_charts(model: WorkshopModel, charts: bool = True) -> tuple[list[str], list[list[str]]]:
-    """The four goal charts (SVG; none with charts=False) and the goal table's rows at the current month."""
-    w, run, base = model.words, model.history(), model.baseline_history()
-    svgs, rows = [], []
-    for goal in model.goals.values():
-        unit, unit_key = GOAL_UNITS.get(goal.indicator, (1.0, None))
-        unit_label = w.say(unit_key) if unit_key else ""
-        series = [Series(w.say("this_run"), run[goal.indicator] / unit, RUN_COLOUR)]
-        if base is not None:
-            series.append(Series(w.say("baseline"), base[goal.indicator] / unit, BASELINE_COLOUR, dashed=True))
-        targets = [
-            Target(bound / unit, w.say("target", value=plain_number(bound / unit)))
-            for bound in (goal.at_least, goal.at_most)
-            if bound is not None
-        ]
-        if charts:
-            svgs.append(
-                line_chart(
-                    w.goal(goal),
-                    run.index,
-                    series,
-                    targets=targets,
-                    marker_x=goal.month_for(GOALS_MONTH),
-                    x_label=w.say("axis_month"),
-                    y_label=unit_label,
-                    width=410,
-                    height=210,
-                )
-            )
-        month = min(model.steps, goal.month_for(GOALS_MONTH))  # past its month, a goal is judged there
-        value = float(run[goal.indicator].iloc[month])
-        base_value = float(base[goal.indicator].iloc[month]) if base is not None else float("nan")
-        spaced_unit = unit_label if unit_label in ("%", "") else " " + unit_label
-        rows.append(
-            [
-                w.goal(goal),
-                f"{value / unit:,.2f}{spaced_unit}",
-                f"{base_value / unit:,.2f}",
-                w.say(_goal_status(goal, value, model.steps >= goal.month_for(GOALS_MONTH))),
-            ]
+@solara.component
+def Number(spec: dict, value: float, on_value, words: PageWords):
+    """A lever or uncertainty: a slider (all tracks aligned: the label sits in the field beside
+    it) and a field that shows the value with its unit and takes a typed one (any digits)."""
+
+    def typed(text):
+        number = words.read_number(text)
+        if number is not None:
+            on_value(number)
+
+    def slid(number):
+        # the slider moves in steps from its low end: it reports a value off that grid (a file's,
+        # a typed one) rounded to the grid when drawn, which is no change by the user
+        shown = spec["low"] + round((value - spec["low"]) / spec["step"]) * spec["step"]
+        if abs(float(number) - shown) > spec["step"] * 1e-6:
+            on_value(float(number))
+
+    with solara.Row(gap="10px", style={"align-items": "center"}, classes=["number-control"]):
+        solara.v.Slider(
+            v_model=min(max(value, spec["low"]), spec["top"]),
+            min=spec["low"],
+            max=spec["top"],
+            step=spec["step"],
+            hide_details=True,
+            on_v_model=slid,
+            style_="flex: 1 1 40%",
         )
-    return svgs, rows
-
-
-def _goal_status(goal, value: float, judged: bool) -> str:
-    """The goal table's word: "met" or "missed" at the goal's month, "met" or "not yet" before it."""
-    if goal.is_met(value):
-        return "met"
-    return "missed" if judged else "not_yet"
-
-
-@solara.component
-def Goals(model: WorkshopModel):
-    """The four goal charts (left half of page 0)."""
-    _render_counter()
-    _show(model, _charts(goal_charts(model)[0]), ["goal-charts"])
+        solara.InputText(
+            spec["label"],
+            value=words.number_text(value),
+            on_value=typed,
+            dense=True,
+            suffix=spec["unit"],
+            style={"flex": "1 1 60%"},
+        )
 
 
 @solara.component
-def GoalTable(model: WorkshopModel):
-    """The month, the goal table at this month, notes, and the report button (right half of page 0)."""
-    _render_counter()
-    w = model.words
-    status = w.say(
-        "status",
-        scenario=model.scenario_name,
-        scale=model.scale,
-        seed=model.run_scenario.seed,
-        ms=f"{model.step_seconds * 1000:.0f}",
+def Controls(controls: solara.Reactive[dict], launched: str, words: PageWords):
+    """Every control of the plan; picking a scenario sets them all to its values."""
+    w, specs, values = words, control_specs(words), controls.value
+
+    def set_value(key, value):
+        controls.set({**controls.value, key: value})
+
+    def pick(name):
+        controls.set({**controls.value, **controls_of(load_scenario(name), name)})
+
+    names = {name: w.scenario_name(name) for name in scenario_choices(launched)}
+    Choice(w.say("scenario"), values["scenario_name"], names, pick)
+    Choice(
+        w.say("compare"),
+        values["compare"],
+        {c: w.say(f"compare_{c}") for c in COMPARISONS},
+        lambda v: set_value("compare", v),
     )
-    header = [w.say("col_goal"), w.say("col_run"), w.say("col_baseline"), w.say("col_met")]
-    _show(
-        model,
-        f"<p><b class='month'>{escape(w.say('month', month=model.steps))}</b> ({escape(status)})</p>"
-        + _table(header, goal_charts(model, charts=False)[1]),
-        ["goal-status"],
+    solara.InputText(w.say("seed"), value=values["seed"], on_value=lambda v: set_value("seed", v))
+    Number(specs["scale"], values["scale"], lambda v: set_value("scale", v), w)
+    solara.Text(w.say("budgets"), classes=["group-title"])
+    for lever, setting in BUDGETS:
+        key = budget_key(lever, setting)
+        Number(specs[key], values[key], lambda v, key=key: set_value(key, v), w)
+    solara.Text(w.say("targeting_title"), classes=["group-title"])
+    for lever in TARGETED:
+        key = f"{lever}_targeting"
+        Choice(
+            w.say("targeting", lever=w.names[lever]),
+            values[key],
+            {rule: w.say(f"rule_{rule}") for rule in targeting_choices(lever)},
+            lambda v, key=key: set_value(key, v),
+        )
+    Choice(
+        w.say("province"),
+        values["target_province"],
+        {p: w.place(p) for p in PROVINCE_NAMES},
+        lambda v: set_value("target_province", v),
     )
-    for note in model.notes:
-        solara.Warning(note)
-    Report(model)
+    Choice(
+        w.say("cluster"),
+        values["target_cluster"],
+        {c: w.cluster(c) for c in CLUSTER_NAMES},
+        lambda v: set_value("target_cluster", v),
+    )
+    solara.Text(w.say("uncertainties"), classes=["group-title"])
+    for name in UNCERTAINTY_CONTROLS:
+        Number(specs[name], values[name], lambda v, name=name: set_value(name, v), w)
 
 
-@solara.component
-def Units(model: WorkshopModel):
-    _render_counter()
-    w, run = model.words, model.history()
-    series = [
-        Series(w.names[name], run[f"{name}_units"] / 1e3, colour)
-        for name, colour in zip(STATUS_NAMES, STATUS_COLOURS, strict=True)
+def pending_changes(controls: dict, applied: dict, words: PageWords) -> list[str]:
+    """The controls changed since the run was built, as "label: old → new" in the page's words."""
+    return [
+        f"{_label(key, words)}: {_shown(key, applied.get(key), words)} → {_shown(key, value, words)}"
+        for key, value in controls.items()
+        if applied.get(key) != value
     ]
-    _show(
-        model,
-        _charts(
-            [line_chart(w.say("units_title"), run.index, series, x_label=w.say("axis_month"), width=480, height=260)]
-        ),
-        ["units-chart"],
-    )
+
+
+def _label(key: str, words: PageWords) -> str:
+    specs = control_specs(words)
+    if key in specs:
+        return specs[key]["label"]
+    if key.endswith("_targeting"):
+        return words.say("targeting", lever=words.names[key.removesuffix("_targeting")])
+    names = {"scenario_name": "scenario", "target_province": "province", "target_cluster": "cluster"}
+    return words.say(names.get(key, key))
+
+
+def _shown(key: str, value, words: PageWords) -> str:
+    if key.endswith("_targeting"):
+        return words.say(f"rule_{value}")
+    shown = {
+        "scenario_name": words.scenario_name,
+        "compare": lambda v: words.say(f"compare_short_{v}"),
+        "target_province": words.place,
+        "target_cluster": words.cluster,
+    }
+    return words.isolate(shown.get(key, str)(value))
+
+
+# --- the page -------------------------------------------------------------------------------
 
 
 @solara.component
-def Exports(model: WorkshopModel):
-    _render_counter()
-    w = model.words
-    run = model.exports_by_destination() / 1e9
-    columns = [(w.say("this_run"), run, RUN_COLOUR)]  # (label, USD bn by destination, colour)
-    if model.baseline is not None:
-        columns.append(
-            (w.say("baseline"), model.baseline.exports_by_destination().reindex(run.index) / 1e9, BASELINE_COLOUR)
+def RunBar(model, tick: solara.Reactive[int], controls: dict, applied: dict, words: PageWords, playing, tasks: dict):
+    """Always on screen: the month, the plan's cost, Reset / Play / Step, progress and what waits for Reset."""
+    w, _ = words, tick.value  # re-drawn as the run steps
+    building, stepping, writing = (tasks[k].pending for k in ("build", "step", "write"))
+    idle = model is not None and not (building or stepping or writing)
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="12px"):
+        solara.Text(w.say("title"), style={"font-weight": "bold", "font-size": "1.1em"})
+        month = w.say("month", month=model.steps) if model is not None else w.say("building" if building else "no_run")
+        solara.HTML(tag="b", unsafe_innerHTML=w.html(month), classes=["month"])
+        cost = w.say("plan_cost", cost=f"{plan_cost_musd(controls):,.1f}")
+        solara.HTML(tag="span", unsafe_innerHTML=w.html(cost), classes=["plan-cost"])
+        solara.Button(w.say("reset"), color="primary", on_click=tasks["build"], disabled=building or writing)
+        solara.Button(
+            w.say("pause") if playing.value else w.say("play"),
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=(not idle and not playing.value) or (model is not None and not model.running),
         )
-    largest = pd.concat([values for _, values, _ in columns], axis=1).max(axis=1).sort_values(ascending=False)
-    shown = largest.index[largest > 0][:12]
-    groups = [Series(label, values.reindex(shown).to_numpy(), colour) for label, values, colour in columns]
-    _show(
-        model,
-        _charts(
-            [
-                bar_chart(
-                    w.say("exports_title"),
-                    list(shown),
-                    groups,
-                    horizontal=True,
-                    value_label=w.say("unit_usd_bn_year"),
-                    width=480,
-                    height=320,
-                )
-            ]
-        ),
-        ["exports-chart"],
-    )
-
-
-@solara.component
-def Firms(model: WorkshopModel):
-    _render_counter()
-    w, f = model.words, model.firms
-    active = f.status == ACTIVE
-    counts, _ = np.histogram(np.maximum(f.employees[active], 1), bins=[*SIZE_EDGES, np.inf])
-    sizes = [f"{a:,}" if b - a == 1 else f"{a:,}–{b - 1:,}" for a, b in itertools.pairwise(SIZE_EDGES)]
-    sizes.append(f"{SIZE_EDGES[-1]:,}+")
-    by_province = np.bincount(f.province[active], minlength=len(PROVINCE_NAMES)) / model.scale
-    top = np.argsort(by_province, kind="stable")[::-1][:15]
-    size_chart = bar_chart(
-        w.say("size_title"),
-        sizes,
-        [Series(w.say("size_axis"), counts / model.scale, RUN_COLOUR)],
-        value_label=w.say("size_axis"),
-        width=420,
-        height=260,
-    )
-    province_chart = bar_chart(
-        w.say("province_title"),
-        [PROVINCE_NAMES[i] for i in top],
-        [Series(w.say("size_axis"), by_province[top], RUN_COLOUR)],
-        value_label=w.say("size_axis"),
-        width=480,
-        height=300,
-    )
-    _show(model, _charts([size_chart, province_chart]), ["firm-charts"])
-
-
-@solara.component
-def Consortia(model: WorkshopModel):
-    _render_counter()
-    w, run, base = model.words, model.history(), model.baseline_history()
-    series = [Series(w.say("this_run"), run["consortia"], RUN_COLOUR)]
-    if base is not None:
-        series.append(Series(w.say("baseline"), base["consortia"], BASELINE_COLOUR, dashed=True))
-    counts = np.bincount(model.firms.status, minlength=len(STATUS_NAMES)) / model.scale
-    now = ", ".join(f"{w.names[name]} {n:,.0f}" for name, n in zip(STATUS_NAMES, counts, strict=True))
-    _show(
-        model,
-        _charts(
-            [
-                line_chart(
-                    w.say("consortia_title"),
-                    run.index,
-                    series,
-                    x_label=w.say("axis_month"),
-                    y_label=w.say("consortia_axis"),
-                    width=480,
-                    height=240,
-                )
-            ]
+        solara.Button(
+            w.say("step"),
+            color="primary",
+            on_click=tasks["step"],
+            disabled=not idle or playing.value or not model.running,
         )
-        + f"<p>{escape(w.say('units_now'))}: {escape(now)}</p>",
-        ["consortia-chart"],
-    )
+    if tasks["build"].error:  # e.g. a typed budget below 0: say which, and let it be corrected
+        solara.Error(w.say("build_failed", error=tasks["build"].exception), classes=["build-failed"])
+    if building:
+        solara.ProgressLinear(True)
+        solara.Text(w.html(w.say("building_note", units=f"{round(85_000 * controls['scale']):,}")), classes=["busy"])
+    changes = pending_changes(controls, applied, w) if applied else []
+    if changes and not building:
+        solara.Warning(w.html(w.say("pending", changes="; ".join(changes))), classes=["pending"], dense=True)
 
 
 @solara.component
-def Report(model: WorkshopModel):
-    _render_counter()
-    w = model.words
-    written, set_written = solara.use_state("")
+def Report(model: WorkshopModel, tick: solara.Reactive[int], words: PageWords, controls: dict, task, playing: bool):
+    """Write report (in a thread; disabled meanwhile and while playing), then download it; and
+    the current settings as a scenario file."""
+    w, _ = words, tick.value  # re-drawn as the run steps
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Button(
+            w.say("write_report"),
+            color="primary",
+            on_click=task,
+            disabled=task.pending or playing or model.steps < 1,
+        )
+        name = Path(controls["scenario_name"]).stem
+        solara.FileDownload(
+            lambda: _settings_text(controls, w),
+            filename=f"{name}-plan.toml",
+            label=w.say("save_scenario"),
+            mime_type="application/toml",
+        )
+    if model.steps < 1:
+        solara.Text(w.say("report_needs_a_month"))
+    if task.pending:
+        solara.ProgressLinear(True)
+        solara.Text(w.say("report_writing"), classes=["busy"])
+    elif task.error:
+        solara.Error(w.say("report_failed", error=task.exception))
+    elif task.finished and task.value and task.value[0] == model.serial:  # not a report of an earlier run
+        path = task.value[1]
+        folder = path.relative_to(OUT_DIR).parts[0]  # the run's directory, named by its settings
+        solara.Text(w.say("report_written", path=OUT_DIR / folder), classes=["run-written"])
+        solara.FileDownload(
+            lambda: path.read_bytes(),
+            filename=f"{folder}.html",
+            label=w.say("download_report"),
+            mime_type="text/html",
+        )
 
-    def write():
-        try:
-            set_written(w.say("report_written", path=model.write_report()))
-        except Exception as error:  # noqa: BLE001 - shown on the page, not a crash of the session
-            set_written(w.say("report_failed", error=error))
 
-    solara.Button(w.say("write_report"), on_click=write, color="primary")
-    if written:
-        solara.Text(written, classes=["run-written"])
+def _settings_text(controls: dict, words: PageWords) -> str:
+    """The controls as a scenario file (what Reset would run), for `smesim run` and sweeps."""
+    name = controls["scenario_name"]
+    settings = {k: v for k, v in controls.items() if k not in ("scenario_name", "compare")}
+    plan = planned_scenario(load_scenario(name), settings, words, [])
+    return scenario_toml(plan, words.say("scenario_comment", source=name))
 
 
-def make_page(scenario: str = BASELINE, scale: float = DEFAULT_SCALE, lang: str = "en", digits: str = "latin"):
-    """The page component: SolaraViz over a WorkshopModel made for each browser session."""
-    from mesa.visualization import SolaraViz
-
-    params = model_params(scenario, scale, lang, digits)
-    title = PageWords(lang, digits).say("title")
+def make_page(scenario: str = "baseline", scale: float = DEFAULT_SCALE, lang: str = "en", digits: str = "latin"):
+    """The page component; every browser session builds its own run."""
+    words = PageWords(lang, digits)
+    start = start_controls(scenario, scale)
 
     @solara.component
     def Page():
-        # One model per session (use_memo runs once per session): people with the page open
-        # in two browsers do not step each other's run.
-        model = solara.use_memo(
-            lambda: WorkshopModel(scenario_name=scenario, scale=scale, lang=lang, digits=digits), []
-        )
-        # Page 0: the goal charts, and the goal table with the report button; page 1: the aggregate views.
-        SolaraViz(
-            model,
-            components=[(Goals, 0), (GoalTable, 0), (Units, 1), (Exports, 1), (Firms, 1), (Consortia, 1)],
-            model_params=params,
-            name=title,
-            play_interval=50,
-        )
+        controls = solara.use_reactive(start)
+        applied: solara.Reactive[dict] = solara.use_reactive({})  # the controls the run was built from
+        run: solara.Reactive[WorkshopModel | None] = solara.use_reactive(
+            cast(WorkshopModel | None, None)
+        )  # None: building
+        # counts steps: only the run bar, the views and the report read it, so a step does not
+        # re-draw the controls
+        tick = solara.use_reactive(0)
+        playing = solara.use_reactive(False)
+        tab = solara.use_reactive(0)
+        context = solara.use_memo(_kernel_context, [])
+
+        def build():
+            playing.set(False)
+            wanted = dict(controls.value)
+            run.set(None)  # the old run is freed before the new one is built (memory at full scale)
+            run.set(WorkshopModel(**wanted, lang=lang, digits=digits))
+            applied.set(wanted)
+            tick.set(tick.value + 1)
+
+        def advance():
+            model = run.value
+            if model is not None:  # Step is disabled while a run is built
+                model.step()
+                tick.set(tick.value + 1)
+
+        def play():
+            model = run.value
+            while playing.value and model is not None and model.running and _page_open(context):
+                if not player.is_current():  # a newer Play runs the loop
+                    return
+                model.step()
+                tick.set(tick.value + 1)
+            if playing.value and model is not None:  # stopped by itself, not by Pause
+                why = "the horizon" if not model.running else "the page was closed or lost its connection"
+                LOG.info("play stopped at month %d: %s", model.steps, why)
+                if context is None or not context.closed_event.is_set():  # a closed session has no page to update
+                    playing.set(False)
+
+        def write():
+            model = run.value
+            return None if model is None else (model.serial, model.write_report())
+
+        tasks = {
+            "build": solara.lab.use_task(build, dependencies=None, raise_error=False),  # shown on the page
+            "step": solara.lab.use_task(advance, dependencies=None),
+            "write": solara.lab.use_task(write, dependencies=None, raise_error=False),
+        }
+        player = solara.lab.use_task(play, dependencies=[playing.value])
+
+        def session():
+            gc.collect()
+            LOG.info("session opened: %d runs in memory before its own", len(LIVE_RUNS))
+            tasks["build"]()
+
+            def closed():  # Play, if on, stops by itself: the session's page is no longer open
+                LOG.info("session closed")
+
+            return closed
+
+        solara.use_effect(session, [])
+        model = run.value
+        solara.Title(words.say("title"))
+        if lang == "fa":
+            _RightToLeft.element()
+        solara.Style(views.PAGE_CSS + (views.RTL_CSS if lang == "fa" else ""))
+        with solara.Column(classes=["workshop", "rtl" if lang == "fa" else "ltr"], gap="0px"):
+            with solara.Column(classes=["run-bar"], gap="4px"):
+                RunBar(model, tick, controls.value, applied.value, words, playing, tasks)
+            with solara.Columns([1, 2], gutters_dense=True):
+                with solara.Column(classes=["controls"]):
+                    Controls(controls, scenario, words)
+                with solara.Column(classes=["views"]):
+                    if model is not None:
+                        for note in model.notes:
+                            solara.Warning(note)
+                        # only the open tab is drawn (and re-drawn at each step)
+                        with solara.lab.Tabs(value=tab.value, on_value=tab.set):
+                            with solara.lab.Tab(words.say("tab_goals")):
+                                if tab.value == 0:
+                                    views.GoalsView(model, tick)
+                                    Report(model, tick, words, controls.value, tasks["write"], playing.value)
+                            with solara.lab.Tab(words.say("tab_economy")):
+                                if tab.value == 1:
+                                    views.EconomyView(model, tick)
 
     return Page
 
 
 Page = make_page(
-    os.environ.get("SMESIM_DASHBOARD_SCENARIO", BASELINE),
+    os.environ.get("SMESIM_DASHBOARD_SCENARIO", "baseline"),
     float(os.environ.get("SMESIM_DASHBOARD_SCALE", DEFAULT_SCALE)),
     os.environ.get("SMESIM_DASHBOARD_LANG", "en"),
     os.environ.get("SMESIM_DASHBOARD_DIGITS", "latin"),

@@ -113,8 +113,10 @@ class _Frame:
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
+    """The chart as wide as its container (viewBox; `width` x `height` sets the proportions and
+    the text size against them), so it grows on a projector and shrinks on a laptop."""
     return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='100%' style='max-width:100%;height:auto' "
         f"viewBox='0 0 {width} {height}' role='img' aria-label='{_escape(title, quote=True)}' {FONT}>"
         f"<title>{escape(title)}</title>"
         f"<text x='{width / 2:.1f}' y='15' text-anchor='middle' font-size='12' font-weight='bold' "
@@ -160,18 +162,27 @@ def line_chart(
     marker_x: float | None = None,
     x_label: str = "",
     y_label: str = "",
-    width: int = 380,
+    from_zero: bool = False,
+    width: int = 460,
     height: int = 230,
 ) -> str:
     """Lines over a shared x, with optional horizontal target lines and a dotted vertical
-    marker (a goal's month; the x range extends to include it). NaN values leave gaps."""
+    marker (a goal's month; the x range extends to include it). NaN values leave gaps.
+
+    The y axis fits the data (from 0 with `from_zero`, for counts), so differences between the
+    lines show; a target far outside the data (OFF_SCALE) is not drawn as a line that would
+    squash them flat but named at the chart's edge with an arrow towards it."""
     frame = _Frame(width, height, left=58, top=44)
     xs = _finite(x)
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
     if marker_x is not None:
         x_low, x_high = min(x_low, marker_x), max(x_high, marker_x)
-    ys = [v for s in series for v in _finite(s.values)] + [t.value for t in targets]
+    ys = [v for s in series for v in _finite(s.values)] + ([0.0] if from_zero else [])
     y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    if from_zero and y_high <= y_low == 0:  # a count still at 0: an axis from 0 up, not around 0
+        y_high = 1.0
+    on_scale = [t for t in targets if not _off_scale(t.value, y_low, y_high)]
+    y_low, y_high = min([y_low, *(t.value for t in on_scale)]), max([y_high, *(t.value for t in on_scale)])
     y_ticks = nice_ticks(y_low, y_high)
     x_ticks = [t for t in nice_ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     if all(v.is_integer() for v in xs):  # months: no tick between two of them
@@ -189,12 +200,20 @@ def line_chart(
             f"font-size='10' fill='{TEXT_COLOUR}'>{escape(x_label)}</text>"
         )
     body.append(f"<line x1='{frame.x0}' x2='{frame.x1}' y1='{frame.y1}' y2='{frame.y1}' stroke='#999'/>")
-    for t in targets:
+    for t in on_scale:
         body.append(
             f"<line class='target' x1='{frame.x0}' x2='{frame.x1}' y1='{Y(t.value):.1f}' y2='{Y(t.value):.1f}' "
             f"stroke='{TARGET_COLOUR}' stroke-width='1.2'/><text x='{frame.x1 - 2}' y='{Y(t.value) - 3:.1f}' "
             f"text-anchor='end' font-size='9' fill='{TARGET_COLOUR}'>{escape(t.label)}</text>"
         )
+    for t in targets:
+        if t not in on_scale:
+            above = t.value > y_ticks[-1]
+            y = frame.y0 + 10 if above else frame.y1 - 4
+            body.append(
+                f"<text class='target-off-scale' x='{frame.x1 - 2}' y='{y}' text-anchor='end' font-size='9' "
+                f"fill='{TARGET_COLOUR}'>{'↑' if above else '↓'} {escape(t.label)}</text>"
+            )
     if marker_x is not None:
         body.append(
             f"<line class='marker' x1='{X(marker_x):.1f}' x2='{X(marker_x):.1f}' y1='{frame.y0}' "
@@ -204,6 +223,14 @@ def line_chart(
         body += _polylines(x, s, X, Y)
     body += _legend(series, frame.x0, 32)
     return _svg(width, height, title, body)
+
+
+OFF_SCALE = 1.0  # a target further from the data than this many times the data's range (or size)
+
+
+def _off_scale(value: float, low: float, high: float) -> bool:
+    reach = OFF_SCALE * max(high - low, abs(high), abs(low), 1e-12)
+    return value > high + reach or value < low - reach
 
 
 def _polylines(x: Sequence[float], s: Series, X, Y) -> list[str]:
@@ -231,7 +258,7 @@ def bar_chart(
     *,
     horizontal: bool = False,
     value_label: str = "",
-    width: int = 380,
+    width: int = 460,
     height: int = 230,
 ) -> str:
     """Grouped bars: one group per category, one bar per series. Values must be finite and
@@ -242,7 +269,11 @@ def bar_chart(
     ticks = nice_ticks(0.0, max(values, default=0.0) or 1.0)
     if horizontal:
         frame = _Frame(
-            width, height, left=min(150, 12 + 6 * max((len(c) for c in categories), default=4)), top=44, bottom=30
+            width,
+            height,
+            left=min(int(width * 0.45), 12 + 6 * max((len(c) for c in categories), default=4)),  # whole names
+            top=44,
+            bottom=30,
         )
         band = (frame.y1 - frame.y0) / max(len(categories), 1)
         V = frame.x_map(0.0, ticks[-1])

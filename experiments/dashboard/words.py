@@ -3,17 +3,18 @@ goals, indicators and values come from `experiments.report.words.Words`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from experiments.errors import FlagError
 from experiments.formatting import DIGITS, persian_digits
 from experiments.report.words import Words
 
-__all__ = ["CONTROL_NAMES", "DASHBOARD_TEXT", "PageWords"]
+__all__ = ["CONTROL_NAMES", "DASHBOARD_TEXT", "PLACE_NAMES", "SCENARIO_NAMES", "SECTOR_NAMES", "PageWords"]
 
 DASHBOARD_TEXT = {
     "en": {
         "title": "Iran's small industry: policy workshop",
         "scenario": "Scenario",
-        "settings_from": "Levers and uncertainties from",
         "seed": "Seed",
         "scale": "Scale (share of the 85,000 units simulated)",
         "province": "Province for province targeting",
@@ -21,7 +22,7 @@ DASHBOARD_TEXT = {
         "budget": "{lever} (USD m/year)",
         "targeting": "Targeting: {lever}",
         "month": "Month {month}",
-        "status": "{scenario}, scale {scale}, seed {seed}; last step with baseline {ms} ms",
+        "status": "{scenario}, scale {scale}, seed {seed}; last step with the comparison {ms} ms",
         "this_run": "this run",
         "baseline": "baseline",
         "target": "target {value}",
@@ -45,15 +46,46 @@ DASHBOARD_TEXT = {
         "consortia_axis": "consortia",
         "units_now": "Units now (national scale)",
         "write_report": "Write report",
-        "report_written": "report written: {path}",
+        "report_written": "report written (kept on the server in {path})",
         "report_failed": "could not write the report: {error}",
         "ranking_note": "{lever}: ranking targeting needs a ranking budget > 0; using all",
         "seed_note": "seed {text!r} is not a whole number >= 0; using seed 1",
+        "compare": "Compare with",
+        "compare_policies": "today's policies under this run's shocks and uncertainties",
+        "compare_baseline": "the baseline scenario (no shocks, default uncertainties)",
+        "compare_short_policies": "today's policies",
+        "compare_short_baseline": "baseline scenario",
+        "compared_with": "this run compared with {comparison}",
+        "budgets": "Lever budgets (USD m a year; type a value or drag)",
+        "targeting_title": "Targeting",
+        "uncertainties": "Uncertainties",
+        "unit_musd_year": "USD m/yr",
+        "plan_cost": "Plan: USD {cost} m a year",
+        "reset": "Reset",
+        "play": "Play",
+        "pause": "Pause",
+        "step": "Step",
+        "building": "Building the run…",
+        "no_run": "No run: press Reset",
+        "building_note": "Building the run: {units} units and the comparison run (seconds at full scale)",
+        "pending": "Not applied yet (press Reset to run with them): {changes}",
+        "tab_goals": "Goals",
+        "tab_economy": "Economy",
+        "rule_all": "all eligible units",
+        "rule_province": "the province below",
+        "rule_cluster": "the cluster below",
+        "rule_ranking": "the top-100 ranking",
+        "save_scenario": "Save settings as a scenario file",
+        "download_report": "Download the report",
+        "report_writing": "Writing the report (a few seconds)…",
+        "build_failed": "Could not build the run; correct the setting and press Reset: {error}",
+        "report_needs_a_month": "Step at least one month to write a report.",
+        "changed_plan": "{description}; levers or uncertainties changed on the dashboard",
+        "scenario_comment": "Settings from smesim dashboard (started from {source}): for smesim run or a sweep",
     },
     "fa": {
         "title": "صنایع کوچک ایران: کارگاه سیاست‌گذاری",
         "scenario": "سناریو",
-        "settings_from": "اهرم‌ها و عدم قطعیت‌ها از",
         "seed": "بذر تصادفی",
         "scale": "مقیاس (سهم شبیه‌سازی‌شده از ۸۵٬۰۰۰ واحد)",
         "province": "استان برای هدف‌گیری استانی",
@@ -85,11 +117,132 @@ DASHBOARD_TEXT = {
         "consortia_axis": "کنسرسیوم",
         "units_now": "واحدها اکنون (مقیاس ملی)",
         "write_report": "نوشتن گزارش",
-        "report_written": "گزارش نوشته شد: {path}",
+        "report_written": "گزارش نوشته شد (روی سرور در {path})",
         "report_failed": "گزارش نوشته نشد: {error}",
         "ranking_note": "{lever}: هدف‌گیری با رتبه‌بندی به بودجهٔ رتبه‌بندی نیاز دارد؛ همهٔ واحدها هدف‌اند",
         "seed_note": "بذر {text!r} عدد صحیح نامنفی نیست؛ بذر ۱ به کار رفت",
+        "compare": "مقایسه با",
+        "compare_policies": "سیاست‌های کنونی با همین تکانه‌ها و عدم قطعیت‌ها",
+        "compare_baseline": "سناریوی مبنا (بی‌تکانه، عدم قطعیت‌های پیش‌فرض)",
+        "compare_short_policies": "سیاست‌های کنونی",
+        "compare_short_baseline": "سناریوی مبنا",
+        "compared_with": "این اجرا در مقایسه با {comparison}",
+        "budgets": "بودجهٔ اهرم‌ها (میلیون دلار در سال؛ عدد را بنویسید یا بکشید)",
+        "targeting_title": "هدف‌گیری",
+        "uncertainties": "عدم قطعیت‌ها",
+        "unit_musd_year": "میلیون دلار/سال",
+        "plan_cost": "برنامه: {cost} میلیون دلار در سال",
+        "reset": "از نو",
+        "play": "پخش",
+        "pause": "توقف",
+        "step": "یک ماه",
+        "building": "ساختن اجرا…",
+        "no_run": "اجرایی نیست: «از نو» را بزنید",
+        "building_note": "ساختن اجرا: {units} واحد و اجرای مقایسه (در مقیاس کامل چند ثانیه)",
+        "pending": "هنوز اعمال نشده (برای اجرا «از نو» را بزنید): {changes}",
+        "tab_goals": "اهداف",
+        "tab_economy": "اقتصاد",
+        "rule_all": "همهٔ واحدهای واجد شرایط",
+        "rule_province": "استان زیر",
+        "rule_cluster": "خوشهٔ زیر",
+        "rule_ranking": "رتبه‌بندی ۱۰۰ واحد برتر",
+        "save_scenario": "ذخیرهٔ تنظیمات به صورت فایل سناریو",
+        "download_report": "دریافت گزارش",
+        "report_writing": "نوشتن گزارش (چند ثانیه)…",
+        "build_failed": "اجرا ساخته نشد؛ تنظیم را اصلاح کنید و «از نو» را بزنید: {error}",
+        "report_needs_a_month": "برای نوشتن گزارش دست‌کم یک ماه پیش بروید.",
+        "changed_plan": "{description}؛ اهرم‌ها یا عدم قطعیت‌ها در داشبورد تغییر کرد",
+        "scenario_comment": "Settings from smesim dashboard (started from {source}): for smesim run or a sweep",
     },
+}
+
+# Names of shipped scenarios, provinces, export destinations and sectors in Persian (English: as in the model)
+SCENARIO_NAMES = {
+    "fa": {
+        "baseline": "مبنا (سیاست‌های کنونی)",
+        "ministry_plan": "برنامهٔ وزارت",
+        "rial_fall": "سقوط ریال",
+        "sanctions_tightening": "تشدید تحریم‌ها",
+        "lever_training": "اهرم آموزش و نمایشگاه",
+        "lever_clinics": "اهرم کلینیک صنعتی",
+        "lever_consortia": "اهرم کنسرسیوم‌ها",
+        "lever_clusters": "اهرم طرح‌های خوشه‌ای",
+        "lever_sukuk": "اهرم صکوک",
+        "lever_listing": "اهرم پذیرش در بورس",
+        "lever_infrastructure": "اهرم زیرساخت شهرک‌ها",
+        "lever_rural_zones": "اهرم نواحی روستایی",
+        "lever_matchmaking": "اهرم پیوند زنجیرهٔ تأمین",
+        "lever_technology": "اهرم فناوری و استاندارد",
+        "lever_credit": "اهرم اعتبار و کمک بلاعوض",
+        "lever_ranking": "اهرم رتبه‌بندی ۱۰۰ واحد برتر",
+    }
+}
+PLACE_NAMES = {
+    "fa": {
+        "Tehran": "تهران",
+        "Razavi Khorasan": "خراسان رضوی",
+        "Isfahan": "اصفهان",
+        "Fars": "فارس",
+        "Khuzestan": "خوزستان",
+        "East Azerbaijan": "آذربایجان شرقی",
+        "Mazandaran": "مازندران",
+        "West Azerbaijan": "آذربایجان غربی",
+        "Kerman": "کرمان",
+        "Sistan and Baluchestan": "سیستان و بلوچستان",
+        "Alborz": "البرز",
+        "Gilan": "گیلان",
+        "Kermanshah": "کرمانشاه",
+        "Golestan": "گلستان",
+        "Hormozgan": "هرمزگان",
+        "Lorestan": "لرستان",
+        "Hamadan": "همدان",
+        "Kurdistan": "کردستان",
+        "Markazi": "مرکزی",
+        "Qom": "قم",
+        "Qazvin": "قزوین",
+        "Ardabil": "اردبیل",
+        "Bushehr": "بوشهر",
+        "Yazd": "یزد",
+        "Zanjan": "زنجان",
+        "Chaharmahal and Bakhtiari": "چهارمحال و بختیاری",
+        "North Khorasan": "خراسان شمالی",
+        "South Khorasan": "خراسان جنوبی",
+        "Kohgiluyeh and Boyer-Ahmad": "کهگیلویه و بویراحمد",
+        "Semnan": "سمنان",
+        "Ilam": "ایلام",
+        "Iraq": "عراق",
+        "Turkey": "ترکیه",
+        "Afghanistan": "افغانستان",
+        "Pakistan": "پاکستان",
+        "Armenia": "ارمنستان",
+        "Azerbaijan": "جمهوری آذربایجان",
+        "Turkmenistan": "ترکمنستان",
+        "Russia": "روسیه",
+        "Kazakhstan": "قزاقستان",
+        "UAE": "امارات متحده عربی",
+        "Oman": "عمان",
+        "Qatar": "قطر",
+        "Kuwait": "کویت",
+        "Saudi Arabia": "عربستان سعودی",
+        "Bahrain": "بحرین",
+        "China": "چین",
+        "India": "هند",
+        "Africa": "آفریقا",
+    }
+}
+SECTOR_NAMES = {
+    "fa": {
+        "basic metals": "فلزات پایه",
+        "chemicals and pharmaceuticals": "شیمیایی و دارویی",
+        "fabricated metal products": "محصولات فلزی",
+        "food and beverages": "غذایی و آشامیدنی",
+        "machinery, electrical and vehicles": "ماشین‌آلات، برق و خودرو",
+        "non-metallic minerals": "کانی‌های غیرفلزی",
+        "other manufacturing": "سایر صنایع",
+        "rubber and plastics": "لاستیک و پلاستیک",
+        "textiles, clothing and leather": "نساجی، پوشاک و چرم",
+        "wood, paper and printing": "چوب، کاغذ و چاپ",
+    }
 }
 
 # Names of the dashboard's budget controls ((lever, setting) as in experiments.dashboard.app.BUDGETS),
@@ -166,6 +319,9 @@ CONTROL_NAMES = {
 }
 
 
+_TYPED_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
 class PageWords(Words):
     """Words (goals, indicators, values) plus the dashboard's own; `html` applies the digits."""
 
@@ -178,6 +334,39 @@ class PageWords(Words):
 
     def say(self, key: str, **fields) -> str:
         return self.page[key].format(**fields)
+
+    def scenario_name(self, name: str) -> str:
+        """A scenario (a shipped one's name or a file's path) as the page names it."""
+        return SCENARIO_NAMES.get(self.lang, {}).get(name, Path(name).stem)
+
+    def place(self, name: str) -> str:
+        """A province or export destination in the page's language."""
+        return PLACE_NAMES.get(self.lang, {}).get(name, name)
+
+    def cluster(self, name: str) -> str:
+        """A cluster ("<sector> in <province>") in the page's language."""
+        sector, _, province = name.rpartition(" in ")
+        if self.lang == "en" or not sector:
+            return name
+        return f"{SECTOR_NAMES[self.lang].get(sector, sector)} در {self.place(province)}"
+
+    def isolate(self, value) -> str:
+        """A value inside Persian text isolated (U+2068 ... U+2069), so that a sign or a unit stays
+        with its number in right-to-left text; English text as it is."""
+        return f"\u2068{value}\u2069" if self.lang == "fa" else str(value)
+
+    def number_text(self, value: float) -> str:
+        """A control's number as its field shows it (Persian digits when asked for)."""
+        return persian_digits(str(value)) if self.digits == "persian" else str(value)
+
+    @staticmethod
+    def read_number(text: str) -> float | None:
+        """A number typed in Latin, Persian or Arabic-Indic digits (None if it is not one)."""
+        latin = str(text).translate(_TYPED_DIGITS).replace("٫", ".").replace("٬", "").replace(",", "").strip()
+        try:
+            return float(latin)
+        except ValueError:
+            return None
 
     def html(self, markup: str) -> str:
         """Markup (HTML or SVG) with Persian digits in its text when asked for (never in tags)."""

@@ -33,6 +33,7 @@ and independent of how many replications there are.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ __all__ = [
     "parse_scenario",
     "run_settings",
     "scenario_path",
+    "scenario_toml",
     "shipped_scenarios",
     "shock_to_dict",
 ]
@@ -321,6 +323,35 @@ def shock_to_dict(shock: Shock) -> dict:
         spec = {"kind": shock.kind, "month": shock.month, "destination": shock.destination, "months": shock.months}
         return spec if shock.cut is None else {**spec, "cut": shock.cut}
     return {"kind": shock.kind, "month": shock.month, "depreciation": shock.depreciation}
+
+
+def scenario_toml(scenario: Scenario, comment: str = "") -> str:
+    """The scenario as a scenario file's TOML text (every lever setting; the goals that differ
+    from experiments/goals.toml), which `parse_scenario` reads back to the same content; `comment`
+    lines open the file."""
+    lines = [f"# {line}" for line in comment.splitlines()]
+    lines += [f"{key} = {_toml_value(getattr(scenario, key))}" for key in ("description", *RUN_SETTINGS)]
+    tables = {f"levers.{lever}": spec for lever, spec in scenario.policy.to_dict().items()}
+    tables |= {"uncertainties": scenario.uncertainties, "constants": scenario.constants}
+    defaults = load_goals()
+    tables |= {f"goals.{n}": g.to_dict() for n, g in scenario.goals.items() if defaults.get(n) != g}
+    for name, table in tables.items():
+        if table:
+            lines += ["", f"[{name}]", *(f"{key} = {_toml_value(value)}" for key, value in table.items())]
+    for shock in scenario.shocks:
+        lines += ["", "[[shocks]]", *(f"{k} = {_toml_value(v)}" for k, v in shock_to_dict(shock).items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value) -> str:
+    """A TOML value: JSON's strings and arrays are TOML's; floats keep their exact repr."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def parse_scenario(text: str, file: str, name: str) -> Scenario:

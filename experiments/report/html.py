@@ -33,7 +33,7 @@ from experiments.report.figures import PIXELS, fig_comparison, fig_goals, fig_se
 from experiments.report.words import Words
 from experiments.runs.replay import value_text
 
-__all__ = ["REPORT_DIR", "REPORT_FILE", "build_report"]
+__all__ = ["REPORT_DIR", "REPORT_FILE", "build_report", "default_report_path"]
 
 REPORT_DIR, REPORT_FILE = "report", "report.html"
 KEYS_SHOWN = 5  # differing keys named in a warning
@@ -218,6 +218,13 @@ def _panels(w: Words, names: list[str], units: list[str] | None = None) -> str:
     return f"<br>{_e(w('panels'))}: {items}"
 
 
+def default_report_path(directory: Path, lang: str = "en") -> Path:
+    """DIR/report/report.html in English, DIR/report/<lang>/report.html in another language: a
+    report in one language and its figures do not overwrite those in another."""
+    folder = Path(directory) / REPORT_DIR
+    return (folder if lang == "en" else folder / lang) / REPORT_FILE
+
+
 def build_report(directory: Path | str, lang: str = "en", digits: str = "latin", out: Path | str | None = None) -> Path:
     """Write the report of `directory` (see the module doc) and its figures; return the HTML path."""
     w = Words(lang)
@@ -225,7 +232,7 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
         raise FlagError("--digits", f"must be one of {', '.join(DIGITS)}, got {digits!r}")
     directory = Path(directory)
     data = load(directory)
-    out = Path(out) if out is not None else directory / REPORT_DIR / REPORT_FILE
+    out = Path(out) if out is not None else default_report_path(directory, lang)
     if out.exists() and out.is_dir():
         raise FlagError("--out", f"must be a file name, got the directory {out}")
     fig_dir = out.parent

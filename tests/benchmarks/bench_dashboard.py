@@ -30,7 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from dashboard_server import CHROMIUM, open_page, served_dashboard, step  # noqa: E402
 
-from experiments.dashboard.app import GOAL_UNITS, WorkshopModel, goal_charts  # noqa: E402
+from experiments.dashboard.views import GOAL_UNITS, goal_charts  # noqa: E402
+from experiments.dashboard.workshop import WorkshopModel  # noqa: E402
 
 BUDGET_SECONDS = 0.5
 
@@ -83,8 +84,8 @@ def click_times(scale: float, steps: int) -> tuple[list[float], list[float]]:
         clicks, model_steps = [], []
         for _ in range(steps):
             clicks.append(step(page))
-            status = page.locator(".goal-status p").first.inner_text()
-            model_steps.append(float(re.search(r"last step with baseline (\d+) ms", status).group(1)) / 1000)
+            status = page.locator(".goal-status").first.inner_text()
+            model_steps.append(float(re.search(r"last step with the comparison (\d+) ms", status).group(1)) / 1000)
         browser.close()
     return clicks, model_steps
 
