@@ -5,17 +5,33 @@ set>.toml scenario per goal set that has a recommendation, and summary.txt (also
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from experiments.files import atomic_path, write_csv_atomically
 from experiments.formatting import format_percent, format_value
 from experiments.inputs.scenario import parse_scenario, shock_to_dict
-from experiments.search.search import SearchResult
-from experiments.search.spec import SPEND
+from experiments.search.spec import SPEND, SearchSpec
 from experiments.search.toml_text import toml_document
 
-__all__ = ["format_search", "recommended_scenario", "write_outputs"]
+__all__ = ["SearchResult", "format_search", "recommended_scenario", "write_outputs"]
+
+
+@dataclass
+class SearchResult:
+    """What a search found: tables (DataFrames) and the recommendation per goal set."""
+
+    spec: SearchSpec
+    out: Path
+    candidates: pd.DataFrame  # the frontier table: one row per candidate of the search rounds
+    verification: pd.DataFrame  # one row per goal set and short-listed candidate
+    surrogates: pd.DataFrame  # indicator, points, cv_r2 of the surrogates on every search run
+    recommendations: dict[str, dict] = field(default_factory=dict)  # goal set -> what to say
+    runs_now: int = 0
+    seconds: float = 0.0
+
 
 EXPLAIN = "run smesim explain to see which constraint binds (experiments/analysis/goal_caps.py)"
 

@@ -40,7 +40,6 @@ import sys
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +51,7 @@ from experiments.files import RESULTS_DIR, atomic_path, read_json, write_json_at
 from experiments.inputs.goals import Goal
 from experiments.inputs.sweep_spec import SweepSpec, parse_sweep_spec
 from experiments.runs.provenance import git_state, now
+from experiments.search.outputs import SearchResult, write_outputs
 from experiments.search.spec import SPEND, SearchLever, SearchSpec, sweep_text
 from experiments.search.surrogate import KAPPA, Surrogate, encode_levers, goal_probability
 from experiments.sweeps.executors import ExecutorOptions, open_executor
@@ -62,7 +62,6 @@ __all__ = [
     "BASELINE",
     "MANIFEST",
     "SEARCHES_DIR",
-    "SearchResult",
     "candidate_values",
     "evaluated_runs",
     "propose",
@@ -81,20 +80,6 @@ LOCAL_SD = 0.08  # their spread on the unit cube
 INCUMBENTS = 3
 MIN_DISTANCE = 0.02  # on the unit cube, per sqrt(dimension): closer mixes are the same mix
 SIGNIFICANT = 4  # digits of a numeric lever value (budgets of USD 12,340,000, not 12,338,917.3)
-
-
-@dataclass
-class SearchResult:
-    """What a search found: tables (DataFrames) and the recommendation per goal set."""
-
-    spec: SearchSpec
-    out: Path
-    candidates: pd.DataFrame  # the frontier table: one row per candidate of the search rounds
-    verification: pd.DataFrame  # one row per goal set and short-listed candidate
-    surrogates: pd.DataFrame  # indicator, points, cv_r2 of the surrogates on every search run
-    recommendations: dict[str, dict] = field(default_factory=dict)  # goal set -> what to say
-    runs_now: int = 0
-    seconds: float = 0.0
 
 
 # --- candidates -----------------------------------------------------------------------------
@@ -561,7 +546,6 @@ def run_search(
 ) -> SearchResult:
     """Run the search (module doc) into `out` (default results/searches/<spec name>/), resuming
     what is there; write its tables, figure, recommended scenarios and manifest."""
-    from experiments.search.outputs import write_outputs
 
     out = Path(out) if out is not None else SEARCHES_DIR / spec.name
     command = list(sys.argv) if command is None else list(command)
