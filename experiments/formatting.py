@@ -11,6 +11,7 @@ import pandas as pd
 __all__ = [
     "DIGITS",
     "format_change",
+    "format_count",
     "format_interval",
     "format_percent",
     "format_points",
@@ -37,6 +38,11 @@ def format_value(indicator: str, value: float) -> str:
     if value != round(value) and abs(value) < 100:
         return f"{value:.3g}"
     return f"{value:,.0f}"
+
+
+def format_count(n: float) -> str:
+    """A whole number with thousands separators: 1, 31,500."""
+    return f"{round(n):,}"
 
 
 def format_change(indicator: str, value: float) -> str:

@@ -85,7 +85,7 @@ def test_run_report_with_goals_met_and_missed(comparison, tmp_path):
     assert {p.name for p in pngs} == {"fig-trajectories.png", "fig-goals.png"}
     assert len(IMG.findall(text)) == 2
     assert_png_sizes(pngs)
-    assert "of 2 replications" in text and "clinics.budget_usd = 20000000.0" in text
+    assert "of 2 replications" in text and "Industry clinics: USD 20.0 m a year" in text
     assert "Export USD 17 bn a year" in text
 
 
@@ -136,7 +136,7 @@ def edited_copy(source, target, edit, file="manifest.json"):
 
 
 def inputs_section(text: str) -> str:
-    return text[text.index("<h2>Inputs</h2>") : text.index("<h2>Provenance</h2>")]
+    return text[text.index("<h2>Inputs</h2>") : text.index('<details class="provenance">')]
 
 
 def test_run_report_takes_inputs_and_goals_from_the_stored_text_and_warns(comparison, tmp_path):
@@ -146,7 +146,7 @@ def test_run_report_takes_inputs_and_goals_from_the_stored_text_and_warns(compar
 
     text = report(edited_copy(comparison / "ministry_plan", tmp_path / "plan", edit))
     inputs = inputs_section(text)
-    assert "clinics.budget_usd = 20000000.0" in inputs and "9000000000" not in inputs
+    assert "Industry clinics: USD 20.0 m a year" in inputs and "9.0 bn" not in inputs
     assert "Export USD 17 bn a year" in text and "≥ 1 " not in text
     warning = text[text.index('<ul class="warnings">') : text.index('<ul class="summary">')]
     assert "Warning: the inputs recorded in <code>" + str(tmp_path / "plan" / "manifest.json") in warning
@@ -173,8 +173,8 @@ def test_sweep_report_takes_the_spec_from_the_stored_spec_text_and_warns(sweep, 
 
     text = report(edited_copy(sweep, tmp_path / "quick", edit))
     inputs = inputs_section(text)
-    assert "policies.clinics.clinics.budget_usd</td><td><code>20000000.0</code>" in inputs
-    assert "9000000000" not in inputs and "at 2% of the real population" in text
+    assert "<h3>policy clinics: levers</h3>" in inputs and "Industry clinics: USD 20.0 m a year" in inputs
+    assert "9.0 bn" not in inputs and "at 2% of the real population" in text
     assert "<code>spec.policies.clinics.clinics.budget_usd</code>: <code>9e+09</code> recorded" in text
     assert "<code>spec.scale</code>: <code>1</code> recorded, <code>0.02</code> from the text" in text
 
