@@ -297,6 +297,7 @@ def test_the_headline_and_the_cost_come_first_and_from_the_data(comparison):
     assert f"ministry_plan: units activated {words.value('units_activated_distinct', activated)} by month 4" in headline
     assert f"against baseline, at a fiscal cost of {words.money(spend.mean())}" in headline
     assert "its goals cannot be checked yet: they are for month 48, the runs end at month 4" in headline
+    assert text.count("cannot be checked, the runs end at month 4, before month 48") == 1  # one line, not four
     assert f"Each extra job costs {words.money(extra / jobs)}" in headline
     cost = section(text, "<h2>Cost</h2>", "</table>")
     assert "fiscal cost to month 4" in cost and "per extra dollar of yearly exports" in cost

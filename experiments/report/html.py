@@ -128,11 +128,15 @@ def _summary(data: ReportData, w: Words) -> list[str]:
             months=w.count(data.horizon, "month"),
         )
     ]
+    unchecked: dict[int, tuple[int, list[str]]] = {}  # goals not checkable, by month: (line, goals)
     for goal in data.goals.values():
         rows = {r["group"]: r for r in data.goal_rows if r["goal"] == goal.name}
         ref = rows[data.reference]
         if not ref["n"]:
-            items.append(w("goal_unchecked", goal=w.goal(goal), horizon=data.horizon, month=ref["month"]))
+            if ref["month"] not in unchecked:
+                unchecked[ref["month"]] = (len(items), [])
+                items.append("")  # the line, once its goals are known
+            unchecked[ref["month"]][1].append(w.goal(goal))
             continue
         parts = [
             w(
@@ -180,6 +184,8 @@ def _summary(data: ReportData, w: Words) -> list[str]:
         items.append(" ".join(parts))
     if data.members < 5:
         items.append(w("few_members", n=w.count(data.members, noun)))
+    for month, (line, names) in unchecked.items():
+        items[line] = w("goal_unchecked", goal=w("sep").join(names), horizon=data.horizon, month=month)
     return items
 
 
@@ -304,7 +310,8 @@ def _inputs_section(data: ReportData, w: Words) -> str:
             if inputs.get("design"):
                 text += "; " + w("design_text", kind=inputs["design"].get("kind", ""))
             if inputs.get("command_line_overrides"):
-                text += " (" + w("command_line") + ": " + ", ".join(inputs["command_line_overrides"]) + ")"
+                names = [w.t.get(f"cl_{k}", k) for k in inputs["command_line_overrides"]]
+                text += " (" + w("command_line") + ": " + w("comma").join(names) + ")"
             rows.append([w("settings"), _e(text)])
         if "levers" in inputs:
             levers = inputs["levers"]
