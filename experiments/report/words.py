@@ -464,11 +464,11 @@ class Words:
                 return text[: -len(suffix)] + self.t[suffix]
         return text
 
-    def value(self, indicator: str, value: float) -> str:
-        return self._localise(format_value(indicator, value))
+    def value(self, indicator: str, value: float, like: float | None = None) -> str:
+        return self._localise(format_value(indicator, value, like))
 
-    def change(self, indicator: str, value: float) -> str:
-        return self._localise(format_change(indicator, value))
+    def change(self, indicator: str, value: float, like: float | None = None) -> str:
+        return self._localise(format_change(indicator, value, like))
 
     def percent(self, p: float) -> str:
         return self._localise(format_percent(p))
@@ -539,4 +539,6 @@ class Words:
             return self.t["na"]
         if low == high or not (math.isfinite(low) and math.isfinite(high)):
             return fmt(indicator, mean)
-        return f"{fmt(indicator, mean)} ({fmt(indicator, low)} {self.t['to']} {fmt(indicator, high)})"
+        like = max(abs(mean), abs(low), abs(high))  # the three in one unit: +0.1 m (-2.5 m to +2.7 m)
+        ends = f"{fmt(indicator, low, like)} {self.t['to']} {fmt(indicator, high, like)}"
+        return f"{fmt(indicator, mean, like)} ({ends})"
