@@ -348,6 +348,7 @@ def test_a_sweep_named_sweep_is_not_called_sweep_twice(sweep, tmp_path):
     assert "clinics: units activated" in text and "at a fiscal cost of USD" in text
     assert "policy clinics: levers" in text and "Industry clinics: USD 20.0 m a year" in text
     assert "4 runs per policy" in text and "n/a" not in text
+    assert "seed 1, 2 replications, 3 months, 2% of the real population; factorial design" in text
     table = text[text.index("Comparison at month 3") :]
     exports = re.search(r"SME exports \(USD a year\)\s+([^()]+\([^()]+\))", table).group(1)
     assert len(set(re.findall(r"\d (m|bn)\b", exports))) == 1 and exports.count(" m") == 3, exports  # one unit

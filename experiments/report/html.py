@@ -31,7 +31,7 @@ from experiments.files import atomic_path
 from experiments.formatting import DIGITS, persian_digits
 from experiments.report.data import CONFIDENCE, QUANTILE_BAND_ABOVE, ReportData, goal_indicators, load
 from experiments.report.figures import PIXELS, fig_comparison, fig_goals, fig_sensitivity, fig_trajectories, save_figure
-from experiments.report.words import Words
+from experiments.report.words import UNIT_WORDS, Words
 from experiments.runs.replay import value_text
 
 __all__ = ["REPORT_DIR", "REPORT_FILE", "build_report", "default_report_path"]
@@ -308,7 +308,8 @@ def _inputs_section(data: ReportData, w: Words) -> str:
                 scale=w.percent(float(settings.get("scale") or 0)),
             )
             if inputs.get("design"):
-                text += "; " + w("design_text", kind=inputs["design"].get("kind", ""))
+                kind = inputs["design"].get("kind", "")
+                text += w("sep") + w("design_text", kind=UNIT_WORDS[w.lang].get(kind, kind))
             if inputs.get("command_line_overrides"):
                 names = [w.t.get(f"cl_{k}", k) for k in inputs["command_line_overrides"]]
                 text += " (" + w("command_line") + ": " + w("comma").join(names) + ")"

@@ -429,12 +429,26 @@ SETTING_NAMES = {
         "subsidised_credit_usd": "خط اعتبار یارانه‌ای",
     },
 }
-# The units of simulation.policy's settings and parameters, and the targeting choices.
+# The units of simulation.policy's settings and parameters, the targeting choices and the sweep designs.
 UNIT_WORDS = {
-    "en": {"a year": "a year", "a month": "a month", "provinces": "provinces", "SMEs": "SMEs"},
+    "en": {
+        "a year": "a year",
+        "a month": "a month",
+        "provinces": "provinces",
+        "SMEs": "SMEs",
+        "latin_hypercube": "Latin hypercube",
+        "sobol": "Sobol",
+        "morris": "Morris",
+    },
     "fa": {
         "a year": "در سال",
         "a month": "در ماه",
+        "per year": "در سال",
+        "per month": "در ماه",
+        "factorial": "عاملی کامل",
+        "latin_hypercube": "ابرمکعب لاتین",
+        "sobol": "سوبول",
+        "morris": "موریس",
         "provinces": "استان",
         "SMEs": "بنگاه",
         "all": "همه",
