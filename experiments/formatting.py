@@ -11,6 +11,7 @@ import pandas as pd
 __all__ = [
     "DIGITS",
     "format_change",
+    "format_count",
     "format_interval",
     "format_percent",
     "format_points",
@@ -23,13 +24,15 @@ __all__ = [
 ]
 
 
-def format_value(indicator: str, value: float) -> str:
-    """A value as people read it: 17.0 bn, 250.0 m (USD), 30.0% (shares), 31,500 (counts)."""
+def format_value(indicator: str, value: float, like: float | None = None) -> str:
+    """A value as people read it: 17.0 bn, 250.0 m (USD), 30.0% (shares), 31,500 (counts). USD
+    take the suffix that `like` (default the value) would: a range's ends in the same unit."""
     if value is None or not math.isfinite(value):
         return "n/a"
     if indicator.endswith("_usd") and not indicator.endswith("_per_usd"):
+        magnitude = abs(value if like is None else like)
         for size, suffix in ((1e9, "bn"), (1e6, "m")):
-            if abs(value) >= size:
+            if magnitude >= size:
                 return f"{value / size:,.1f} {suffix}"
         return f"{value:,.0f}"
     if indicator.endswith("share"):
@@ -39,13 +42,18 @@ def format_value(indicator: str, value: float) -> str:
     return f"{value:,.0f}"
 
 
-def format_change(indicator: str, value: float) -> str:
+def format_count(n: float) -> str:
+    """A whole number with thousands separators: 1, 31,500."""
+    return f"{round(n):,}"
+
+
+def format_change(indicator: str, value: float, like: float | None = None) -> str:
     """A signed difference: +392.0 m, -1,200, +0.5 pp (shares change by percentage points)."""
     if value is None or not math.isfinite(value):
         return "n/a"
     if indicator.endswith("share"):
         return f"{100 * value:+.1f} pp"
-    text = format_value(indicator, value)
+    text = format_value(indicator, value, like)
     return text if text.startswith("-") else "+" + text
 
 

@@ -37,11 +37,24 @@ from experiments.sweeps.store import RUNS_DIR, SERIES_DIR, read_manifest, read_r
 from simulation.errors import InputError
 from simulation.policy import Policy
 
-__all__ = ["BOOTSTRAP", "CONFIDENCE", "QUANTILE_BAND_ABOVE", "ReportData", "goal_indicators", "load"]
+__all__ = [
+    "BOOTSTRAP",
+    "CONFIDENCE",
+    "COST",
+    "EXPORTS",
+    "JOBS",
+    "QUANTILE_BAND_ABOVE",
+    "ReportData",
+    "goal_indicators",
+    "load",
+]
 
 CONFIDENCE = 0.95
 BOOTSTRAP = 200
 QUANTILE_BAND_ABOVE = 20  # more members than this: a 5-95% band instead of min-max
+COST = "policy_spend_usd"  # the government's fiscal cost, cumulative
+JOBS = ("employment", "sme_employment")  # the first one the results have: extra jobs
+EXPORTS = "exports_usd"  # SME exports, USD a year
 
 
 @dataclass
@@ -56,7 +69,12 @@ class ReportData:
     goal_rows: list[dict] = field(default_factory=list)  # per goal and group
     diffs: list[dict] = field(default_factory=list)  # per group (not the reference) and goal indicator, at the horizon
     sensitivity: pd.DataFrame | None = None
-    inputs: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    # per scenario (a sweep: "spec" and per policy): settings, command_line_overrides, levers
+    # [(lever, setting, value)] differing from the defaults, uncertainties, constants, shocks, factors
+    inputs: list[tuple[str, dict]] = field(default_factory=list)
+    # per group: the fiscal cost at the horizon (mean over members) and, against the reference,
+    # the extra cost and the gains in jobs and yearly exports (mean paired differences)
+    costs: list[dict] = field(default_factory=list)
     provenance: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
     # (kind, fields): "inputs_differ" / "spec_differs" (file, differences), "results_changed" (file)
     warnings: list[tuple[str, dict]] = field(default_factory=list)
@@ -74,9 +92,36 @@ def load(directory: Path) -> ReportData:
     directory = Path(directory)
     if not directory.is_dir():
         raise InputFileError(str(directory), None, "no such directory")
-    if (directory / RUNS_DIR).is_dir():
-        return _load_sweep(directory)
-    return _load_runs(directory)
+    data = _load_sweep(directory) if (directory / RUNS_DIR).is_dir() else _load_runs(directory)
+    data.costs = _costs(data)
+    return data
+
+
+def _costs(data: ReportData) -> list[dict]:
+    """Each group's fiscal cost at the horizon and, against the reference, the mean paired
+    differences in cost, jobs and yearly exports (members paired by `pair`: the replication, or
+    in a sweep the seed that policies share)."""
+    if COST not in data.series.columns:
+        return []
+    jobs = next((j for j in JOBS if j in data.series.columns), None)
+    columns = [c for c in (COST, jobs, EXPORTS) if c is not None and c in data.series.columns]
+    last = data.series[data.series["month"] == data.horizon]
+    at = {g: last[last["group"] == g].groupby("pair")[columns].mean() for g in data.groups}
+    rows = []
+    for g in data.groups:
+        row = {"group": g, "spend": float(at[g][COST].mean()) if len(at[g]) else math.nan, "jobs_indicator": jobs}
+        if g != data.reference:
+            both = at[g].index.intersection(at[data.reference].index)
+            n = len(both)
+            diff = (at[g].loc[both] - at[data.reference].loc[both]).mean() if n else pd.Series(dtype=float)
+            row.update(
+                pairs=n,
+                extra_spend=float(diff.get(COST, math.nan)),
+                jobs_gain=float(diff.get(jobs, math.nan)) if jobs else math.nan,
+                exports_gain=float(diff.get(EXPORTS, math.nan)),
+            )
+        rows.append(row)
+    return rows
 
 
 def _goals_of(inputs: dict, source: str) -> dict[str, Goal]:
@@ -113,7 +158,10 @@ def _load_runs(directory: Path) -> ReportData:
         groups = [manifests[runs[0].name]["scenario"].get("name") or runs[0].name]
         frames = {groups[0]: frames[runs[0].name]}
         manifests = {groups[0]: manifests[runs[0].name]}
-    series = pd.concat([f.assign(group=g, member=f["replication"]) for g, f in frames.items()], ignore_index=True)
+    series = pd.concat(
+        [f.assign(group=g, member=f["replication"], pair=f["replication"]) for g, f in frames.items()],
+        ignore_index=True,
+    )
     reference = groups[0]
     goals = _goals_of(inputs[runs[0].name], str(runs[0] / MANIFEST_FILE))
     horizon = int(series["month"].max())
@@ -185,8 +233,8 @@ def _load_sweep(directory: Path) -> ReportData:
     series = read_series(directory)  # its verified chunks: a damaged one is named
     if series.empty:
         raise InputFileError(str(directory), None, f"no {SERIES_DIR}/ rows: not a complete sweep")
-    series = series.merge(good[["run_id", "policy"]], on="run_id").rename(
-        columns={"policy": "group", "run_id": "member"}
+    series = series.merge(good[["run_id", "policy", "seed"]], on="run_id").rename(
+        columns={"policy": "group", "run_id": "member", "seed": "pair"}  # policies share their seeds
     )
     policies = sorted(good["policy"].unique())
     groups = [baseline] + [p for p in policies if p != baseline] if baseline in policies else policies
@@ -241,8 +289,9 @@ def _load_sweep(directory: Path) -> ReportData:
             )
         except InputError as error:
             raise from_file(str(directory), error) from None
-    data.inputs.append(("spec", _flatten({k: v for k, v in spec.items() if k not in ("goals",)})))
+    data.inputs = _sweep_inputs(spec)
     data.provenance.append((directory.name, _flatten({k: v for k, v in manifest.items() if k != "spec"})))
+    data.provenance.append(("spec", _flatten({k: v for k, v in spec.items() if k != "goals"})))
     return data
 
 
@@ -256,31 +305,43 @@ def _sweep_manifest(directory: Path) -> tuple[dict, list[tuple[str, dict]]]:
     return {**manifest, "spec": resolved}, warnings if differences else []
 
 
-def _scenario_inputs(manifest: dict, validated: dict) -> list[tuple[str, str]]:
+def _scenario_inputs(manifest: dict, validated: dict) -> dict:
     """The run settings (manifest) and the inputs (`validated`: as re-derived by rundir.inputs_of)."""
-    rows = [
-        (
-            "settings",
-            f"seed {manifest.get('seed')}, {manifest.get('replications')} replications, "
-            f"{manifest.get('months')} months, scale {manifest.get('scale')}",
-        )
-    ]
-    if manifest.get("command_line_overrides"):
-        rows.append(("settings", "command line: " + _compact(manifest["command_line_overrides"])))
+    return {
+        "settings": {k: manifest.get(k) for k in ("seed", "replications", "months", "scale")},
+        "command_line_overrides": manifest.get("command_line_overrides") or {},
+        "levers": changed_levers(validated.get("levers") or {}),
+        "uncertainties": validated.get("uncertainties") or {},
+        "constants": validated.get("constants") or {},
+        "shocks": validated.get("shocks") or [],
+    }
+
+
+def changed_levers(levers: dict) -> list[tuple[str, str, object]]:
+    """(lever, setting, value) of the settings that differ from the defaults."""
     defaults = Policy.from_dict({}).to_dict()
-    changed = [
-        f"{lever}.{key} = {_compact(value)}"
-        for lever, settings in (validated.get("levers") or {}).items()
+    return [
+        (lever, key, value)
+        for lever, settings in levers.items()
         for key, value in settings.items()
         if defaults.get(lever, {}).get(key) != value
     ]
-    rows.append(("levers", "; ".join(changed) if changed else "none"))
-    for section in ("uncertainties", "constants"):
-        values = validated.get(section) or {}
-        rows.append((section, "; ".join(f"{k} = {_compact(v)}" for k, v in values.items()) if values else "none"))
-    shocks = validated.get("shocks") or []
-    rows.append(("shocks", "; ".join(_compact(s) for s in shocks) if shocks else "none"))
-    return rows
+
+
+def _sweep_inputs(spec: dict) -> list[tuple[str, dict]]:
+    """The sweep's settings and factors, then each policy's levers that differ from the defaults."""
+    settings = {k: spec.get(k) for k in ("seed", "replications", "months", "scale")}
+    base = (spec.get("base") or {}).get("content") or {}
+    first = {
+        "settings": settings,
+        "design": spec.get("design") or {},
+        "factors": spec.get("factors") or {},
+        "uncertainties": base.get("uncertainties") or {},
+        "constants": base.get("constants") or {},
+        "shocks": base.get("shocks") or [],
+    }
+    policies = spec.get("policies") or {}
+    return [("spec", first)] + [(name, {"levers": changed_levers(levers or {})}) for name, levers in policies.items()]
 
 
 def _run_provenance(manifest: dict, run: Path) -> list[tuple[str, str]]:

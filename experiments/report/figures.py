@@ -43,6 +43,9 @@ _TAB10 = plt.get_cmap("tab10")
 assert isinstance(_TAB10, ListedColormap)  # a qualitative map: get_cmap is typed as returning any Colormap
 # matplotlib types `colors` as whatever a ListedColormap may be built from; tab10's are 10 RGB tuples
 COLOURS = cast(tuple[tuple[float, float, float], ...], _TAB10.colors)
+# each group's marker (and the sensitivity bars' hatching): the figures read in black and white too
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+HATCHES = ("", "//")
 
 
 def _unit(indicator: str, values, words: Words | None, difference: bool = False) -> tuple[float, str]:
@@ -97,7 +100,15 @@ def fig_trajectories(data: ReportData, words: Words | None) -> tuple[object, lis
             low, high = (own.quantile(0.05), own.quantile(0.95)) if quantile else (own.min(), own.max())
             colour = COLOURS[j % len(COLOURS)]
             ax.fill_between(low.index, low / size, high / size, color=colour, alpha=0.2, linewidth=0)
-            ax.plot(own.mean().index, own.mean() / size, color=colour, label=group)
+            ax.plot(
+                own.mean().index,
+                own.mean() / size,
+                color=colour,
+                label=group,
+                marker=MARKERS[j % len(MARKERS)],
+                markevery=max(1, data.horizon // 8),
+                markersize=5,
+            )
         for bound in (goal.at_least, goal.at_most):
             if bound is not None:
                 ax.axhline(bound / size, color="black", linestyle="--", linewidth=1)
@@ -171,7 +182,7 @@ def fig_goals(data: ReportData, words: Words | None) -> object:
                 p,
                 y,
                 xerr=[[p - low], [high - p]],
-                fmt="o",
+                fmt=MARKERS[j % len(MARKERS)],
                 color=COLOURS[j % 10],
                 capsize=4,
                 label=group if i == 0 or not any(rows.get(g.name, {}).get("n") for g in goals[:i]) else None,
@@ -204,7 +215,9 @@ def fig_sensitivity(data: ReportData, words: Words | None) -> object:
             low, high = own[f"{column}_low"].to_numpy(dtype=float), own[f"{column}_high"].to_numpy(dtype=float)
             err = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
             err = np.where(np.isfinite(err), err, 0.0)
-            ax.barh(ys + shift, values, height=0.4, xerr=err, color=COLOURS[k], capsize=3, label=label)
+            ax.barh(
+                ys + shift, values, height=0.4, xerr=err, color=COLOURS[k], hatch=HATCHES[k], capsize=3, label=label
+            )
         ax.set_yticks(ys, [f.split(".")[-1] for f in own["factor"]], fontsize=8)
         ax.axvline(0, color="black", linewidth=1)
         ax.set_title(_panel_title(i, outcome, words), fontsize=10)

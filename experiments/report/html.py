@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from experiments.files import atomic_path
 from experiments.formatting import DIGITS, persian_digits
 from experiments.report.data import CONFIDENCE, QUANTILE_BAND_ABOVE, ReportData, goal_indicators, load
 from experiments.report.figures import PIXELS, fig_comparison, fig_goals, fig_sensitivity, fig_trajectories, save_figure
-from experiments.report.words import Words
+from experiments.report.words import UNIT_WORDS, Words
 from experiments.runs.replay import value_text
 
 __all__ = ["REPORT_DIR", "REPORT_FILE", "build_report", "default_report_path"]
@@ -51,6 +52,25 @@ figcaption { font-size: 0.9em; color: #444; }
 code { font-size: 0.85em; direction: ltr; unicode-bidi: embed; word-break: break-all; }
 .summary li { margin-bottom: 0.4em; }
 .warnings li { margin-bottom: 0.4em; color: #a00000; }
+.headline { border-inline-start: 4px solid #2a5d9f; padding: 0.2em 1em; background: #f4f7fb; }
+.headline p { font-size: 1.15em; margin: 0.4em 0; }
+details.provenance { margin-top: 2em; }
+details.provenance summary { cursor: pointer; font-weight: bold; }
+.print-only { display: none; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; color: #000; background: #fff; font-size: 11pt; }
+  details.provenance, summary { display: none; }
+  .print-only { display: block; font-size: 0.9em; }
+  .headline { background: none; border: 2px solid #000; }
+  .warnings li { color: #000; font-weight: bold; }
+  th { background: none; border-bottom: 2px solid #000; }
+  th, td { border-color: #000; }
+  figcaption { color: #000; }
+  h1, h2, h3 { page-break-after: avoid; break-after: avoid; }
+  figure, tr, .headline { page-break-inside: avoid; break-inside: avoid; }
+  figure img { border: none; max-height: 45vh; width: auto; }
+  table { page-break-inside: auto; }
+}
 """
 
 
@@ -87,24 +107,36 @@ def _warnings(data: ReportData, w: Words) -> str:
     return f'<ul class="warnings">{items}</ul>'
 
 
+def _interval(w: Words, low: float, high: float, fmt) -> str:
+    """ "95% interval a to b", or in words that there is none (never "n/a to n/a")."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return w("no_interval")
+    return w("interval", confidence=CONFIDENCE, low=fmt(low), high=fmt(high))
+
+
 def _summary(data: ReportData, w: Words) -> list[str]:
     sweep = data.kind == "sweep"
-    member_word, group_word = w("member_sweep" if sweep else "member_run"), w("group_sweep" if sweep else "group_run")
+    group_word = w("group_sweep" if sweep else "group_run")
+    noun = "run" if sweep else "replication"
     items = [
         w(
             "caveat",
-            members=data.members,
-            member_word=member_word,
+            members=w.count(data.members, noun),
+            member_word=w.members(2, sweep),
             group_word=group_word,
-            scale=data.scale,
-            months=data.horizon,
+            scale=w.percent(data.scale),
+            months=w.count(data.horizon, "month"),
         )
     ]
+    unchecked: dict[int, tuple[int, list[str]]] = {}  # goals not checkable, by month: (line, goals)
     for goal in data.goals.values():
         rows = {r["group"]: r for r in data.goal_rows if r["goal"] == goal.name}
         ref = rows[data.reference]
         if not ref["n"]:
-            items.append(w("goal_unchecked", goal=w.goal(goal), horizon=data.horizon, month=ref["month"]))
+            if ref["month"] not in unchecked:
+                unchecked[ref["month"]] = (len(items), [])
+                items.append("")  # the line, once its goals are known
+            unchecked[ref["month"]][1].append(w.goal(goal))
             continue
         parts = [
             w(
@@ -115,7 +147,7 @@ def _summary(data: ReportData, w: Words) -> list[str]:
                 group=data.reference,
                 met=ref["met"],
                 n=ref["n"],
-                member_word=member_word,
+                member_word=w.members(ref["n"], sweep),
                 value=w.value(goal.indicator, ref["mean"]),
             )
         ]
@@ -130,12 +162,11 @@ def _summary(data: ReportData, w: Words) -> list[str]:
                         n=r["n"],
                         value=w.value(goal.indicator, r["mean"]),
                         probability=w.percent(r["probability"]),
-                        confidence=CONFIDENCE,
-                        low=w.percent(r["p_low"]),
-                        high=w.percent(r["p_high"]),
+                        interval=_interval(w, r["p_low"], r["p_high"], w.percent),
                     )
                 )
                 continue
+            low, high = r.get("change_low", math.nan), r.get("change_high", math.nan)
             parts.append(
                 w(
                     "goal_change",
@@ -145,18 +176,172 @@ def _summary(data: ReportData, w: Words) -> list[str]:
                     value=w.value(goal.indicator, r["mean"]),
                     change=w.change(goal.indicator, r.get("change", math.nan)),
                     reference=data.reference,
-                    confidence=CONFIDENCE,
-                    low=w.change(goal.indicator, r.get("change_low", math.nan)),
-                    high=w.change(goal.indicator, r.get("change_high", math.nan)),
+                    interval=_interval(w, low, high, lambda v, i=goal.indicator: w.change(i, v)),
                 )
             )
-            low, high = r.get("change_low", math.nan), r.get("change_high", math.nan)
             if math.isfinite(low) and math.isfinite(high):
                 parts.append(w("not_distinguishable") if low <= 0 <= high else w("distinguishable"))
         items.append(" ".join(parts))
     if data.members < 5:
-        items.append(w("few_members", n=data.members, member_word=member_word))
+        items.append(w("few_members", n=w.count(data.members, noun)))
+    for month, (line, names) in unchecked.items():
+        items[line] = w("goal_unchecked", goal=w("sep").join(names), horizon=data.horizon, month=month)
     return items
+
+
+def _goals_met(data: ReportData, group: str) -> tuple[int, int, int]:
+    """(goals met in at least half of the group's members, goals that can be checked, goals)."""
+    rows = [r for r in data.goal_rows if r["group"] == group]
+    checked = [r for r in rows if r["n"]]
+    return sum(r["probability"] >= 0.5 for r in checked), len(checked), len(rows)
+
+
+def _cost(data: ReportData, group: str) -> dict:
+    return next((c for c in data.costs if c["group"] == group), {})
+
+
+def _per(w: Words, extra: float, gain: float, what: str) -> str:
+    """Extra cost per unit of gain, or in words why there is no such ratio."""
+    if not (math.isfinite(gain) and gain > 0):
+        return w("not_defined_gain", what=w(what))
+    if not (math.isfinite(extra) and extra > 0):
+        return w("no_extra_cost")
+    return w.money(extra / gain)
+
+
+def _headline(data: ReportData, w: Words) -> list[str]:
+    """One or two sentences: what the run or each compared scenario (a sweep: its best policy)
+    reaches on the first goal's indicator, at what cost, and how many goals it meets."""
+    sweep = data.kind == "sweep"
+    goals = list(data.goals.values())
+    if not goals:
+        return []
+    indicator = goals[0].indicator
+    groups = data.groups[1:] or data.groups
+    lead = []
+    if sweep and len(groups) > 1:
+        best = max(groups, key=lambda g: (_goals_met(data, g)[0], _diff(data, g, indicator)["difference"]))
+        lead = [w("hl_best", n=len(groups), reference=data.reference, group=best)]
+        groups = [best]
+    sentences = []
+    last = data.series[data.series["month"] == data.horizon]
+    for group in groups:
+        value = float(last[last["group"] == group][indicator].mean())
+        text = w(
+            "hl_value",
+            group=group,
+            indicator=w.indicator(indicator),
+            value=w.value(indicator, value),
+            month=data.horizon,
+        )
+        diff = _diff(data, group, indicator) if group != data.reference else {}
+        if diff:
+            text += w("hl_change", change=w.change(indicator, diff["difference"]), reference=data.reference)
+        cost = _cost(data, group)
+        if math.isfinite(cost.get("spend", math.nan)):
+            text += w("hl_cost", cost=w.money(cost["spend"]))
+        met, checked, n = _goals_met(data, group)
+        members = w.members(2, sweep)
+        if not checked:
+            month = min(g.month_for(data.horizon) for g in goals)
+            text += w("hl_unchecked", month=month, horizon=data.horizon)
+        elif checked < n:
+            text += w("hl_some_unchecked", met=met, checked=checked, n=n, horizon=data.horizon)
+        else:
+            text += w("hl_goals", met=met, n=n, member_word=members)
+        sentences.append(text)
+        low, high = diff.get("ci_low", math.nan), diff.get("ci_high", math.nan)
+        if math.isfinite(low) and math.isfinite(high) and low <= 0 <= high:
+            sentences.append(w("hl_noise", indicator=w.indicator(indicator)))
+        gain, extra = cost.get("jobs_gain", math.nan), cost.get("extra_spend", math.nan)
+        if math.isfinite(gain) and gain > 0 and math.isfinite(extra) and extra > 0:
+            sentences.append(
+                w("hl_per_job", cost=w.money(extra / gain), jobs=w.value("jobs", gain), extra=w.money(extra))
+            )
+    return lead + sentences
+
+
+def _diff(data: ReportData, group: str, indicator: str) -> dict:
+    found = next((d for d in data.diffs if d["group"] == group and d["indicator"] == indicator), None)
+    return found or {"difference": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+
+
+def _cost_section(data: ReportData, w: Words) -> str:
+    if not data.costs:
+        return ""
+    compared = len(data.groups) > 1
+    header = [w("col_group"), w("col_cost", horizon=data.horizon)]
+    if compared:
+        header += [w("col_extra_cost"), w("col_per_job"), w("col_per_export")]
+    rows = []
+    for c in data.costs:
+        row = [c["group"], w.money(c["spend"])]
+        if compared:
+            if c["group"] == data.reference:
+                row += [w("reference"), "", ""]
+            else:
+                extra = c["extra_spend"]
+                row += [
+                    w.money(extra),
+                    _per(w, extra, c["jobs_gain"], "what_jobs"),
+                    _per(w, extra, c["exports_gain"], "what_exports"),
+                ]
+        rows.append(row)
+    note = w("cost_note", horizon=data.horizon, reference=data.reference) if compared else ""
+    return f"<h2>{_e(w('cost'))}</h2>" + (f"<p>{_e(note)}</p>" if note else "") + _table(header, rows)
+
+
+def _inputs_section(data: ReportData, w: Words) -> str:
+    """The inputs in words: run settings, lever settings, uncertainties, constants, shocks."""
+    sweep = data.kind == "sweep"
+    blocks = []
+    for name, inputs in data.inputs:
+        rows: list[list[str]] = []
+        settings = inputs.get("settings")
+        if settings:
+            replications = settings.get("replications") or 0
+            text = w(
+                "settings_text",
+                seed=settings.get("seed"),
+                replications=w.count(replications, "replication"),
+                months=w.count(settings.get("months") or 0, "month"),
+                scale=w.percent(float(settings.get("scale") or 0)),
+            )
+            if inputs.get("design"):
+                kind = inputs["design"].get("kind", "")
+                text += w("sep") + w("design_text", kind=UNIT_WORDS[w.lang].get(kind, kind))
+            if inputs.get("command_line_overrides"):
+                names = [w.t.get(f"cl_{k}", k) for k in inputs["command_line_overrides"]]
+                text += " (" + w("command_line") + ": " + w("comma").join(names) + ")"
+            rows.append([w("settings"), _e(text)])
+        if "levers" in inputs:
+            levers = inputs["levers"]
+            items = [_e(w.lever(lever, key, value)) for lever, key, value in levers]
+            rows.append([w("levers"), "<br>".join(items) if items else _e(w("today"))])
+        for factor, values in (inputs.get("factors") or {}).items():
+            short = factor.split(".")[-1]
+            if "values" in values:
+                shown = f" {w('or')} ".join(w.parameter(short, v).split(": ", 1)[1] for v in values["values"])
+            else:
+                low, high = (w.parameter(short, values.get(k)).split(": ", 1)[1] for k in ("low", "high"))
+                shown = f"{low} {w('to')} {high}"
+            label = w.parameter(short, 0).split(": ", 1)[0]
+            rows.append([w("col_factor"), _e(f"{label}: {shown}")])
+        for section in ("uncertainties", "constants"):
+            if section in inputs:
+                values = inputs[section]
+                params = [_e(w.parameter(k, v)) for k, v in values.items()]
+                rows.append([w(section), "<br>".join(params) if params else _e(w("none"))])
+        if "shocks" in inputs:
+            shocks = inputs["shocks"]
+            rows.append([w("shocks"), "<br>".join(_code(_compact(s)) for s in shocks) if shocks else _e(w("none"))])
+        title = w("spec") if sweep and name == "spec" else (w("policy_levers", name=name) if sweep else name)
+        blocks.append(f"<h3>{_e(title)}</h3>" + _table([w("key"), w("value")], [[_e(k), v] for k, v in rows], True))
+    return "".join(blocks)
+
+
+def _compact(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _goal_table(data: ReportData, w: Words) -> str:
@@ -177,7 +362,9 @@ def _goal_table(data: ReportData, w: Words) -> str:
                 rows.append([w.goal(goal), w.target(goal), r["month"], r["group"], w("not_checked"), "", ""])
                 continue
             if sweep:
-                last = f"{w.percent(r['probability'])} ({w.percent(r['p_low'])} {w('to')} {w.percent(r['p_high'])})"
+                last = w.percent(r["probability"])
+                if math.isfinite(r["p_low"]) and math.isfinite(r["p_high"]):
+                    last += f" ({w.percent(r['p_low'])} {w('to')} {w.percent(r['p_high'])})"
             elif r["group"] == data.reference:
                 last = w("reference")
             else:
@@ -238,7 +425,7 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
     fig_dir = out.parent
     words = w if lang == "en" else None  # Persian: no words inside the images
     sweep = data.kind == "sweep"
-    member_word, group_word = w("member_sweep" if sweep else "member_run"), w("group_sweep" if sweep else "group_run")
+    member_word, group_word = w.members(2, sweep), w("group_sweep" if sweep else "group_run")
     band = w("band_quantile") if data.members > QUANTILE_BAND_ABOVE else w("band_minmax")
     goals = list(data.goals.values())
     goal_names = [w.goal(g) for g in goals]
@@ -312,8 +499,8 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
 
     if data.kind == "run":
         title = w("title_run", name=data.reference)
-    elif sweep:
-        title = w("title_sweep", name=directory.name)
+    elif sweep:  # "sweep-quick" is not called "sweep sweep-quick"
+        title = w("title_sweep_named" if "sweep" in directory.name.lower() else "title_sweep", name=directory.name)
     else:
         title = w("title_comparison", names=", ".join(data.groups[1:]), reference=data.reference)
     comparison_html = ""
@@ -330,23 +517,7 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
         comparison_html = f"<h2>{_e(w('comparison_table', horizon=data.horizon))}</h2>" + _table(
             [w("col_group"), w("col_indicator"), w("col_difference"), "n"], rows
         )
-    section_names = {
-        "settings": w("settings"),
-        "levers": w("levers"),
-        "uncertainties": w("uncertainties"),
-        "constants": w("constants"),
-        "shocks": w("shocks"),
-        "spec": w("spec"),
-    }
-    inputs = "".join(
-        f"<h3>{_e(section_names.get(name, name))}</h3>"
-        + _table(
-            [w("key"), w("value")],
-            [[_e(section_names.get(k, k)), _e(w("none")) if v == "none" else f"<code>{_e(v)}</code>"] for k, v in rows],
-            raw=True,
-        )
-        for name, rows in data.inputs
-    )
+    inputs = _inputs_section(data, w)
     provenance = "".join(
         f"<h3>{_e(name)}</h3>"
         + _table(
@@ -354,14 +525,17 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
         )
         for name, rows in data.provenance
     )
+    headline = "".join(f"<p>{_e(sentence)}</p>" for sentence in _headline(data, w))
     direction = ' dir="rtl"' if lang == "fa" else ""
     document = f"""<!DOCTYPE html>
 <html lang="{lang}"{direction}>
 <head><meta charset="utf-8"><title>{_e(title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{_e(title)}</h1>
-<h2>{_e(w("summary"))}</h2>
 {_warnings(data, w)}
+<section class="headline"><h2>{_e(w("headline"))}</h2>{headline}</section>
+{_cost_section(data, w)}
+<h2>{_e(w("summary"))}</h2>
 <ul class="summary">{"".join(f"<li>{_e(item)}</li>" for item in _summary(data, w))}</ul>
 <h2>{_e(w("goal_table"))}</h2>
 {_goal_table(data, w)}
@@ -372,9 +546,11 @@ def build_report(directory: Path | str, lang: str = "en", digits: str = "latin",
 <h2>{_e(w("inputs"))}</h2>
 <p>{_e(w("inputs_note"))}</p>
 {inputs}
-<h2>{_e(w("provenance"))}</h2>
+<details class="provenance"><summary>{_e(w("provenance_summary"))}</summary>
 <p>{_e(w("provenance_note"))}</p>
 {provenance}
+</details>
+<p class="print-only">{_e(w("print_provenance"))}</p>
 </body>
 </html>
 """

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 
 from experiments.errors import FlagError
-from experiments.formatting import format_change, format_value
+from experiments.formatting import format_change, format_count, format_percent, format_value
 from experiments.inputs.goals import Goal
+from simulation.parameters import parameter_metadata
+from simulation.policy import LEVER_DESCRIPTIONS, LEVERS
 
-__all__ = ["INDICATOR_NAMES", "LANGUAGES", "TEXT", "Words"]
+__all__ = ["INDICATOR_NAMES", "LANGUAGES", "LEVER_NAMES", "SETTING_NAMES", "TEXT", "UNIT_WORDS", "Words"]
 
 LANGUAGES = ("en", "fa")
 
@@ -23,6 +25,56 @@ TEXT = {
         "title_run": "Simulation report: {name}",
         "title_comparison": "Simulation report: {names} compared with {reference}",
         "title_sweep": "Simulation report: sweep {name}",
+        "title_sweep_named": "Simulation report: {name}",
+        "headline": "In short",
+        "hl_value": "{group}: {indicator} {value} by month {month}",
+        "hl_change": ", {change} against {reference}",
+        "hl_cost": ", at a fiscal cost of {cost}",
+        "hl_goals": "; it meets {met} of {n} goals (in at least half of its {member_word}).",
+        "hl_some_unchecked": "; it meets {met} of the {checked} goals that can be checked by month {horizon} "
+        "({n} in all; the others are for a later month).",
+        "hl_unchecked": "; its goals cannot be checked yet: they are for month {month}, the runs end at month "
+        "{horizon}.",
+        "hl_noise": "The difference in {indicator} cannot be told apart from the model's noise.",
+        "hl_per_job": "Each extra job costs {cost} ({jobs} more jobs for {extra} more spending).",
+        "hl_best": "Of the {n} policies compared with {reference}, {group} meets the most goals.",
+        "cost": "Cost",
+        "cost_note": "The government's fiscal cost of the policies, cumulative to month {horizon} (budgets "
+        "spent, grants, the issuance subsidy and the credit line's cost); the ratios divide the extra "
+        "cost against {reference} by the extra jobs and by the extra yearly exports at month {horizon}.",
+        "col_cost": "fiscal cost to month {horizon}",
+        "col_extra_cost": "extra cost",
+        "col_per_job": "per extra job",
+        "col_per_export": "per extra dollar of yearly exports",
+        "per_job": "{cost} per extra job",
+        "per_export": "{cost} per extra dollar of yearly exports",
+        "not_defined_gain": "not defined: no extra {what}",
+        "no_extra_cost": "no extra cost",
+        "what_jobs": "jobs",
+        "what_exports": "exports",
+        "no_interval": "no interval with a single pair",
+        "n_replication": "{n} replication|{n} replications",
+        "n_run": "{n} run|{n} runs",
+        "n_month": "{n} month|{n} months",
+        "n_pair": "{n} pair|{n} pairs",
+        "settings_text": "seed {seed}, {replications}, {months}, {scale} of the real population",
+        "design_text": "{kind} design",
+        "factor_values": "{name}: {values}",
+        "factor_range": "{name}: {low} to {high}",
+        "or": "or",
+        "command_line": "set on the command line",
+        "sep": "; ",
+        "comma": ", ",
+        "cl_seed": "seed",
+        "cl_replications": "replications",
+        "cl_months": "months",
+        "cl_scale": "scale",
+        "provenance_summary": "Provenance: code version, seeds, files and checksums",
+        "print_provenance": "Provenance (code version, seeds, files, checksums): open the HTML file.",
+        "lever_setting": "{lever}, {setting}",
+        "policy_levers": "policy {name}: levers",
+        "today": "none: today's policies",
+        "all": "all",
         "summary": "Summary",
         "inputs_differ": (
             "Warning: the inputs recorded in {file} differ from the scenario text stored in it, at {n} "
@@ -42,12 +94,14 @@ TEXT = {
         "recorded_vs": "{key}: {recorded} recorded, {derived} from the text",
         "more_keys": "... ({n} in all)",
         "caveat": (
-            "These are results of a simulation model, not forecasts. {members} {member_word} per "
-            "{group_word} at {scale:.0%} of the real population, over {months} months. The bands and "
+            "These are results of a simulation model, not forecasts. {members} per "
+            "{group_word} at {scale} of the real population, over {months}. The bands and "
             "intervals show how much the results vary between {member_word} of the model; the real "
             "economy is more uncertain than that."
         ),
         "member_run": "replications",
+        "member_run_one": "replication",
+        "member_sweep_one": "run",
         "member_sweep": "runs",
         "group_run": "scenario",
         "group_sweep": "policy",
@@ -55,12 +109,13 @@ TEXT = {
         "goal_state": "{goal} (target {target} at month {month}): {group} meets it in {met} of {n} {member_word} "
         "(mean {value}).",
         "goal_change": "{group}: meets it in {met} of {n} (mean {value}); a change of {change} against "
-        "{reference} ({confidence:.0%} interval {low} to {high}).",
+        "{reference} ({interval}).",
         "goal_change_sweep": "{group}: meets it in {met} of {n} (mean {value}); probability {probability} "
-        "({confidence:.0%} interval {low} to {high}).",
+        "({interval}).",
+        "interval": "{confidence:.0%} interval {low} to {high}",
         "not_distinguishable": "The interval includes zero: the effect cannot be told apart from the model's noise.",
         "distinguishable": "The interval excludes zero.",
-        "few_members": "With only {n} {member_word} the intervals are wide: treat them as rough.",
+        "few_members": "With only {n} the intervals are wide: treat them as rough.",
         "figures": "Figures",
         "fig_trajectories": (
             "Each goal's indicator month by month: the line is the mean over {member_word}, the "
@@ -133,12 +188,62 @@ TEXT = {
         "m": "m",
         "pp": "pp",
         "to": "to",
-        "na": "n/a",
+        "na": "no data",
     },
     "fa": {
         "title_run": "گزارش شبیه‌سازی: {name}",
         "title_comparison": "گزارش شبیه‌سازی: مقایسهٔ {names} با {reference}",
         "title_sweep": "گزارش شبیه‌سازی: مجموعه اجرای {name}",
+        "title_sweep_named": "گزارش شبیه‌سازی: {name}",
+        "headline": "به طور خلاصه",
+        "hl_value": "{group}: {indicator} {value} تا ماه {month}",
+        "hl_change": "، {change} نسبت به {reference}",
+        "hl_cost": "، با هزینهٔ مالی {cost}",
+        "hl_goals": "؛ به {met} از {n} هدف می‌رسد (دست کم در نیمی از {member_word}).",
+        "hl_some_unchecked": "؛ به {met} از {checked} هدفی که تا ماه {horizon} قابل بررسی‌اند می‌رسد "
+        "({n} هدف در کل؛ بقیه برای ماهی دیرتر هستند).",
+        "hl_unchecked": "؛ هدف‌های آن هنوز قابل بررسی نیستند: برای ماه {month} هستند و اجراها در ماه "
+        "{horizon} پایان می‌یابند.",
+        "hl_noise": "تفاوت در {indicator} از نوسان تصادفی مدل قابل تشخیص نیست.",
+        "hl_per_job": "هر شغل اضافی {cost} هزینه دارد ({jobs} شغل بیشتر با {extra} هزینهٔ بیشتر).",
+        "hl_best": "از {n} سیاستی که با {reference} مقایسه شده‌اند، {group} به بیشترین هدف‌ها می‌رسد.",
+        "cost": "هزینه",
+        "cost_note": "هزینهٔ مالی سیاست‌ها برای دولت، انباشته تا ماه {horizon} (بودجه‌های خرج‌شده، کمک‌های "
+        "بلاعوض، یارانهٔ انتشار و هزینهٔ خط اعتباری)؛ نسبت‌ها هزینهٔ اضافی نسبت به {reference} را بر "
+        "شغل‌های اضافی و بر صادرات سالانهٔ اضافی در ماه {horizon} تقسیم می‌کنند.",
+        "col_cost": "هزینهٔ مالی تا ماه {horizon}",
+        "col_extra_cost": "هزینهٔ اضافی",
+        "col_per_job": "برای هر شغل اضافی",
+        "col_per_export": "برای هر دلار صادرات سالانهٔ اضافی",
+        "per_job": "{cost} برای هر شغل اضافی",
+        "per_export": "{cost} برای هر دلار صادرات سالانهٔ اضافی",
+        "not_defined_gain": "تعریف‌نشده: بدون {what} اضافی",
+        "no_extra_cost": "بدون هزینهٔ اضافی",
+        "what_jobs": "شغل",
+        "what_exports": "صادرات",
+        "no_interval": "با یک جفت، بازه‌ای در کار نیست",
+        "n_replication": "{n} تکرار|{n} تکرار",
+        "n_run": "{n} اجرا|{n} اجرا",
+        "n_month": "{n} ماه|{n} ماه",
+        "n_pair": "{n} جفت|{n} جفت",
+        "settings_text": "بذر {seed}، {replications}، {months}، {scale} جمعیت واقعی",
+        "design_text": "طرح {kind}",
+        "factor_values": "{name}: {values}",
+        "factor_range": "{name}: {low} تا {high}",
+        "or": "یا",
+        "command_line": "تعیین‌شده در خط فرمان",
+        "sep": "؛ ",
+        "comma": "، ",
+        "cl_seed": "بذر",
+        "cl_replications": "تکرارها",
+        "cl_months": "ماه‌ها",
+        "cl_scale": "مقیاس",
+        "provenance_summary": "منشأ: نسخهٔ کد، بذرها، فایل‌ها و چکیده‌ها",
+        "print_provenance": "منشأ (نسخهٔ کد، بذرها، فایل‌ها، چکیده‌ها): فایل HTML را باز کنید.",
+        "lever_setting": "{lever}، {setting}",
+        "policy_levers": "سیاست {name}: اهرم‌ها",
+        "today": "هیچ: سیاست‌های کنونی",
+        "all": "همه",
         "summary": "خلاصه",
         "inputs_differ": (
             "هشدار: ورودی‌های ثبت‌شده در {file} در {n} کلید با متن سناریوی ذخیره‌شده در همان فایل فرق "
@@ -157,11 +262,13 @@ TEXT = {
         "recorded_vs": "{key}: ثبت‌شده {recorded}، از متن {derived}",
         "more_keys": "... ({n} در کل)",
         "caveat": (
-            "این‌ها نتایج یک مدل شبیه‌سازی است، نه پیش‌بینی. {members} {member_word} برای هر {group_word}، "
-            "با {scale:.0%} جمعیت واقعی، در {months} ماه. نوارها و بازه‌ها نشان می‌دهند نتایج میان "
+            "این‌ها نتایج یک مدل شبیه‌سازی است، نه پیش‌بینی. {members} برای هر {group_word}، "
+            "با {scale} جمعیت واقعی، در {months}. نوارها و بازه‌ها نشان می‌دهند نتایج میان "
             "{member_word} مدل چقدر تغییر می‌کند؛ عدم قطعیت اقتصاد واقعی بیش از این است."
         ),
         "member_run": "تکرار",
+        "member_run_one": "تکرار",
+        "member_sweep_one": "اجرا",
         "member_sweep": "اجرا",
         "group_run": "سناریو",
         "group_sweep": "سیاست",
@@ -169,12 +276,13 @@ TEXT = {
         "goal_state": "{goal} (هدف {target} در ماه {month}): {group} در {met} از {n} {member_word} به آن می‌رسد "
         "(میانگین {value}).",
         "goal_change": "{group}: در {met} از {n} به آن می‌رسد (میانگین {value})؛ تغییر {change} نسبت به "
-        "{reference} (بازهٔ {confidence:.0%}: {low} تا {high}).",
+        "{reference} ({interval}).",
         "goal_change_sweep": "{group}: در {met} از {n} به آن می‌رسد (میانگین {value})؛ احتمال {probability} "
-        "(بازهٔ {confidence:.0%}: {low} تا {high}).",
+        "({interval}).",
+        "interval": "بازهٔ {confidence:.0%}: {low} تا {high}",
         "not_distinguishable": "بازه صفر را در بر دارد: اثر از نوسان تصادفی مدل قابل تشخیص نیست.",
         "distinguishable": "بازه صفر را در بر ندارد.",
-        "few_members": "با تنها {n} {member_word} بازه‌ها پهن‌اند: آن‌ها را تقریبی بدانید.",
+        "few_members": "با تنها {n} بازه‌ها پهن‌اند: آن‌ها را تقریبی بدانید.",
         "figures": "نمودارها",
         "fig_trajectories": (
             "شاخص هر هدف ماه به ماه: خط، میانگین {member_word} است و نوار، دامنهٔ {band}؛ "
@@ -273,6 +381,83 @@ INDICATOR_NAMES = {
     },
 }
 
+# A lever's name: in English the head of its description in simulation.policy; in Persian as the
+# dashboard's controls name them.
+LEVER_NAMES = {
+    "en": {lever: text.split(":")[0].split(" for ")[0] for lever, text in LEVER_DESCRIPTIONS.items()},
+    "fa": {
+        "training": "آموزش و نمایشگاه‌ها",
+        "clinics": "کلینیک‌های صنعتی",
+        "consortia": "کنسرسیوم‌های صادراتی",
+        "clusters": "توسعهٔ خوشه‌ها",
+        "sukuk": "برنامهٔ صکوک",
+        "listing": "حمایت از پذیرش در بورس",
+        "infrastructure": "زیرساخت شهرک‌ها",
+        "rural_zones": "نواحی صنعتی روستایی",
+        "matchmaking": "پیوند زنجیرهٔ تأمین",
+        "technology": "فناوری و استاندارد",
+        "credit": "کمک بلاعوض و اعتبار یارانه‌ای",
+        "ranking": "رتبه‌بندی بنگاه‌های برتر",
+    },
+}
+# A lever's settings other than its budget (which the lever's name alone says).
+SETTING_NAMES = {
+    "en": {
+        "cost_per_beneficiary_usd": "cost per beneficiary",
+        "targeting": "targeting",
+        "provinces": "provinces",
+        "clusters": "clusters",
+        "destinations": "trade-fair markets",
+        "recognition": "legal recognition of consortia",
+        "capacity_usd": "sukuk the programme can place",
+        "issuance_subsidy_share": "share of issuance costs paid",
+        "size": "SMEs ranked",
+        "grants_usd": "grants",
+        "subsidised_credit_usd": "subsidised credit line",
+    },
+    "fa": {
+        "cost_per_beneficiary_usd": "هزینه برای هر ذی‌نفع",
+        "targeting": "هدف‌گیری",
+        "provinces": "استان‌ها",
+        "clusters": "خوشه‌ها",
+        "destinations": "بازارهای نمایشگاه",
+        "recognition": "شناسایی حقوقی کنسرسیوم‌ها",
+        "capacity_usd": "ظرفیت انتشار صکوک",
+        "issuance_subsidy_share": "سهم پرداختی از هزینهٔ انتشار",
+        "size": "بنگاه‌های رتبه‌بندی‌شده",
+        "grants_usd": "کمک بلاعوض",
+        "subsidised_credit_usd": "خط اعتبار یارانه‌ای",
+    },
+}
+# The units of simulation.policy's settings and parameters, the targeting choices and the sweep designs.
+UNIT_WORDS = {
+    "en": {
+        "a year": "a year",
+        "a month": "a month",
+        "provinces": "provinces",
+        "SMEs": "SMEs",
+        "latin_hypercube": "Latin hypercube",
+        "sobol": "Sobol",
+        "morris": "Morris",
+    },
+    "fa": {
+        "a year": "در سال",
+        "a month": "در ماه",
+        "per year": "در سال",
+        "per month": "در ماه",
+        "factorial": "عاملی کامل",
+        "latin_hypercube": "ابرمکعب لاتین",
+        "sobol": "سوبول",
+        "morris": "موریس",
+        "provinces": "استان",
+        "SMEs": "بنگاه",
+        "all": "همه",
+        "province": "استان",
+        "cluster": "خوشه",
+        "ranking": "رتبه‌بندی",
+    },
+}
+
 
 class Words:
     def __init__(self, lang: str):
@@ -284,21 +469,71 @@ class Words:
         return self.t[key].format(**fields) if fields else self.t[key]
 
     def _localise(self, text: str) -> str:
+        if text == "n/a":
+            return self.t["na"]
         if self.lang == "en":
             return text
         for suffix in ("bn", "m", "pp"):
             if text.endswith(" " + suffix):
                 return text[: -len(suffix)] + self.t[suffix]
-        return self.t["na"] if text == "n/a" else text
+        return text
 
-    def value(self, indicator: str, value: float) -> str:
-        return self._localise(format_value(indicator, value))
+    def value(self, indicator: str, value: float, like: float | None = None) -> str:
+        return self._localise(format_value(indicator, value, like))
 
-    def change(self, indicator: str, value: float) -> str:
-        return self._localise(format_change(indicator, value))
+    def change(self, indicator: str, value: float, like: float | None = None) -> str:
+        return self._localise(format_change(indicator, value, like))
 
     def percent(self, p: float) -> str:
-        return self.t["na"] if p is None or not math.isfinite(p) else f"{p:.0%}"
+        return self._localise(format_percent(p))
+
+    def count(self, n: int, noun: str) -> str:
+        """ "1 replication", "2 replications" (noun: replication, run, month, pair)."""
+        one, many = self.t[f"n_{noun}"].split("|")
+        return (one if n == 1 else many).format(n=format_count(n))
+
+    def members(self, n: int, sweep: bool) -> str:
+        """The word for n replications (or runs), without the number."""
+        return self(("member_sweep" if sweep else "member_run") + ("_one" if n == 1 else ""))
+
+    def money(self, value: float) -> str:
+        """USD 5.0 m, USD 40,500 (Persian: ۵٫۰ میلیون دلار); no data when there is none."""
+        small = value is not None and math.isfinite(value) and 0 < abs(value) < 100 and value != round(value)
+        text = self._localise(format_value("ratio", value) if small else format_value("money_usd", value))
+        if text == self.t["na"]:
+            return text
+        return f"USD {text}" if self.lang == "en" else f"{text} {self.t['unit_usd']}"
+
+    def lever(self, lever: str, setting: str, value) -> str:
+        """One lever setting in words: "Training and trade fairs: USD 5.0 m a year"."""
+        name = LEVER_NAMES[self.lang].get(lever, lever)
+        spec = LEVERS.get(lever, {}).get(setting)
+        if not setting.startswith("budget"):
+            name = self("lever_setting", lever=name, setting=SETTING_NAMES[self.lang].get(setting, setting))
+        return f"{name}: {self.setting_value(value, spec.unit if spec else '')}"
+
+    def setting_value(self, value, unit: str) -> str:
+        units = UNIT_WORDS[self.lang]
+        if isinstance(value, list | tuple):
+            return ("، " if self.lang == "fa" else ", ").join(map(str, value)) if value else self("all")
+        if isinstance(value, str):
+            return units.get(value, value)
+        if unit.startswith("USD"):
+            per = unit.removeprefix("USD").strip()
+            return self.money(value) + (f" {units.get(per, per)}" if per else "")
+        if unit == "share":
+            return self.value("x_share", value)
+        text = format_count(value) if float(value) == round(value) else self.value("x", value)
+        return f"{text} {units.get(unit, unit)}".strip()
+
+    def parameter(self, name: str, value) -> str:
+        """An uncertainty or constant: its description and unit (English) or name, and its value."""
+        meta = parameter_metadata().get(name, {})
+        label = (meta.get("doc") or name) if self.lang == "en" else name
+        unit = meta.get("unit", "")
+        shown = self.value("x", value) if isinstance(value, int | float) else str(value)
+        per = UNIT_WORDS[self.lang].get(unit, unit) if self.lang == "fa" else unit
+        return f"{label}: {shown} {per}".strip()
 
     def indicator(self, name: str) -> str:
         return INDICATOR_NAMES[self.lang].get(name, name)
@@ -318,4 +553,6 @@ class Words:
             return self.t["na"]
         if low == high or not (math.isfinite(low) and math.isfinite(high)):
             return fmt(indicator, mean)
-        return f"{fmt(indicator, mean)} ({fmt(indicator, low)} {self.t['to']} {fmt(indicator, high)})"
+        like = max(abs(mean), abs(low), abs(high))  # the three in one unit: +0.1 m (-2.5 m to +2.7 m)
+        ends = f"{fmt(indicator, low, like)} {self.t['to']} {fmt(indicator, high, like)}"
+        return f"{fmt(indicator, mean, like)} ({ends})"
