@@ -12,11 +12,10 @@ search resumes by default: its rounds are sweeps in DIR, and runs already stored
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from experiments.cli.arguments import output_path
-from experiments.cli.sweep import add_executor_flags, executor_options
+from experiments.cli.sweep import add_executor_flags, executor_options, run_resumably
 
 __all__ = ["add_commands", "list_searches"]
 
@@ -82,23 +81,11 @@ def _search_command(args: argparse.Namespace, argv: list[str]) -> int:
     from experiments.search.outputs import format_search
     from experiments.search.search import SEARCHES_DIR, run_search
     from experiments.search.spec import load_search_spec
-    from experiments.sweeps.executors import WorkersLost
 
     options = executor_options(args)
     spec = load_search_spec(args.spec)
     out = args.out if args.out is not None else SEARCHES_DIR / spec.name
-    try:
-        result = run_search(spec, out, options=options, command=argv)
-    except WorkersLost as error:
-        print(f"smesim: {error} ({out})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"smesim: interrupted; the finished runs are kept in {out}: run the same command to resume", file=sys.stderr
-        )
-        return 130
-    print(format_search(result))
-    return 0
+    return run_resumably(lambda: format_search(run_search(spec, out, options=options, command=argv)), out)
 
 
 def _discover_command(args: argparse.Namespace, argv: list[str]) -> int:

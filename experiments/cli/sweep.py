@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from experiments.cli.arguments import output_path
@@ -33,7 +34,7 @@ from experiments.sweeps.merge import merge_shards
 from experiments.sweeps.status import sweep_status
 from experiments.sweeps.sweep import DEFAULT_CHUNK_SECONDS, Shard, default_out, format_report, run_sweep
 
-__all__ = ["add_commands", "add_executor_flags", "executor_options", "list_sweeps"]
+__all__ = ["add_commands", "add_executor_flags", "executor_options", "list_sweeps", "run_resumably"]
 
 SWEEP_DESCRIPTION = """Run a sweep spec's runs and store them in DIR (default results/sweeps/<spec name>/):
 runs/part-*.parquet (one row per run), series/part-*.parquet (one row per run and month), manifest.json.
@@ -113,6 +114,23 @@ def executor_options(args: argparse.Namespace) -> ExecutorOptions:
     return ExecutorOptions(args.workers, args.scheduler, args.cluster, args.profile, args.stall_seconds).check()
 
 
+def run_resumably(work: Callable[[], str], out: Path) -> int:
+    """Run a sweep or search (`work` returns the text to print); a cluster that lost its workers
+    is exit 1 and Ctrl-C 130, each one line naming `out`, whose finished runs are kept."""
+    try:
+        text = work()
+    except WorkersLost as error:
+        print(f"smesim: {error} ({out})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"smesim: interrupted; the finished runs are kept in {out}: run the same command to resume", file=sys.stderr
+        )
+        return 130
+    print(text)
+    return 0
+
+
 def list_sweeps() -> str:
     specs = [load_sweep_spec(path) for path in shipped_sweeps().values()]
     width = max(len(s.name) for s in specs)
@@ -124,24 +142,18 @@ def _sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     shard = Shard.parse(args.shard) if args.shard is not None else None
     spec = load_sweep_spec(args.spec)
     out = args.out if args.out is not None else default_out(spec, shard)
-    try:
-        report = run_sweep(
-            spec,
-            out,
-            options=options,
-            shard=shard,
-            chunk_seconds=args.chunk_seconds,
-            resume=not args.no_resume,
-            retry_errors=args.retry_errors,
-            command=argv,
-        )
-    except WorkersLost as error:
-        print(f"smesim: {error} ({out})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"smesim: interrupted; the finished runs are kept in {out}: run the same command to resume", file=sys.stderr
-        )
-        return 130
-    print(format_report(report))
-    return 0
+    return run_resumably(
+        lambda: format_report(
+            run_sweep(
+                spec,
+                out,
+                options=options,
+                shard=shard,
+                chunk_seconds=args.chunk_seconds,
+                resume=not args.no_resume,
+                retry_errors=args.retry_errors,
+                command=argv,
+            )
+        ),
+        out,
+    )
