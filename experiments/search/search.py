@@ -56,7 +56,7 @@ from experiments.search.spec import SPEND, SearchLever, SearchSpec, sweep_text
 from experiments.search.surrogate import KAPPA, Surrogate, encode_levers, goal_probability
 from experiments.sweeps.executors import ExecutorOptions, open_executor
 from experiments.sweeps.store import OK, Store, read_runs, read_series
-from experiments.sweeps.sweep import run_sweep
+from experiments.sweeps.sweep import run_sweep, spec_record
 
 __all__ = [
     "BASELINE",
@@ -589,12 +589,7 @@ def _new_manifest(spec: SearchSpec) -> dict:
 def _spec_record(spec: SearchSpec) -> dict:
     """The spec as the latest session read it: its text replays the search."""
     return {
-        "spec_name": spec.name,
-        "spec_file": spec.file,
-        "spec_sha256": spec.sha256,
-        "spec_text": spec.text,
-        "fingerprint": spec.fingerprint,
-        "spec": spec.resolved(),
+        **spec_record(spec),
         "budgets": {"evaluations": spec.evaluations, "verification_batches": spec.verify_batches},
     }
 

@@ -44,7 +44,16 @@ from experiments.sweeps.design import Run, RunPlan
 from experiments.sweeps.executors import ExecutorOptions, open_executor, versions
 from experiments.sweeps.store import MANIFEST_FILE, MANIFEST_KIND, Store, read_manifest
 
-__all__ = ["DEFAULT_CHUNK_SECONDS", "SWEEPS_DIR", "Shard", "SweepReport", "default_out", "format_report", "run_sweep"]
+__all__ = [
+    "DEFAULT_CHUNK_SECONDS",
+    "SWEEPS_DIR",
+    "Shard",
+    "SweepReport",
+    "default_out",
+    "format_report",
+    "run_sweep",
+    "spec_record",
+]
 
 MANIFEST_VERSION = 2  # 2: parts.jsonl records every chunk's checksums
 SWEEPS_DIR = RESULTS_DIR / "sweeps"
@@ -134,16 +143,24 @@ class ChunkPlanner:
 # --- manifest -------------------------------------------------------------------------------
 
 
-def _new_manifest(spec: SweepSpec, shard: Shard | None, runs: list[Run], plan: RunPlan) -> dict:
+def spec_record(spec) -> dict:
+    """A spec as a manifest records it (a sweep's or a search's): its name, file, text and
+    fingerprint, enough to replay what it ran."""
     return {
-        "manifest_version": MANIFEST_VERSION,
-        "kind": MANIFEST_KIND,
         "spec_name": spec.name,
         "spec_file": spec.file,
         "spec_sha256": spec.sha256,
         "spec_text": spec.text,
         "fingerprint": spec.fingerprint,
         "spec": spec.resolved(),
+    }
+
+
+def _new_manifest(spec: SweepSpec, shard: Shard | None, runs: list[Run], plan: RunPlan) -> dict:
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "kind": MANIFEST_KIND,
+        **spec_record(spec),
         "root_seed": spec.seed,
         "seeds": seeds_doc(spec),
         "run_ids": RUN_IDS_DOC,
